@@ -37,7 +37,11 @@ impl District {
     }
 
     pub fn name(&self, english: bool) -> &str {
-        if english { &self.name_en } else { &self.name_zh }
+        if english {
+            &self.name_en
+        } else {
+            &self.name_zh
+        }
     }
 }
 
@@ -67,7 +71,10 @@ impl Districts {
 
     /// Sum of the district targets for `year`, in 亿元.
     pub fn sum_of_targets(&self, year: u16) -> u32 {
-        self.districts.iter().filter_map(|d| d.target_yi_yuan(year)).sum()
+        self.districts
+            .iter()
+            .filter_map(|d| d.target_yi_yuan(year))
+            .sum()
     }
 }
 
@@ -95,7 +102,11 @@ mod tests {
         assert_eq!(keys.len(), 12);
         let coded = d.all().iter().filter(|d| d.code.is_some()).count();
         assert_eq!(coded, 11, "every unit but 江北新区 has a GB/T 2260 code");
-        assert!(d.all().iter().all(|d| d.code.as_deref().is_none_or(|c| c.starts_with("3201"))));
+        assert!(
+            d.all()
+                .iter()
+                .all(|d| d.code.as_deref().is_none_or(|c| c.starts_with("3201")))
+        );
     }
 
     #[test]
@@ -103,7 +114,12 @@ mod tests {
         let d = districts();
         assert_eq!(d.target_years.len(), 2);
         for year in &d.target_years {
-            assert_eq!(d.sum_of_targets(year.year), year.city_total, "year {}", year.year);
+            assert_eq!(
+                d.sum_of_targets(year.year),
+                year.city_total,
+                "year {}",
+                year.year
+            );
         }
     }
 
@@ -114,7 +130,10 @@ mod tests {
         assert_eq!(gulou.target_yi_yuan(2022), Some(555));
         assert_eq!(gulou.target_yi_yuan(2025), Some(740));
         assert_eq!(gulou.target_yi_yuan(2030), None);
-        assert_eq!(d.by_key("jiangbei").and_then(|j| j.target_yi_yuan(2025)), Some(1400));
+        assert_eq!(
+            d.by_key("jiangbei").and_then(|j| j.target_yi_yuan(2025)),
+            Some(1400)
+        );
     }
 
     #[test]
@@ -129,7 +148,11 @@ mod tests {
         assert!(text.contains("新医药与生命健康产业目标任务分解"));
         assert!(text.contains("2022年度（3200）") && text.contains("2025年度（5400）"));
         for district in d.all() {
-            assert!(text.contains(&district.name_zh), "{} is in the seed", district.name_zh);
+            assert!(
+                text.contains(&district.name_zh),
+                "{} is in the seed",
+                district.name_zh
+            );
         }
     }
 }

@@ -1,0 +1,429 @@
+//! Roles, data scopes and permissions, and the one function that decides access:
+//! [`authorize`]. Every page and API call asks it; nothing else grants access.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::organisation::OrganisationKind;
+
+/// What a user does on the platform. A user may hold several roles, each with its own scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    PlatformAdmin,
+    BureauOfficial,
+    HospitalDoctor,
+    Pharmacist,
+    CommunityDoctor,
+    Resident,
+    CompanyUser,
+    Researcher,
+    Investor,
+    ExpertReviewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::PlatformAdmin,
+        Role::BureauOfficial,
+        Role::HospitalDoctor,
+        Role::Pharmacist,
+        Role::CommunityDoctor,
+        Role::Resident,
+        Role::CompanyUser,
+        Role::Researcher,
+        Role::Investor,
+        Role::ExpertReviewer,
+    ];
+
+    /// Stable code stored in the database and used in message keys.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::PlatformAdmin => "platform_admin",
+            Role::BureauOfficial => "bureau_official",
+            Role::HospitalDoctor => "hospital_doctor",
+            Role::Pharmacist => "pharmacist",
+            Role::CommunityDoctor => "community_doctor",
+            Role::Resident => "resident",
+            Role::CompanyUser => "company_user",
+            Role::Researcher => "researcher",
+            Role::Investor => "investor",
+            Role::ExpertReviewer => "expert_reviewer",
+        }
+    }
+
+    /// The organisation kinds whose members may hold this role.
+    pub fn allowed_in(self) -> &'static [OrganisationKind] {
+        use OrganisationKind as K;
+        match self {
+            Role::PlatformAdmin => &[K::PlatformOperator],
+            Role::BureauOfficial => &[K::MunicipalBureau, K::DistrictGovernment],
+            Role::HospitalDoctor => &[K::Hospital],
+            Role::Pharmacist => &[K::Hospital, K::Pharmacy, K::CommunityHealthCentre],
+            Role::CommunityDoctor => &[K::CommunityHealthCentre],
+            Role::Resident => &[K::Public],
+            Role::CompanyUser => &[K::Company],
+            Role::Researcher => &[K::University, K::ResearchInstitute, K::Hospital],
+            Role::Investor => &[K::InvestmentInstitution],
+            Role::ExpertReviewer => &[
+                K::University,
+                K::ResearchInstitute,
+                K::Hospital,
+                K::EthicsCommittee,
+                K::InvestmentInstitution,
+            ],
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| UnknownCode {
+                kind: "role",
+                code: s.to_owned(),
+            })
+    }
+}
+
+/// A code read from storage or input that names nothing known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{code}`")]
+pub struct UnknownCode {
+    pub kind: &'static str,
+    pub code: String,
+}
+
+/// The data a role may reach.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// The whole city.
+    City,
+    /// One district, by its key in the city data (e.g. `gulou`).
+    District(String),
+    /// One organisation and the people it serves.
+    Organisation(String),
+    /// The user's own records (and, once households exist, those they are authorised for).
+    Own,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::City => f.write_str("city"),
+            Scope::District(key) => write!(f, "district:{key}"),
+            Scope::Organisation(id) => write!(f, "organisation:{id}"),
+            Scope::Own => f.write_str("own"),
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let unknown = || UnknownCode {
+            kind: "scope",
+            code: s.to_owned(),
+        };
+        match s.split_once(':') {
+            None if s == "city" => Ok(Scope::City),
+            None if s == "own" => Ok(Scope::Own),
+            Some(("district", key)) if city::districts().by_key(key).is_some() => {
+                Ok(Scope::District(key.to_owned()))
+            }
+            Some(("organisation", id)) if !id.is_empty() => Ok(Scope::Organisation(id.to_owned())),
+            _ => Err(unknown()),
+        }
+    }
+}
+
+/// One role held over one scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+/// What an action needs. Capabilities add permissions here as they are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Manage organisations, users and their roles.
+    AdministerAccounts,
+    /// See aggregate figures (dashboards, targets, monitoring) for the scope.
+    ViewAggregates,
+    /// Read the audit ledger's entries (tree heads and proofs are open to every signed-in user).
+    ReadLedger,
+    /// Read personal health data of people in scope.
+    ReadHealthRecords,
+    /// Record personal health data for people in scope.
+    WriteHealthRecords,
+    /// Review and approve prescriptions.
+    ReviewPrescriptions,
+    /// Maintain a company's own profile, pipeline and applications.
+    ManageCompany,
+    /// Use de-identified research releases.
+    UseResearchData,
+    /// See investment matchmaking and roadshows.
+    ViewInvestment,
+    /// Score applications assigned for expert review.
+    ReviewApplications,
+}
+
+impl Permission {
+    /// The roles that carry this permission (within their scope). Least privilege: the
+    /// platform administrator manages accounts but reads no health record.
+    pub fn roles(self) -> &'static [Role] {
+        use Role as R;
+        match self {
+            Permission::AdministerAccounts => &[R::PlatformAdmin],
+            Permission::ViewAggregates => &[R::BureauOfficial],
+            Permission::ReadLedger => &[R::PlatformAdmin, R::BureauOfficial],
+            Permission::ReadHealthRecords => &[
+                R::HospitalDoctor,
+                R::CommunityDoctor,
+                R::Pharmacist,
+                R::Resident,
+            ],
+            Permission::WriteHealthRecords => &[R::HospitalDoctor, R::CommunityDoctor],
+            Permission::ReviewPrescriptions => &[R::Pharmacist],
+            Permission::ManageCompany => &[R::CompanyUser],
+            Permission::UseResearchData => &[R::Researcher],
+            Permission::ViewInvestment => &[R::Investor, R::BureauOfficial, R::CompanyUser],
+            Permission::ReviewApplications => &[R::ExpertReviewer],
+        }
+    }
+}
+
+/// What the requested data belongs to, as far as scopes are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// Not tied to any district, organisation or person (e.g. the account list).
+    Platform,
+    /// City-wide data.
+    City,
+    /// Data of one district.
+    District(&'a str),
+    /// Data of one organisation in a district.
+    Organisation {
+        id: &'a str,
+        district: Option<&'a str>,
+    },
+    /// Data about one person: the user account that is that person (if any), the
+    /// organisations that serve them and the district they live in.
+    Person {
+        user_id: Option<&'a str>,
+        organisations: &'a [&'a str],
+        district: Option<&'a str>,
+    },
+}
+
+/// Why access was refused; never says more about the target than the caller already knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("your roles do not include this action")]
+    NoRole { permission: Permission },
+    #[error("the data is outside the scope of your roles")]
+    OutOfScope { permission: Permission },
+}
+
+/// The single access decision: may the holder of `grants` (user `user_id`) perform
+/// `permission` on `target`?
+pub fn authorize(
+    user_id: &str,
+    grants: &[Grant],
+    permission: Permission,
+    target: Target<'_>,
+) -> Result<(), Denied> {
+    let relevant: Vec<&Grant> = grants
+        .iter()
+        .filter(|g| permission.roles().contains(&g.role))
+        .collect();
+    if relevant.is_empty() {
+        return Err(Denied::NoRole { permission });
+    }
+    if relevant
+        .iter()
+        .any(|g| scope_covers(&g.scope, user_id, target))
+    {
+        Ok(())
+    } else {
+        Err(Denied::OutOfScope { permission })
+    }
+}
+
+fn scope_covers(scope: &Scope, user_id: &str, target: Target<'_>) -> bool {
+    match (scope, target) {
+        (Scope::City, _) => true,
+        (_, Target::Platform | Target::City) => false,
+        (Scope::District(key), Target::District(d)) => key == d,
+        (Scope::District(key), Target::Organisation { district, .. }) => {
+            district == Some(key.as_str())
+        }
+        (Scope::District(key), Target::Person { district, .. }) => district == Some(key.as_str()),
+        (Scope::Organisation(id), Target::Organisation { id: target, .. }) => id == target,
+        (Scope::Organisation(id), Target::Person { organisations, .. }) => {
+            organisations.contains(&id.as_str())
+        }
+        (Scope::Organisation(_), Target::District(_)) => false,
+        (
+            Scope::Own,
+            Target::Person {
+                user_id: Some(owner),
+                ..
+            },
+        ) => owner == user_id,
+        (Scope::Own, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(role: Role, scope: Scope) -> Grant {
+        Grant { role, scope }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.code().parse::<Role>(), Ok(role));
+        }
+        for scope in [
+            Scope::City,
+            Scope::Own,
+            Scope::District("gulou".into()),
+            Scope::Organisation("0193-abc".into()),
+        ] {
+            assert_eq!(scope.to_string().parse::<Scope>(), Ok(scope));
+        }
+        assert!("district:atlantis".parse::<Scope>().is_err());
+        assert!("organisation:".parse::<Scope>().is_err());
+        assert!("superuser".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn the_administrator_manages_accounts_but_reads_no_health_record() {
+        let admin = [grant(Role::PlatformAdmin, Scope::City)];
+        assert_eq!(
+            authorize(
+                "a",
+                &admin,
+                Permission::AdministerAccounts,
+                Target::Platform
+            ),
+            Ok(())
+        );
+        let person = Target::Person {
+            user_id: None,
+            organisations: &[],
+            district: Some("gulou"),
+        };
+        assert!(matches!(
+            authorize("a", &admin, Permission::ReadHealthRecords, person),
+            Err(Denied::NoRole { .. })
+        ));
+    }
+
+    #[test]
+    fn a_district_official_sees_her_district_only() {
+        let official = [grant(Role::BureauOfficial, Scope::District("gulou".into()))];
+        assert_eq!(
+            authorize(
+                "o",
+                &official,
+                Permission::ViewAggregates,
+                Target::District("gulou")
+            ),
+            Ok(())
+        );
+        assert!(matches!(
+            authorize(
+                "o",
+                &official,
+                Permission::ViewAggregates,
+                Target::District("jiangning")
+            ),
+            Err(Denied::OutOfScope { .. })
+        ));
+        assert!(authorize("o", &official, Permission::ViewAggregates, Target::City).is_err());
+    }
+
+    #[test]
+    fn a_city_official_sees_every_district() {
+        let official = [grant(Role::BureauOfficial, Scope::City)];
+        for d in city::districts().all() {
+            assert_eq!(
+                authorize(
+                    "o",
+                    &official,
+                    Permission::ViewAggregates,
+                    Target::District(&d.key)
+                ),
+                Ok(())
+            );
+        }
+    }
+
+    #[test]
+    fn a_community_doctor_reads_the_people_her_centre_serves() {
+        let doctor = [grant(
+            Role::CommunityDoctor,
+            Scope::Organisation("chc-1".into()),
+        )];
+        let served = Target::Person {
+            user_id: None,
+            organisations: &["hosp-9", "chc-1"],
+            district: Some("gulou"),
+        };
+        let elsewhere = Target::Person {
+            user_id: None,
+            organisations: &["chc-2"],
+            district: Some("gulou"),
+        };
+        assert_eq!(
+            authorize("d", &doctor, Permission::ReadHealthRecords, served),
+            Ok(())
+        );
+        assert!(authorize("d", &doctor, Permission::ReadHealthRecords, elsewhere).is_err());
+    }
+
+    #[test]
+    fn a_resident_reads_only_her_own_records() {
+        let resident = [grant(Role::Resident, Scope::Own)];
+        let own = Target::Person {
+            user_id: Some("me"),
+            organisations: &[],
+            district: None,
+        };
+        let other = Target::Person {
+            user_id: Some("you"),
+            organisations: &[],
+            district: None,
+        };
+        assert_eq!(
+            authorize("me", &resident, Permission::ReadHealthRecords, own),
+            Ok(())
+        );
+        assert!(authorize("me", &resident, Permission::ReadHealthRecords, other).is_err());
+        assert!(authorize("me", &resident, Permission::WriteHealthRecords, own).is_err());
+    }
+
+    #[test]
+    fn every_permission_is_held_by_some_role_allowed_somewhere() {
+        for role in Role::ALL {
+            assert!(
+                !role.allowed_in().is_empty(),
+                "{role} can be held by someone"
+            );
+        }
+    }
+}
