@@ -14,7 +14,7 @@ mod throttle;
 
 pub use accounts::{Accounts, NewUser, SecurityPolicy, TOKEN_PREFIX, TokenInfo, UserSummary};
 pub use error::{AccessError, FieldError, LoginError, PasswordRuleError};
-pub use organisation::{Bureau, NewOrganisation, Organisation, OrganisationKind};
+pub use organisation::{Bureau, NewOrganisation, Organisation, OrganisationKind, default_scope};
 pub use principal::{AuthMethod, Principal};
 pub use role::{Denied, Grant, Permission, Role, Scope, Target};
 pub use throttle::LoginThrottle;

@@ -182,3 +182,21 @@ pub struct NewOrganisation {
     pub uscc: Option<String>,
     pub internet_hospital: bool,
 }
+
+/// The scope a role gets by default in `org`: residents their own data, the administrator,
+/// expert reviewers and municipal officials the city, district officials their district,
+/// everyone else their organisation.
+pub fn default_scope(role: crate::Role, org: &Organisation) -> crate::Scope {
+    use crate::{Role, Scope};
+    match (role, org.kind) {
+        (Role::Resident, _) => Scope::Own,
+        (Role::PlatformAdmin | Role::ExpertReviewer, _) => Scope::City,
+        (Role::BureauOfficial, OrganisationKind::DistrictGovernment) => org
+            .district
+            .clone()
+            .map(Scope::District)
+            .unwrap_or(Scope::City),
+        (Role::BureauOfficial, _) => Scope::City,
+        _ => Scope::Organisation(org.id.clone()),
+    }
+}
