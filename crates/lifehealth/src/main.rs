@@ -1,1 +1,412 @@
-fn main() {}
+//! `lifehealth`: the one binary of the platform.
+
+mod settings;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use access::{Accounts, Grant, LoginThrottle, NewUser, Role, SecurityPolicy};
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use ledger::Ledger;
+use store::{Db, DbOptions, MigrationSet};
+use vault::{Keyring, MasterKey};
+use web::{AppState, DemoInfo, Metrics, Services, WebSettings};
+
+use crate::settings::{FileSettings, Settings};
+
+#[derive(Parser)]
+#[command(name = "lifehealth", version, about = "南京市生命健康创新服务平台 · Nanjing life-health innovation platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the platform keeps its data; shared by every command.
+#[derive(Args, Clone)]
+struct Common {
+    /// Settings file (TOML); `lifehealth.toml` in the working directory is read if present.
+    #[arg(long, env = "LIFEHEALTH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data folder: the SQLite database and the key file live here by default.
+    #[arg(long, env = "LIFEHEALTH_DATA")]
+    data: Option<PathBuf>,
+    /// sqlite://PATH (default: DATA/lifehealth.db) or postgres://USER@HOST/DB.
+    #[arg(long, env = "LIFEHEALTH_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Master key file (default: DATA/keys/master.key); LIFEHEALTH_MASTER_KEY overrides it.
+    #[arg(long, env = "LIFEHEALTH_KEY_FILE")]
+    key_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the demo city in the data folder (if not there yet) and serve it.
+    Demo {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, env = "LIFEHEALTH_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Serve the platform.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, env = "LIFEHEALTH_LISTEN")]
+        listen: Option<String>,
+        /// Mark cookies Secure (when served over HTTPS behind a proxy).
+        #[arg(long, env = "LIFEHEALTH_SECURE_COOKIES")]
+        secure_cookies: Option<bool>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Write an online backup of the SQLite database to FILE.
+    Backup {
+        #[command(flatten)]
+        common: Common,
+        /// The backup file to create (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// The audit ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from LIFEHEALTH_NEW_PASSWORD or standard input.
+    Add {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation id or exact Chinese name.
+        #[arg(long)]
+        organisation: String,
+        /// Role code, e.g. platform_admin, bureau_official, hospital_doctor.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a bearer token for a user and print it (shown once).
+    Create {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value_t = 90)]
+        expires: i64,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Recompute every entry and signed tree head; exit 1 naming any tampered entry.
+    Verify {
+        #[command(flatten)]
+        common: Common,
+        /// A tree head kept outside the platform (JSON from /api/v1/ledger/tree-head), to
+        /// prove the newest entries were not cut off together with their tree heads.
+        #[arg(long)]
+        against: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn settings(common: &Common, listen: Option<String>, secure: Option<bool>) -> anyhow::Result<Settings> {
+    let file = FileSettings::load(common.config.as_deref())?;
+    Ok(settings::resolve(file, listen, common.database_url.clone(), common.data.clone(), common.key_file.clone(), secure))
+}
+
+/// Every component's tables, in dependency order. A new capability adds its set here.
+fn migration_sets() -> Vec<MigrationSet> {
+    vec![access::migrations(), ledger::migrations()]
+}
+
+struct Platform {
+    db: Db,
+    keys: Arc<Keyring>,
+    accounts: Accounts,
+    ledger: Ledger,
+}
+
+async fn open(settings: &Settings, create_key: bool) -> anyhow::Result<Platform> {
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data).with_context(|| format!("cannot create the data folder {}", settings.data.display()))?;
+    }
+    let master = if create_key { MasterKey::load_or_create(&settings.key_file) } else { MasterKey::load(&settings.key_file) }
+        .with_context(|| format!("cannot load the master key (set LIFEHEALTH_MASTER_KEY or create {})", settings.key_file.display()))?;
+    let keys = Arc::new(Keyring::from_master(&master));
+    let db = Db::connect(&settings.database_url, &DbOptions::default()).await?;
+    let applied = db.migrate(&migration_sets()).await?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "database migrated");
+    }
+    let ledger = Ledger::open(db.clone(), keys.ledger.signing_key()).await?;
+    let accounts = Accounts::new(db.clone(), keys.clone(), SecurityPolicy::default());
+    Ok(Platform { db, keys, accounts, ledger })
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo { common, listen } => {
+            let settings = settings(&common, listen, None)?;
+            let platform = open(&settings, true).await?;
+            let (_, users) = platform.accounts.counts().await?;
+            if users == 0 {
+                generate_demo(&platform).await?;
+            } else {
+                println!("演示数据已存在 · demo data already present in {}", settings.data.display());
+            }
+            let demo = DemoInfo {
+                password: demo::DEMO_PASSWORD.to_owned(),
+                usernames: demo::DEMO_ACCOUNTS.iter().map(|(u, r)| ((*u).to_owned(), r.code().to_owned())).collect(),
+            };
+            println!("\n演示账户 · demo accounts (password {}):", demo::DEMO_PASSWORD);
+            for (username, role) in demo::DEMO_ACCOUNTS {
+                println!("  {username:<18} {}", role.code());
+            }
+            serve(platform, &settings, Some(demo)).await?;
+        }
+        Command::Serve { common, listen, secure_cookies } => {
+            let settings = settings(&common, listen, secure_cookies)?;
+            let platform = open(&settings, false).await?;
+            serve(platform, &settings, None).await?;
+        }
+        Command::Migrate { common } => {
+            let settings = settings(&common, None, None)?;
+            let db = Db::connect(&settings.database_url, &DbOptions::default()).await?;
+            let applied = db.migrate(&migration_sets()).await?;
+            println!("{} migration(s) applied to {}", applied.len(), db.display_url());
+            for m in applied {
+                println!("  {}/{:04} {}", m.component, m.version, m.name);
+            }
+        }
+        Command::User { command: UserCommand::Add { common, username, name, organisation, role } } => {
+            let platform = open(&settings(&common, None, None)?, false).await?;
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}; roles: {}", Role::ALL.map(|r| r.code()).join(", ")))?;
+            let org = find_organisation(&platform.accounts, &organisation).await?;
+            let password = read_new_password()?;
+            let scope = access::default_scope(role, &org);
+            let id = platform
+                .accounts
+                .create_user(NewUser {
+                    username: username.clone(),
+                    display_name: name,
+                    organisation_id: org.id.clone(),
+                    password,
+                    mobile: None,
+                    grants: vec![Grant { role, scope }],
+                    must_change_password: true,
+                })
+                .await
+                .map_err(explain_access)?;
+            record_cli(&platform.ledger, "user.create", "user", &id).await?;
+            println!("created user {username} ({id}); they must change the password at first sign-in");
+        }
+        Command::Token { command: TokenCommand::Create { common, user, expires, name } } => {
+            let platform = open(&settings(&common, None, None)?, false).await?;
+            let Some(user_id) = platform.accounts.user_id_by_username(&user).await? else {
+                bail!("no user named {user}");
+            };
+            let (secret, info) = platform.accounts.create_token(&user_id, &name, expires).await.map_err(explain_access)?;
+            record_cli(&platform.ledger, "token.create", "api_token", &info.id).await?;
+            println!("{secret}");
+            eprintln!("token {} for {user}, expires {} (shown once; store it safely)", info.name, kernel::UtcMillis(info.expires_at).format_date(kernel::Lang::En));
+        }
+        Command::Backup { common, to } => {
+            let settings = settings(&common, None, None)?;
+            let db = Db::connect(&settings.database_url, &DbOptions::default()).await?;
+            store::backup_sqlite(&db, &to).await?;
+            println!("backup written to {}", to.display());
+        }
+        Command::Restore { common, from } => {
+            let settings = settings(&common, None, None)?;
+            let path = settings
+                .database_url
+                .strip_prefix("sqlite://")
+                .map(|p| PathBuf::from(p.split('?').next().unwrap_or(p)))
+                .context("restore replaces a SQLite database; for PostgreSQL use pg_restore (docs/operations.md)")?;
+            store::restore_sqlite(&from, &path).await?;
+            println!("restored {} from {}", path.display(), from.display());
+        }
+        Command::Ledger { command: LedgerCommand::Verify { common, against } } => {
+            let settings = settings(&common, None, None)?;
+            let master = MasterKey::load(&settings.key_file).context("the ledger's public key derives from the master key")?;
+            let keys = Keyring::from_master(&master);
+            let db = Db::connect(&settings.database_url, &DbOptions::default()).await?;
+            let kept = match against {
+                Some(path) => vec![read_kept_tree_head(&path)?],
+                None => Vec::new(),
+            };
+            let report = ledger::verify_against(&db, &keys.ledger.verifying_key(), &kept).await?;
+            if report.is_ok() {
+                println!(
+                    "ledger intact: {} entries, {} signed tree heads, root {}",
+                    report.entries_checked,
+                    report.tree_heads_checked,
+                    report.root_hash.map(|h| h.to_hex()).unwrap_or_default()
+                );
+            } else {
+                println!("LEDGER TAMPERED: {} finding(s)", report.findings.len());
+                for f in &report.findings {
+                    println!("  - {f}");
+                }
+                if report.findings_omitted > 0 {
+                    println!("  … and {} more", report.findings_omitted);
+                }
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a kept tree head: either the bare head or the `/api/v1/ledger/tree-head` answer.
+fn read_kept_tree_head(path: &std::path::Path) -> anyhow::Result<ledger::SignedTreeHead> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let head = value.get("tree_head").cloned().unwrap_or(value);
+    serde_json::from_value(head).with_context(|| format!("{} does not hold a signed tree head", path.display()))
+}
+
+fn explain_access(e: access::AccessError) -> anyhow::Error {
+    match e {
+        access::AccessError::Invalid(fields) => anyhow::anyhow!(
+            "{}",
+            fields.iter().map(|f| format!("{}: {}", f.field, f.en)).collect::<Vec<_>>().join("\n")
+        ),
+        other => other.into(),
+    }
+}
+
+async fn find_organisation(accounts: &Accounts, key: &str) -> anyhow::Result<access::Organisation> {
+    if let Some(org) = accounts.organisation(key).await? {
+        return Ok(org);
+    }
+    let all = accounts.organisations().await?;
+    all.into_iter().find(|o| o.name_zh == key).with_context(|| format!("no organisation with id or name {key}"))
+}
+
+fn read_new_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("LIFEHEALTH_NEW_PASSWORD") {
+        return Ok(p);
+    }
+    eprintln!("password (read from standard input):");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn record_cli(ledger: &Ledger, action: &str, subject_type: &str, subject_id: &str) -> anyhow::Result<()> {
+    ledger
+        .record(ledger::AuditEvent {
+            actor: "cli".into(),
+            organisation: None,
+            action: action.into(),
+            subject_type: subject_type.into(),
+            subject_id: subject_id.into(),
+            purpose: ledger::PurposeOfUse::SystemAdministration,
+            at: kernel::UtcMillis::now().0,
+            data_hash: ledger::data_hash(subject_id.as_bytes()),
+        })
+        .await?;
+    Ok(())
+}
+
+async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(demo::step_count());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("生成演示城市 · demo city {bar:40.cyan/blue} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut tick = |n: u64, msg: &str| {
+        bar.inc(n);
+        bar.set_message(msg.to_owned());
+    };
+    let summary = demo::generate(&platform.accounts, &platform.ledger, &mut tick).await?;
+    bar.finish_with_message("done");
+    println!("{} organisations, {} users created", summary.organisations, summary.users);
+    Ok(())
+}
+
+async fn serve(platform: Platform, settings: &Settings, demo: Option<DemoInfo>) -> anyhow::Result<()> {
+    let _ = &platform.keys;
+    let state = AppState(Arc::new(Services {
+        db: platform.db.clone(),
+        accounts: platform.accounts,
+        ledger: platform.ledger,
+        throttle: LoginThrottle::new(20, Duration::from_secs(300)),
+        metrics: Metrics::default(),
+        settings: WebSettings { secure_cookies: settings.secure_cookies, demo },
+    }));
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    println!("\nlifehealth 正在运行 · serving at http://{addr}  (database {})", platform.db.display_url());
+    let app = web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    platform.db.close().await;
+    Ok(())
+}

@@ -1,1 +1,68 @@
-//! web
+//! The web layer: server-rendered pages, the JSON API under `/api/v1`, and operations
+//! endpoints, all behind one authentication and CSRF middleware.
+
+pub mod api;
+mod audit;
+pub mod capabilities;
+pub mod ctx;
+pub mod error;
+mod figures;
+pub mod i18n;
+pub mod layout;
+mod metrics;
+mod ops;
+mod pages;
+mod state;
+
+use axum::Router;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use metrics::Metrics;
+pub use state::{AppState, DemoInfo, Services, WebSettings};
+
+use crate::ctx::Ctx;
+use crate::error::AppError;
+
+/// The whole HTTP surface of the platform.
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::home::show))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route("/logout", post(pages::login::logout))
+        .route("/lang/{code}", get(pages::login::switch_language))
+        .route("/account", get(pages::account::show))
+        .route("/account/password", post(pages::account::change_password))
+        .route("/account/tokens", post(pages::account::create_token))
+        .route("/account/tokens/{id}/revoke", post(pages::account::revoke_token))
+        .route("/admin/users", get(pages::admin::users).post(pages::admin::create_user))
+        .route("/admin/users.csv", get(pages::admin::users_csv))
+        .route("/admin/users/{id}", get(pages::admin::user_detail))
+        .route("/admin/users/{id}/grants", post(pages::admin::add_grant))
+        .route("/admin/users/{id}/grants/revoke", post(pages::admin::revoke_grant))
+        .route("/admin/users/{id}/active", post(pages::admin::set_active))
+        .route("/admin/users/{id}/password", post(pages::admin::reset_password))
+        .route("/admin/organisations", get(pages::admin::organisations).post(pages::admin::create_organisation))
+        .route("/ledger", get(pages::ledger::show))
+        .route("/capabilities/{id}", get(pages::capability::show));
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api::router().fallback(api_not_found))
+        .route("/api/openapi.json", get(ops::openapi))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/assets/app.css", get(ops::stylesheet))
+        .fallback(page_not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), ctx::authenticate))
+        .with_state(state)
+}
+
+async fn page_not_found(ctx: Ctx) -> Response {
+    ctx.page_error(AppError::NotFound).into_response()
+}
+
+async fn api_not_found(ctx: Ctx) -> Response {
+    ctx.api_error(AppError::NotFound).into_response()
+}

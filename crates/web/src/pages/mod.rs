@@ -1,0 +1,8 @@
+//! Server-rendered pages, one module per area.
+
+pub mod account;
+pub mod admin;
+pub mod capability;
+pub mod home;
+pub mod ledger;
+pub mod login;

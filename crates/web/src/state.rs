@@ -1,0 +1,47 @@
+//! What every handler can reach: the services of the platform and its settings.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use access::{Accounts, LoginThrottle};
+use ledger::Ledger;
+use store::Db;
+
+use crate::metrics::Metrics;
+
+/// Settings of the web layer.
+#[derive(Debug, Clone, Default)]
+pub struct WebSettings {
+    /// Mark cookies `Secure` (behind HTTPS). Off for plain-HTTP local use and tests.
+    pub secure_cookies: bool,
+    /// Show the demo banner and, on the sign-in page, the demo accounts.
+    pub demo: Option<DemoInfo>,
+}
+
+/// The demo accounts shown on the sign-in page of a demo instance.
+#[derive(Debug, Clone, Default)]
+pub struct DemoInfo {
+    pub password: String,
+    pub usernames: Vec<(String, String)>,
+}
+
+/// The services behind every request.
+pub struct Services {
+    pub db: Db,
+    pub accounts: Accounts,
+    pub ledger: Ledger,
+    pub throttle: LoginThrottle,
+    pub metrics: Metrics,
+    pub settings: WebSettings,
+}
+
+/// Cheap-to-clone handle on [`Services`], the router's state.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Services>);
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
