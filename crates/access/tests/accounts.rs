@@ -189,7 +189,7 @@ async fn sign_in_locks_after_repeated_failures_and_sessions_end() {
             .expect("db")
             .expect("session alive");
         assert_eq!(again.user_id, principal.user_id);
-        assert_eq!(a.csrf_valid(&token, &a.csrf_token(&token)), true);
+        assert!(a.csrf_valid(&token, &a.csrf_token(&token)));
         assert!(!a.csrf_valid(&token, &a.csrf_token("another-cookie")));
 
         for _ in 0..2 {

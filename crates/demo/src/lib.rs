@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 pub const DEMO_PASSWORD: &str = "Demo-Lifehealth-2026";
 
 /// The fixed seed: the same city every time.
-const SEED: u64 = 2026_11_22;
+const SEED: u64 = 20_261_122;
 
 /// One demo account per role: user name and role.
 pub const DEMO_ACCOUNTS: [(&str, Role); 11] = [

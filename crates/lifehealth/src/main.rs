@@ -18,7 +18,11 @@ use web::{AppState, DemoInfo, Metrics, Services, WebSettings};
 use crate::settings::{FileSettings, Settings};
 
 #[derive(Parser)]
-#[command(name = "lifehealth", version, about = "南京市生命健康创新服务平台 · Nanjing life-health innovation platform")]
+#[command(
+    name = "lifehealth",
+    version,
+    about = "南京市生命健康创新服务平台 · Nanjing life-health innovation platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -169,9 +173,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn settings(common: &Common, listen: Option<String>, secure: Option<bool>) -> anyhow::Result<Settings> {
+fn settings(
+    common: &Common,
+    listen: Option<String>,
+    secure: Option<bool>,
+) -> anyhow::Result<Settings> {
     let file = FileSettings::load(common.config.as_deref())?;
-    Ok(settings::resolve(file, listen, common.database_url.clone(), common.data.clone(), common.key_file.clone(), secure))
+    Ok(settings::resolve(
+        file,
+        listen,
+        common.database_url.clone(),
+        common.data.clone(),
+        common.key_file.clone(),
+        secure,
+    ))
 }
 
 /// Every component's tables, in dependency order. A new capability adds its set here.
@@ -188,10 +203,21 @@ struct Platform {
 
 async fn open(settings: &Settings, create_key: bool) -> anyhow::Result<Platform> {
     if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data).with_context(|| format!("cannot create the data folder {}", settings.data.display()))?;
+        std::fs::create_dir_all(&settings.data).with_context(|| {
+            format!("cannot create the data folder {}", settings.data.display())
+        })?;
     }
-    let master = if create_key { MasterKey::load_or_create(&settings.key_file) } else { MasterKey::load(&settings.key_file) }
-        .with_context(|| format!("cannot load the master key (set LIFEHEALTH_MASTER_KEY or create {})", settings.key_file.display()))?;
+    let master = if create_key {
+        MasterKey::load_or_create(&settings.key_file)
+    } else {
+        MasterKey::load(&settings.key_file)
+    }
+    .with_context(|| {
+        format!(
+            "cannot load the master key (set LIFEHEALTH_MASTER_KEY or create {})",
+            settings.key_file.display()
+        )
+    })?;
     let keys = Arc::new(Keyring::from_master(&master));
     let db = Db::connect(&settings.database_url, &DbOptions::default()).await?;
     let applied = db.migrate(&migration_sets()).await?;
@@ -200,7 +226,12 @@ async fn open(settings: &Settings, create_key: bool) -> anyhow::Result<Platform>
     }
     let ledger = Ledger::open(db.clone(), keys.ledger.signing_key()).await?;
     let accounts = Accounts::new(db.clone(), keys.clone(), SecurityPolicy::default());
-    Ok(Platform { db, keys, accounts, ledger })
+    Ok(Platform {
+        db,
+        keys,
+        accounts,
+        ledger,
+    })
 }
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -212,19 +243,32 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             if users == 0 {
                 generate_demo(&platform).await?;
             } else {
-                println!("演示数据已存在 · demo data already present in {}", settings.data.display());
+                println!(
+                    "演示数据已存在 · demo data already present in {}",
+                    settings.data.display()
+                );
             }
             let demo = DemoInfo {
                 password: demo::DEMO_PASSWORD.to_owned(),
-                usernames: demo::DEMO_ACCOUNTS.iter().map(|(u, r)| ((*u).to_owned(), r.code().to_owned())).collect(),
+                usernames: demo::DEMO_ACCOUNTS
+                    .iter()
+                    .map(|(u, r)| ((*u).to_owned(), r.code().to_owned()))
+                    .collect(),
             };
-            println!("\n演示账户 · demo accounts (password {}):", demo::DEMO_PASSWORD);
+            println!(
+                "\n演示账户 · demo accounts (password {}):",
+                demo::DEMO_PASSWORD
+            );
             for (username, role) in demo::DEMO_ACCOUNTS {
                 println!("  {username:<18} {}", role.code());
             }
             serve(platform, &settings, Some(demo)).await?;
         }
-        Command::Serve { common, listen, secure_cookies } => {
+        Command::Serve {
+            common,
+            listen,
+            secure_cookies,
+        } => {
             let settings = settings(&common, listen, secure_cookies)?;
             let platform = open(&settings, false).await?;
             serve(platform, &settings, None).await?;
@@ -233,14 +277,29 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let settings = settings(&common, None, None)?;
             let db = Db::connect(&settings.database_url, &DbOptions::default()).await?;
             let applied = db.migrate(&migration_sets()).await?;
-            println!("{} migration(s) applied to {}", applied.len(), db.display_url());
+            println!(
+                "{} migration(s) applied to {}",
+                applied.len(),
+                db.display_url()
+            );
             for m in applied {
                 println!("  {}/{:04} {}", m.component, m.version, m.name);
             }
         }
-        Command::User { command: UserCommand::Add { common, username, name, organisation, role } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    common,
+                    username,
+                    name,
+                    organisation,
+                    role,
+                },
+        } => {
             let platform = open(&settings(&common, None, None)?, false).await?;
-            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}; roles: {}", Role::ALL.map(|r| r.code()).join(", ")))?;
+            let role: Role = role.parse().map_err(|e| {
+                anyhow::anyhow!("{e}; roles: {}", Role::ALL.map(|r| r.code()).join(", "))
+            })?;
             let org = find_organisation(&platform.accounts, &organisation).await?;
             let password = read_new_password()?;
             let scope = access::default_scope(role, &org);
@@ -258,17 +317,35 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(explain_access)?;
             record_cli(&platform.ledger, "user.create", "user", &id).await?;
-            println!("created user {username} ({id}); they must change the password at first sign-in");
+            println!(
+                "created user {username} ({id}); they must change the password at first sign-in"
+            );
         }
-        Command::Token { command: TokenCommand::Create { common, user, expires, name } } => {
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    common,
+                    user,
+                    expires,
+                    name,
+                },
+        } => {
             let platform = open(&settings(&common, None, None)?, false).await?;
             let Some(user_id) = platform.accounts.user_id_by_username(&user).await? else {
                 bail!("no user named {user}");
             };
-            let (secret, info) = platform.accounts.create_token(&user_id, &name, expires).await.map_err(explain_access)?;
+            let (secret, info) = platform
+                .accounts
+                .create_token(&user_id, &name, expires)
+                .await
+                .map_err(explain_access)?;
             record_cli(&platform.ledger, "token.create", "api_token", &info.id).await?;
             println!("{secret}");
-            eprintln!("token {} for {user}, expires {} (shown once; store it safely)", info.name, kernel::UtcMillis(info.expires_at).format_date(kernel::Lang::En));
+            eprintln!(
+                "token {} for {user}, expires {} (shown once; store it safely)",
+                info.name,
+                kernel::UtcMillis(info.expires_at).format_date(kernel::Lang::En)
+            );
         }
         Command::Backup { common, to } => {
             let settings = settings(&common, None, None)?;
@@ -286,9 +363,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             store::restore_sqlite(&from, &path).await?;
             println!("restored {} from {}", path.display(), from.display());
         }
-        Command::Ledger { command: LedgerCommand::Verify { common, against } } => {
+        Command::Ledger {
+            command: LedgerCommand::Verify { common, against },
+        } => {
             let settings = settings(&common, None, None)?;
-            let master = MasterKey::load(&settings.key_file).context("the ledger's public key derives from the master key")?;
+            let master = MasterKey::load(&settings.key_file)
+                .context("the ledger's public key derives from the master key")?;
             let keys = Keyring::from_master(&master);
             let db = Db::connect(&settings.database_url, &DbOptions::default()).await?;
             let kept = match against {
@@ -320,17 +400,24 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 /// Reads a kept tree head: either the bare head or the `/api/v1/ledger/tree-head` answer.
 fn read_kept_tree_head(path: &std::path::Path) -> anyhow::Result<ledger::SignedTreeHead> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
     let head = value.get("tree_head").cloned().unwrap_or(value);
-    serde_json::from_value(head).with_context(|| format!("{} does not hold a signed tree head", path.display()))
+    serde_json::from_value(head)
+        .with_context(|| format!("{} does not hold a signed tree head", path.display()))
 }
 
 fn explain_access(e: access::AccessError) -> anyhow::Error {
     match e {
         access::AccessError::Invalid(fields) => anyhow::anyhow!(
             "{}",
-            fields.iter().map(|f| format!("{}: {}", f.field, f.en)).collect::<Vec<_>>().join("\n")
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.en))
+                .collect::<Vec<_>>()
+                .join("\n")
         ),
         other => other.into(),
     }
@@ -341,7 +428,9 @@ async fn find_organisation(accounts: &Accounts, key: &str) -> anyhow::Result<acc
         return Ok(org);
     }
     let all = accounts.organisations().await?;
-    all.into_iter().find(|o| o.name_zh == key).with_context(|| format!("no organisation with id or name {key}"))
+    all.into_iter()
+        .find(|o| o.name_zh == key)
+        .with_context(|| format!("no organisation with id or name {key}"))
 }
 
 fn read_new_password() -> anyhow::Result<String> {
@@ -354,7 +443,12 @@ fn read_new_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-async fn record_cli(ledger: &Ledger, action: &str, subject_type: &str, subject_id: &str) -> anyhow::Result<()> {
+async fn record_cli(
+    ledger: &Ledger,
+    action: &str,
+    subject_type: &str,
+    subject_id: &str,
+) -> anyhow::Result<()> {
     ledger
         .record(ledger::AuditEvent {
             actor: "cli".into(),
@@ -373,8 +467,10 @@ async fn record_cli(ledger: &Ledger, action: &str, subject_type: &str, subject_i
 async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
     let bar = indicatif::ProgressBar::new(demo::step_count());
     bar.set_style(
-        indicatif::ProgressStyle::with_template("生成演示城市 · demo city {bar:40.cyan/blue} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "生成演示城市 · demo city {bar:40.cyan/blue} {pos}/{len} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut tick = |n: u64, msg: &str| {
         bar.inc(n);
@@ -382,11 +478,18 @@ async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
     };
     let summary = demo::generate(&platform.accounts, &platform.ledger, &mut tick).await?;
     bar.finish_with_message("done");
-    println!("{} organisations, {} users created", summary.organisations, summary.users);
+    println!(
+        "{} organisations, {} users created",
+        summary.organisations, summary.users
+    );
     Ok(())
 }
 
-async fn serve(platform: Platform, settings: &Settings, demo: Option<DemoInfo>) -> anyhow::Result<()> {
+async fn serve(
+    platform: Platform,
+    settings: &Settings,
+    demo: Option<DemoInfo>,
+) -> anyhow::Result<()> {
     let _ = &platform.keys;
     let state = AppState(Arc::new(Services {
         db: platform.db.clone(),
@@ -394,13 +497,19 @@ async fn serve(platform: Platform, settings: &Settings, demo: Option<DemoInfo>) 
         ledger: platform.ledger,
         throttle: LoginThrottle::new(20, Duration::from_secs(300)),
         metrics: Metrics::default(),
-        settings: WebSettings { secure_cookies: settings.secure_cookies, demo },
+        settings: WebSettings {
+            secure_cookies: settings.secure_cookies,
+            demo,
+        },
     }));
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    println!("\nlifehealth 正在运行 · serving at http://{addr}  (database {})", platform.db.display_url());
+    println!(
+        "\nlifehealth 正在运行 · serving at http://{addr}  (database {})",
+        platform.db.display_url()
+    );
     let app = web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -36,9 +36,14 @@ impl FileSettings {
             None => (PathBuf::from("lifehealth.toml"), false),
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).with_context(|| format!("the settings file {} is not valid", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileSettings::default()),
-            Err(e) => Err(e).with_context(|| format!("cannot read the settings file {}", path.display())),
+            Ok(text) => toml::from_str(&text)
+                .with_context(|| format!("the settings file {} is not valid", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                Ok(FileSettings::default())
+            }
+            Err(e) => {
+                Err(e).with_context(|| format!("cannot read the settings file {}", path.display()))
+            }
         }
     }
 }
@@ -56,9 +61,13 @@ pub fn resolve(
     let database_url = database_url
         .or(file.database_url)
         .unwrap_or_else(|| format!("sqlite://{}", data.join("lifehealth.db").display()));
-    let key_file = key_file.or(file.key_file).unwrap_or_else(|| data.join("keys").join("master.key"));
+    let key_file = key_file
+        .or(file.key_file)
+        .unwrap_or_else(|| data.join("keys").join("master.key"));
     Settings {
-        listen: listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+        listen: listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
         database_url,
         data,
         key_file,
@@ -72,7 +81,8 @@ mod tests {
 
     #[test]
     fn flags_win_over_the_file_and_the_file_over_defaults() {
-        let file: FileSettings = toml::from_str("listen = \"0.0.0.0:9000\"\ndata = \"/srv/lh\"").expect("toml");
+        let file: FileSettings =
+            toml::from_str("listen = \"0.0.0.0:9000\"\ndata = \"/srv/lh\"").expect("toml");
         let s = resolve(file, Some("127.0.0.1:1".into()), None, None, None, None);
         assert_eq!(s.listen, "127.0.0.1:1");
         assert_eq!(s.data, PathBuf::from("/srv/lh"));
@@ -80,6 +90,9 @@ mod tests {
         assert_eq!(s.key_file, PathBuf::from("/srv/lh/keys/master.key"));
         let d = resolve(FileSettings::default(), None, None, None, None, None);
         assert_eq!(d.listen, DEFAULT_LISTEN);
-        assert!(toml::from_str::<FileSettings>("lisen = 1").is_err(), "typos are refused");
+        assert!(
+            toml::from_str::<FileSettings>("lisen = 1").is_err(),
+            "typos are refused"
+        );
     }
 }

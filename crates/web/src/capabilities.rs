@@ -34,7 +34,9 @@ pub struct Capability {
 
 impl Capability {
     pub fn path(&self) -> String {
-        self.live_path.map(str::to_owned).unwrap_or_else(|| format!("/capabilities/{}", self.id))
+        self.live_path
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("/capabilities/{}", self.id))
     }
 
     pub fn title_key(&self) -> String {
@@ -47,23 +49,108 @@ impl Capability {
 }
 
 pub const CAPABILITIES: [Capability; 17] = [
-    Capability { id: "S1", group: Group::Health, seeds: "nanjing-2022 三(七), 二; nanjing-2020 二(三), 三(一)1; zhejiang 20", live_path: None },
-    Capability { id: "S2", group: Group::Health, seeds: "nanjing-2022 三(七), 二; nanjing-2020 二(三)", live_path: None },
-    Capability { id: "S13", group: Group::Health, seeds: "nanjing-2020 二(三), 三(一)1; zhejiang 20", live_path: None },
-    Capability { id: "S4", group: Group::Health, seeds: "nanjing-2022 三(二); suzhou 25, 第十条; jiangsu 7", live_path: None },
-    Capability { id: "S11", group: Group::Health, seeds: "nanjing-2020 三(三)4; jiangsu 6", live_path: None },
-    Capability { id: "S12", group: Group::Health, seeds: "zhejiang 22; suzhou 3, 23-26; nanjing-2020 三(三)3", live_path: None },
-    Capability { id: "S17", group: Group::Health, seeds: "zhejiang 28", live_path: None },
-    Capability { id: "S5", group: Group::Industry, seeds: "nanjing-2022 三(一); nanjing-2020 三(二)3; suzhou 8-9", live_path: None },
-    Capability { id: "S6", group: Group::Industry, seeds: "nanjing-2022 三(三), 三(五), 三(二); suzhou 第五-二十四条; jiangsu 4-5, 13, 18, 28; zhejiang 1-4, 19", live_path: None },
-    Capability { id: "S7", group: Group::Industry, seeds: "nanjing-2022 三(四); nanjing-2020 三(三)1-2; suzhou 34, 第二十三条", live_path: None },
-    Capability { id: "S8", group: Group::Industry, seeds: "nanjing-2022 三(六); nanjing-2020 三(五)3; suzhou 10", live_path: None },
-    Capability { id: "S3", group: Group::Industry, seeds: "nanjing-2022 三(二); nanjing-2020 三(四)3-4; suzhou 16-19; jiangsu 27", live_path: None },
-    Capability { id: "S9", group: Group::Industry, seeds: "nanjing-2022 三(八); nanjing-2020 三(五)4; suzhou 30-32", live_path: None },
-    Capability { id: "S14", group: Group::Industry, seeds: "zhejiang 21", live_path: None },
-    Capability { id: "S15", group: Group::Industry, seeds: "suzhou 第二十二条", live_path: None },
-    Capability { id: "S10", group: Group::Governance, seeds: "nanjing-2022 四(三); nanjing-2020 四(二) and its table; suzhou 五(二)", live_path: None },
-    Capability { id: "S16", group: Group::Governance, seeds: "zhejiang 三(四)", live_path: None },
+    Capability {
+        id: "S1",
+        group: Group::Health,
+        seeds: "nanjing-2022 三(七), 二; nanjing-2020 二(三), 三(一)1; zhejiang 20",
+        live_path: None,
+    },
+    Capability {
+        id: "S2",
+        group: Group::Health,
+        seeds: "nanjing-2022 三(七), 二; nanjing-2020 二(三)",
+        live_path: None,
+    },
+    Capability {
+        id: "S13",
+        group: Group::Health,
+        seeds: "nanjing-2020 二(三), 三(一)1; zhejiang 20",
+        live_path: None,
+    },
+    Capability {
+        id: "S4",
+        group: Group::Health,
+        seeds: "nanjing-2022 三(二); suzhou 25, 第十条; jiangsu 7",
+        live_path: None,
+    },
+    Capability {
+        id: "S11",
+        group: Group::Health,
+        seeds: "nanjing-2020 三(三)4; jiangsu 6",
+        live_path: None,
+    },
+    Capability {
+        id: "S12",
+        group: Group::Health,
+        seeds: "zhejiang 22; suzhou 3, 23-26; nanjing-2020 三(三)3",
+        live_path: None,
+    },
+    Capability {
+        id: "S17",
+        group: Group::Health,
+        seeds: "zhejiang 28",
+        live_path: None,
+    },
+    Capability {
+        id: "S5",
+        group: Group::Industry,
+        seeds: "nanjing-2022 三(一); nanjing-2020 三(二)3; suzhou 8-9",
+        live_path: None,
+    },
+    Capability {
+        id: "S6",
+        group: Group::Industry,
+        seeds: "nanjing-2022 三(三), 三(五), 三(二); suzhou 第五-二十四条; jiangsu 4-5, 13, 18, 28; zhejiang 1-4, 19",
+        live_path: None,
+    },
+    Capability {
+        id: "S7",
+        group: Group::Industry,
+        seeds: "nanjing-2022 三(四); nanjing-2020 三(三)1-2; suzhou 34, 第二十三条",
+        live_path: None,
+    },
+    Capability {
+        id: "S8",
+        group: Group::Industry,
+        seeds: "nanjing-2022 三(六); nanjing-2020 三(五)3; suzhou 10",
+        live_path: None,
+    },
+    Capability {
+        id: "S3",
+        group: Group::Industry,
+        seeds: "nanjing-2022 三(二); nanjing-2020 三(四)3-4; suzhou 16-19; jiangsu 27",
+        live_path: None,
+    },
+    Capability {
+        id: "S9",
+        group: Group::Industry,
+        seeds: "nanjing-2022 三(八); nanjing-2020 三(五)4; suzhou 30-32",
+        live_path: None,
+    },
+    Capability {
+        id: "S14",
+        group: Group::Industry,
+        seeds: "zhejiang 21",
+        live_path: None,
+    },
+    Capability {
+        id: "S15",
+        group: Group::Industry,
+        seeds: "suzhou 第二十二条",
+        live_path: None,
+    },
+    Capability {
+        id: "S10",
+        group: Group::Governance,
+        seeds: "nanjing-2022 四(三); nanjing-2020 四(二) and its table; suzhou 五(二)",
+        live_path: None,
+    },
+    Capability {
+        id: "S16",
+        group: Group::Governance,
+        seeds: "zhejiang 三(四)",
+        live_path: None,
+    },
 ];
 
 pub fn find(id: &str) -> Option<&'static Capability> {
@@ -89,7 +176,10 @@ mod tests {
         let (zh, en) = crate::i18n::keys();
         for c in &CAPABILITIES {
             for key in [c.title_key(), c.description_key()] {
-                assert!(zh.contains(&key.as_str()) && en.contains(&key.as_str()), "{key}");
+                assert!(
+                    zh.contains(&key.as_str()) && en.contains(&key.as_str()),
+                    "{key}"
+                );
             }
         }
     }

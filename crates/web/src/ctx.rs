@@ -48,7 +48,10 @@ impl Ctx {
     }
 
     pub fn api_error(&self, error: impl Into<AppError>) -> ApiError {
-        ApiError { error: error.into(), lang: self.lang }
+        ApiError {
+            error: error.into(),
+            lang: self.lang,
+        }
     }
 
     pub fn english(&self) -> bool {
@@ -146,7 +149,10 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
     let principal = match principal {
         Ok(p) => p,
         Err(e) => {
-            let error = ApiError { error: AppError::Internal(e.to_string()), lang: Lang::Zh };
+            let error = ApiError {
+                error: AppError::Internal(e.to_string()),
+                lang: Lang::Zh,
+            };
             return error.into_response();
         }
     };
@@ -215,7 +221,10 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
     let response = next.run(Request::from_parts(parts, body)).await;
     let mut response = with_visitor_cookie(response, new_visitor.as_deref(), &app);
     let headers = response.headers_mut();
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert(
@@ -275,7 +284,7 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 => {
+            b'%' if i + 2 < bytes.len() => {
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(b) => {
@@ -309,7 +318,10 @@ mod tests {
     #[test]
     fn cookies_are_read_by_exact_name() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("lh_lang=en; lh_session=abc"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("lh_lang=en; lh_session=abc"),
+        );
         assert_eq!(cookie(&headers, LANG_COOKIE), Some("en"));
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&headers, "lh_sess"), None);

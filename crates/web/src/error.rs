@@ -20,8 +20,13 @@ pub enum AppError {
     /// Input problems, per field.
     Invalid(Vec<FieldError>),
     /// A request that cannot be served as asked, with a message in both languages.
-    BadRequest { zh: String, en: String },
-    TooManyRequests { retry_after_secs: u64 },
+    BadRequest {
+        zh: String,
+        en: String,
+    },
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
     Internal(String),
 }
 
@@ -124,7 +129,10 @@ pub struct ApiError {
 
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
-        ApiError { error, lang: Lang::En }
+        ApiError {
+            error,
+            lang: Lang::En,
+        }
     }
 }
 

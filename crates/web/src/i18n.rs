@@ -44,6 +44,22 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
     }
 }
 
+/// The message for `key` if the catalogue has one (for codes that may be unknown to it).
+pub fn t_opt(lang: Lang, key: &str) -> Option<&'static str> {
+    let map = match lang {
+        Lang::Zh => &catalogue().zh,
+        Lang::En => &catalogue().en,
+    };
+    map.get(key).map(String::as_str)
+}
+
+/// An audit action in words (`user.login` → 登录), or its code when it has no words yet.
+pub fn action_label(lang: Lang, action: &str) -> String {
+    t_opt(lang, &format!("action.{action}"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| action.to_owned())
+}
+
 /// The message for `key` with `{name}` placeholders filled in.
 pub fn tf(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     let mut text = t(lang, key).to_owned();
@@ -75,8 +91,14 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
-        assert_eq!(tf(Lang::Zh, "home.welcome", &[("name", "王芳")]), "王芳，您好");
-        assert_eq!(tf(Lang::En, "home.welcome", &[("name", "Wang Fang")]), "Hello, Wang Fang");
+        assert_eq!(
+            tf(Lang::Zh, "home.welcome", &[("name", "王芳")]),
+            "王芳，您好"
+        );
+        assert_eq!(
+            tf(Lang::En, "home.welcome", &[("name", "Wang Fang")]),
+            "Hello, Wang Fang"
+        );
     }
 
     #[test]
@@ -93,20 +115,31 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(&path).expect("read file");
-            for call in ["t(lang, \"", "tf(lang, \"", "t(ctx.lang, \"", "tf(ctx.lang, \""] {
+            for call in [
+                "t(lang, \"",
+                "tf(lang, \"",
+                "t(ctx.lang, \"",
+                "tf(ctx.lang, \"",
+            ] {
                 for (at, _) in text.match_indices(call) {
                     // Only calls of `t`/`tf` themselves, not of `select(lang, "...")` and the like.
                     let before = text[..at].chars().next_back().unwrap_or(' ');
                     if before.is_alphanumeric() || before == '_' {
                         continue;
                     }
-                    let key = text[at + call.len()..].split('"').next().unwrap_or_default();
+                    let key = text[at + call.len()..]
+                        .split('"')
+                        .next()
+                        .unwrap_or_default();
                     if !zh.contains(&key) {
                         missing.push(format!("{}: {key}", path.display()));
                     }
                 }
             }
         }
-        assert!(missing.is_empty(), "keys missing from the catalogues: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing from the catalogues: {missing:#?}"
+        );
     }
 }

@@ -12,8 +12,20 @@ use crate::i18n::{t, tf};
 /// A full page for `ctx` with `title` and `body`.
 pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
     let lang = ctx.lang;
-    let role = ctx.principal.as_ref().and_then(Principal::primary_role).map(|r| r.code());
-    shell(lang, title, &ctx.path, ctx.principal.as_ref(), Some(&ctx.csrf), role, body)
+    let role = ctx
+        .principal
+        .as_ref()
+        .and_then(Principal::primary_role)
+        .map(|r| r.code());
+    shell(
+        lang,
+        title,
+        &ctx.path,
+        ctx.principal.as_ref(),
+        Some(&ctx.csrf),
+        role,
+        body,
+    )
 }
 
 /// An error page; works without a request context.
@@ -55,6 +67,7 @@ fn shell(
                     div.masthead-inner {
                         a.brand href="/" { span.brand-mark aria-hidden="true" { "LH" } span { (t(lang, "app.name")) } }
                         div.masthead-tools {
+                            @if principal.is_some() { a.menu-link href="#nav" { (t(lang, "nav.menu")) } }
                             a.lang-switch href={ "/lang/" (other.code()) "?next=" (crate::error::urlencode(path)) }
                                 hreflang=(other.code()) lang=(other.code()) { (t(lang, "lang.switch")) }
                             @if let (Some(p), Some(csrf)) = (principal, csrf) {
@@ -68,7 +81,7 @@ fn shell(
                     }
                 }
                 div.demo-banner role="note" { (t(lang, "app.demo_banner")) }
-                div.layout {
+                div.layout.with-nav[principal.is_some()] {
                     @if let Some(p) = principal {
                         (navigation(lang, path, p))
                     }
@@ -83,7 +96,7 @@ fn shell(
 fn navigation(lang: Lang, path: &str, principal: &Principal) -> Markup {
     let current = |href: &str| if path == href { Some("page") } else { None };
     html! {
-        nav.sidebar aria-label=(t(lang, "nav.label")) {
+        nav.sidebar id="nav" aria-label=(t(lang, "nav.label")) {
             details.nav-toggle open {
                 summary { (t(lang, "nav.menu")) }
                 ul.nav-list {
@@ -150,18 +163,29 @@ pub struct Field<'a> {
 
 impl<'a> Field<'a> {
     pub fn new(name: &'static str, label: &'a str) -> Self {
-        Self { name, label, kind: "text", value: "", hint: None, autocomplete: None, required: true }
+        Self {
+            name,
+            label,
+            kind: "text",
+            value: "",
+            hint: None,
+            autocomplete: None,
+            required: true,
+        }
     }
 
     pub fn render(&self, lang: Lang, errors: &[FieldError]) -> Markup {
         let error = errors.iter().find(|e| e.field == self.name);
         let hint_id = format!("{}-hint", self.name);
         let error_id = format!("{}-error", self.name);
-        let described = [self.hint.map(|_| hint_id.clone()), error.map(|_| error_id.clone())]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let described = [
+            self.hint.map(|_| hint_id.clone()),
+            error.map(|_| error_id.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
         html! {
             div.field.field-error[error.is_some()] {
                 label for=(self.name) { (self.label) }
@@ -216,7 +240,13 @@ pub fn stat(label: &str, value: &str, unit: &str) -> Markup {
 }
 
 /// A chart with the same data as a table beside it (in a disclosure, so both are reachable).
-pub fn chart_figure(lang: Lang, svg: &str, headers: &[String], rows: &[Vec<String>], source: &str) -> Markup {
+pub fn chart_figure(
+    lang: Lang,
+    svg: &str,
+    headers: &[String],
+    rows: &[Vec<String>],
+    source: &str,
+) -> Markup {
     html! {
         figure.chart {
             div.chart-svg { (PreEscaped(svg)) }
@@ -251,7 +281,9 @@ pub fn data_table(headers: &[String], rows: &[Vec<String>]) -> Markup {
 }
 
 fn looks_numeric(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '-' | '%'))
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '-' | '%'))
 }
 
 /// "共 N 条" / "N in all".

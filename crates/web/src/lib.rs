@@ -35,15 +35,30 @@ pub fn router(state: AppState) -> Router {
         .route("/account", get(pages::account::show))
         .route("/account/password", post(pages::account::change_password))
         .route("/account/tokens", post(pages::account::create_token))
-        .route("/account/tokens/{id}/revoke", post(pages::account::revoke_token))
-        .route("/admin/users", get(pages::admin::users).post(pages::admin::create_user))
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(pages::account::revoke_token),
+        )
+        .route(
+            "/admin/users",
+            get(pages::admin::users).post(pages::admin::create_user),
+        )
         .route("/admin/users.csv", get(pages::admin::users_csv))
         .route("/admin/users/{id}", get(pages::admin::user_detail))
         .route("/admin/users/{id}/grants", post(pages::admin::add_grant))
-        .route("/admin/users/{id}/grants/revoke", post(pages::admin::revoke_grant))
+        .route(
+            "/admin/users/{id}/grants/revoke",
+            post(pages::admin::revoke_grant),
+        )
         .route("/admin/users/{id}/active", post(pages::admin::set_active))
-        .route("/admin/users/{id}/password", post(pages::admin::reset_password))
-        .route("/admin/organisations", get(pages::admin::organisations).post(pages::admin::create_organisation))
+        .route(
+            "/admin/users/{id}/password",
+            post(pages::admin::reset_password),
+        )
+        .route(
+            "/admin/organisations",
+            get(pages::admin::organisations).post(pages::admin::create_organisation),
+        )
         .route("/ledger", get(pages::ledger::show))
         .route("/capabilities/{id}", get(pages::capability::show));
     Router::new()
@@ -55,7 +70,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/assets/app.css", get(ops::stylesheet))
         .fallback(page_not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), ctx::authenticate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ctx::authenticate,
+        ))
         .with_state(state)
 }
 

@@ -21,7 +21,8 @@ impl Metrics {
         let class = usize::from((status / 100).clamp(1, 5)) - 1;
         self.responses[class].fetch_add(1, Ordering::Relaxed);
         self.requests.fetch_add(1, Ordering::Relaxed);
-        self.duration_micros_sum.fetch_add(micros, Ordering::Relaxed);
+        self.duration_micros_sum
+            .fetch_add(micros, Ordering::Relaxed);
         let seconds = micros as f64 / 1e6;
         for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
             if seconds <= *bound {
@@ -31,14 +32,21 @@ impl Metrics {
     }
 
     pub fn login(&self, ok: bool) {
-        let counter = if ok { &self.logins_ok } else { &self.logins_failed };
+        let counter = if ok {
+            &self.logins_ok
+        } else {
+            &self.logins_failed
+        };
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The text exposition, with gauges supplied by the caller (e.g. ledger size).
     pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP lifehealth_http_responses_total HTTP responses by status class.");
+        let _ = writeln!(
+            out,
+            "# HELP lifehealth_http_responses_total HTTP responses by status class."
+        );
         let _ = writeln!(out, "# TYPE lifehealth_http_responses_total counter");
         for (i, counter) in self.responses.iter().enumerate() {
             let _ = writeln!(
@@ -48,8 +56,14 @@ impl Metrics {
                 counter.load(Ordering::Relaxed)
             );
         }
-        let _ = writeln!(out, "# HELP lifehealth_http_request_duration_seconds Time to answer a request.");
-        let _ = writeln!(out, "# TYPE lifehealth_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP lifehealth_http_request_duration_seconds Time to answer a request."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE lifehealth_http_request_duration_seconds histogram"
+        );
         for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
             let _ = writeln!(
                 out,
@@ -58,17 +72,34 @@ impl Metrics {
             );
         }
         let count = self.requests.load(Ordering::Relaxed);
-        let _ = writeln!(out, "lifehealth_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "lifehealth_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         let _ = writeln!(
             out,
             "lifehealth_http_request_duration_seconds_sum {}",
             self.duration_micros_sum.load(Ordering::Relaxed) as f64 / 1e6
         );
-        let _ = writeln!(out, "lifehealth_http_request_duration_seconds_count {count}");
-        let _ = writeln!(out, "# HELP lifehealth_logins_total Sign-in attempts by outcome.");
+        let _ = writeln!(
+            out,
+            "lifehealth_http_request_duration_seconds_count {count}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP lifehealth_logins_total Sign-in attempts by outcome."
+        );
         let _ = writeln!(out, "# TYPE lifehealth_logins_total counter");
-        let _ = writeln!(out, "lifehealth_logins_total{{outcome=\"success\"}} {}", self.logins_ok.load(Ordering::Relaxed));
-        let _ = writeln!(out, "lifehealth_logins_total{{outcome=\"failure\"}} {}", self.logins_failed.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "lifehealth_logins_total{{outcome=\"success\"}} {}",
+            self.logins_ok.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "lifehealth_logins_total{{outcome=\"failure\"}} {}",
+            self.logins_failed.load(Ordering::Relaxed)
+        );
         for (name, help, value) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} gauge");

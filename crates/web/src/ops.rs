@@ -22,13 +22,20 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
 
 pub async fn metrics(State(app): State<AppState>) -> Response {
     let entries = app.ledger.tree_size() as f64;
-    let text = app.metrics.render(&[("lifehealth_ledger_entries", "Entries in the audit ledger.", entries)]);
+    let text = app.metrics.render(&[(
+        "lifehealth_ledger_entries",
+        "Entries in the audit ledger.",
+        entries,
+    )]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 pub async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../assets/app.css"),
     )
         .into_response()

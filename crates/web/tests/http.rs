@@ -20,11 +20,17 @@ struct App {
 }
 
 async fn app(db: &store::Db) -> App {
-    db.migrate(&[access::migrations(), ledger::migrations()]).await.expect("migrate");
+    db.migrate(&[access::migrations(), ledger::migrations()])
+        .await
+        .expect("migrate");
     let keys = Arc::new(Keyring::for_tests());
     let accounts = Accounts::new(db.clone(), keys.clone(), SecurityPolicy::default());
-    let ledger = Ledger::open(db.clone(), keys.ledger.signing_key()).await.expect("ledger");
-    demo::generate(&accounts, &ledger, &mut |_, _| {}).await.expect("demo city");
+    let ledger = Ledger::open(db.clone(), keys.ledger.signing_key())
+        .await
+        .expect("ledger");
+    demo::generate(&accounts, &ledger, &mut |_, _| {})
+        .await
+        .expect("demo city");
     let state = AppState(Arc::new(Services {
         db: db.clone(),
         accounts: accounts.clone(),
@@ -33,10 +39,17 @@ async fn app(db: &store::Db) -> App {
         metrics: Metrics::default(),
         settings: WebSettings {
             secure_cookies: false,
-            demo: Some(DemoInfo { password: demo::DEMO_PASSWORD.into(), usernames: vec![("admin".into(), "platform_admin".into())] }),
+            demo: Some(DemoInfo {
+                password: demo::DEMO_PASSWORD.into(),
+                usernames: vec![("admin".into(), "platform_admin".into())],
+            }),
         },
     }));
-    App { router: web::router(state), accounts, ledger }
+    App {
+        router: web::router(state),
+        accounts,
+        ledger,
+    }
 }
 
 struct Reply {
@@ -51,11 +64,17 @@ impl Reply {
             .get_all(header::SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_owned()))
+            .find_map(|v| {
+                v.strip_prefix(&format!("{name}="))
+                    .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+            })
     }
 
     fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     fn json(&self) -> serde_json::Value {
@@ -65,8 +84,16 @@ impl Reply {
     /// The value of the first hidden `_csrf` field in the page.
     fn csrf(&self) -> String {
         let marker = "name=\"_csrf\" value=\"";
-        let start = self.body.find(marker).map(|i| i + marker.len()).expect("a CSRF field");
-        self.body[start..].split('"').next().unwrap_or("").to_owned()
+        let start = self
+            .body
+            .find(marker)
+            .map(|i| i + marker.len())
+            .expect("a CSRF field");
+        self.body[start..]
+            .split('"')
+            .next()
+            .unwrap_or("")
+            .to_owned()
     }
 }
 
@@ -78,20 +105,45 @@ struct Client<'a> {
 
 impl<'a> Client<'a> {
     fn new(app: &'a App) -> Self {
-        Self { app, cookies: Vec::new() }
+        Self {
+            app,
+            cookies: Vec::new(),
+        }
     }
 
     async fn send(&mut self, request: Request<Body>) -> Reply {
         let mut request = request;
         if !self.cookies.is_empty() {
-            let header_value = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-            request.headers_mut().insert(header::COOKIE, header_value.parse().expect("cookie header"));
+            let header_value = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            request
+                .headers_mut()
+                .insert(header::COOKIE, header_value.parse().expect("cookie header"));
         }
-        let response = self.app.router.clone().oneshot(request).await.expect("response");
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let reply = Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() };
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let reply = Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
         for name in ["lh_visitor", "lh_session", "lh_lang"] {
             if let Some(value) = reply.cookie(name) {
                 self.cookies.retain(|(k, _)| k != name);
@@ -104,11 +156,16 @@ impl<'a> Client<'a> {
     }
 
     async fn get(&mut self, uri: &str) -> Reply {
-        self.send(Request::get(uri).body(Body::empty()).expect("request")).await
+        self.send(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
     }
 
     async fn post_form(&mut self, uri: &str, fields: &[(&str, &str)]) -> Reply {
-        let body = fields.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&");
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
         let request = Request::post(uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
@@ -119,14 +176,25 @@ impl<'a> Client<'a> {
     async fn login(&mut self, username: &str, password: &str) -> Reply {
         let page = self.get("/login").await;
         let csrf = page.csrf();
-        self.post_form("/login", &[("_csrf", &csrf), ("username", username), ("password", password), ("next", "/")]).await
+        self.post_form(
+            "/login",
+            &[
+                ("_csrf", &csrf),
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+        .await
     }
 }
 
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -138,7 +206,9 @@ async fn api(app: &App, uri: &str, token: Option<&str>) -> Reply {
     if let Some(t) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
-    client.send(request.body(Body::empty()).expect("request")).await
+    client
+        .send(request.body(Body::empty()).expect("request"))
+        .await
 }
 
 #[tokio::test]
@@ -152,14 +222,26 @@ async fn every_demo_role_signs_in_and_sees_its_home_page() {
             assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
             assert_eq!(anonymous.location(), "/login?next=/");
             let signed_in = client.login(username, demo::DEMO_PASSWORD).await;
-            assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{username}: {}", signed_in.body);
+            assert_eq!(
+                signed_in.status,
+                StatusCode::SEE_OTHER,
+                "{username}: {}",
+                signed_in.body
+            );
             assert!(client.cookies.iter().any(|(k, _)| k == "lh_session"));
             let home = client.get("/").await;
             assert_eq!(home.status, StatusCode::OK);
-            assert!(home.body.contains(&format!("data-role=\"{}\"", role.code())), "{username}");
+            assert!(
+                home.body
+                    .contains(&format!("data-role=\"{}\"", role.code())),
+                "{username}"
+            );
             assert!(home.body.contains("<html lang=\"zh-CN\">"));
             for id in 1..=17 {
-                assert!(home.body.contains(&format!("href=\"/capabilities/S{id}\"")), "{username} sees S{id}");
+                assert!(
+                    home.body.contains(&format!("href=\"/capabilities/S{id}\"")),
+                    "{username} sees S{id}"
+                );
             }
         }
     }
@@ -180,9 +262,23 @@ async fn sign_in_errors_are_explained_and_csrf_is_required() {
 
         let mut forger = Client::new(&app);
         let _ = forger.get("/login").await;
-        let no_token = forger.post_form("/login", &[("username", "doctor"), ("password", demo::DEMO_PASSWORD)]).await;
+        let no_token = forger
+            .post_form(
+                "/login",
+                &[("username", "doctor"), ("password", demo::DEMO_PASSWORD)],
+            )
+            .await;
         assert_eq!(no_token.status, StatusCode::FORBIDDEN);
-        let bad_token = forger.post_form("/login", &[("_csrf", "forged"), ("username", "doctor"), ("password", demo::DEMO_PASSWORD)]).await;
+        let bad_token = forger
+            .post_form(
+                "/login",
+                &[
+                    ("_csrf", "forged"),
+                    ("username", "doctor"),
+                    ("password", demo::DEMO_PASSWORD),
+                ],
+            )
+            .await;
         assert_eq!(bad_token.status, StatusCode::FORBIDDEN);
 
         // Signed in, a state-changing form still needs the session's token.
@@ -194,7 +290,11 @@ async fn sign_in_errors_are_explained_and_csrf_is_required() {
         assert_eq!(home.status, StatusCode::OK, "still signed in");
         let logout = user.post_form("/logout", &[("_csrf", &home.csrf())]).await;
         assert_eq!(logout.location(), "/login");
-        assert_eq!(user.get("/").await.status, StatusCode::SEE_OTHER, "signed out");
+        assert_eq!(
+            user.get("/").await.status,
+            StatusCode::SEE_OTHER,
+            "signed out"
+        );
     }
 }
 
@@ -220,17 +320,32 @@ async fn least_privilege_holds_on_pages_and_the_api() {
         let app = app(db).await;
         let mut doctor = Client::new(&app);
         doctor.login("doctor", demo::DEMO_PASSWORD).await;
-        assert_eq!(doctor.get("/admin/users").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            doctor.get("/admin/users").await.status,
+            StatusCode::FORBIDDEN
+        );
         assert_eq!(doctor.get("/ledger").await.status, StatusCode::FORBIDDEN);
 
-        let doctor_id = app.accounts.user_id_by_username("doctor").await.expect("db").expect("doctor");
-        let (token, _) = app.accounts.create_token(&doctor_id, "test", 1).await.expect("token");
+        let doctor_id = app
+            .accounts
+            .user_id_by_username("doctor")
+            .await
+            .expect("db")
+            .expect("doctor");
+        let (token, _) = app
+            .accounts
+            .create_token(&doctor_id, "test", 1)
+            .await
+            .expect("token");
         let me = api(&app, "/api/v1/me", Some(&token)).await;
         assert_eq!(me.status, StatusCode::OK);
         assert_eq!(me.json()["grants"][0]["role"], "hospital_doctor");
         let users = api(&app, "/api/v1/users", Some(&token)).await;
         assert_eq!(users.status, StatusCode::FORBIDDEN);
-        assert_eq!(users.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            users.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
         assert_eq!(users.json()["status"], 403);
         let anonymous = api(&app, "/api/v1/me", None).await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
@@ -240,13 +355,28 @@ async fn least_privilege_holds_on_pages_and_the_api() {
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         assert_eq!(missing.json()["status"], 404);
 
-        let admin_id = app.accounts.user_id_by_username("admin").await.expect("db").expect("admin");
-        let (admin_token, _) = app.accounts.create_token(&admin_id, "test", 1).await.expect("token");
+        let admin_id = app
+            .accounts
+            .user_id_by_username("admin")
+            .await
+            .expect("db")
+            .expect("admin");
+        let (admin_token, _) = app
+            .accounts
+            .create_token(&admin_id, "test", 1)
+            .await
+            .expect("token");
         let users = api(&app, "/api/v1/users", Some(&admin_token)).await;
         assert_eq!(users.status, StatusCode::OK);
         let body = users.json();
         assert!(body["total"].as_u64().expect("total") >= 11);
-        assert!(body["items"].as_array().expect("items").iter().all(|u| u["mobile"].as_str().is_none_or(|m| m.contains("****"))));
+        assert!(
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .all(|u| u["mobile"].as_str().is_none_or(|m| m.contains("****")))
+        );
     }
 }
 
@@ -261,27 +391,80 @@ async fn the_administrator_creates_users_with_clear_errors() {
         assert_eq!(page.status, StatusCode::OK);
         let csrf = page.csrf();
         let bad = admin
-            .post_form("/admin/users", &[("_csrf", &csrf), ("username", "X"), ("display_name", ""), ("organisation_id", ""), ("role", ""), ("mobile", "12345"), ("password", "short")])
+            .post_form(
+                "/admin/users",
+                &[
+                    ("_csrf", &csrf),
+                    ("username", "X"),
+                    ("display_name", ""),
+                    ("organisation_id", ""),
+                    ("role", ""),
+                    ("mobile", "12345"),
+                    ("password", "short"),
+                ],
+            )
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        for (field, text) in [("username", "用户名"), ("display_name", "姓名"), ("mobile", "11位"), ("password", "至少需要10个字符"), ("role", "请选择角色")] {
-            assert!(bad.body.contains(&format!("href=\"#{field}\"")), "summary links to {field}");
+        for (field, text) in [
+            ("username", "用户名"),
+            ("display_name", "姓名"),
+            ("mobile", "11位"),
+            ("password", "至少需要10个字符"),
+            ("role", "请选择角色"),
+        ] {
+            assert!(
+                bad.body.contains(&format!("href=\"#{field}\"")),
+                "summary links to {field}"
+            );
             assert!(bad.body.contains(text), "message for {field}: {text}");
         }
-        let orgs = app.accounts.organisations_of_kind(access::OrganisationKind::Hospital, Some("gulou")).await.expect("orgs");
+        let orgs = app
+            .accounts
+            .organisations_of_kind(access::OrganisationKind::Hospital, Some("gulou"))
+            .await
+            .expect("orgs");
         let good = admin
-            .post_form("/admin/users", &[("_csrf", &csrf), ("username", "new.doctor"), ("display_name", "新医生"), ("organisation_id", &orgs[0].id), ("role", "hospital_doctor"), ("mobile", "13900001111"), ("password", "Initial-Pass-2026")])
+            .post_form(
+                "/admin/users",
+                &[
+                    ("_csrf", &csrf),
+                    ("username", "new.doctor"),
+                    ("display_name", "新医生"),
+                    ("organisation_id", &orgs[0].id),
+                    ("role", "hospital_doctor"),
+                    ("mobile", "13900001111"),
+                    ("password", "Initial-Pass-2026"),
+                ],
+            )
             .await;
         assert_eq!(good.status, StatusCode::CREATED, "{}", good.body);
         assert!(good.body.contains("139****1111"));
         let mut newcomer = Client::new(&app);
         let first = newcomer.login("new.doctor", "Initial-Pass-2026").await;
-        assert_eq!(first.location(), "/account", "must change the initial password first");
+        assert_eq!(
+            first.location(),
+            "/account",
+            "must change the initial password first"
+        );
         let csv = admin.get("/admin/users.csv").await;
-        assert!(csv.body.contains("new.doctor") && csv.body.contains("139****1111") && !csv.body.contains("13900001111"));
+        assert!(
+            csv.body.contains("new.doctor")
+                && csv.body.contains("139****1111")
+                && !csv.body.contains("13900001111")
+        );
         let entries = app.ledger.recent(50).await.expect("ledger");
-        let admin_id = app.accounts.user_id_by_username("admin").await.expect("db").expect("admin");
-        assert!(entries.iter().any(|e| e.event.action == "user.create" && e.event.actor == admin_id), "the creation is on the ledger");
+        let admin_id = app
+            .accounts
+            .user_id_by_username("admin")
+            .await
+            .expect("db")
+            .expect("admin");
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.event.action == "user.create" && e.event.actor == admin_id),
+            "the creation is on the ledger"
+        );
     }
 }
 
@@ -290,23 +473,72 @@ async fn ledger_proofs_verify_and_bad_parameters_are_explained() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
         let app = app(db).await;
-        let id = app.accounts.user_id_by_username("resident").await.expect("db").expect("resident");
-        let (token, _) = app.accounts.create_token(&id, "test", 1).await.expect("token");
-        let head = api(&app, "/api/v1/ledger/tree-head", Some(&token)).await.json();
+        let id = app
+            .accounts
+            .user_id_by_username("resident")
+            .await
+            .expect("db")
+            .expect("resident");
+        let (token, _) = app
+            .accounts
+            .create_token(&id, "test", 1)
+            .await
+            .expect("token");
+        let head = api(&app, "/api/v1/ledger/tree-head", Some(&token))
+            .await
+            .json();
         let size = head["tree_head"]["tree_size"].as_u64().expect("size");
         assert!(size > 100, "the demo city is on the ledger");
-        let proof = api(&app, &format!("/api/v1/ledger/proofs/inclusion?seq=5&tree_size={size}"), Some(&token)).await.json();
-        let hash = |v: &serde_json::Value| ledger::Hash::from_hex(v.as_str().expect("hex")).expect("a hash");
-        let path: Vec<ledger::Hash> = proof["proof"]["audit_path"].as_array().expect("path").iter().map(hash).collect();
-        assert!(ledger::merkle::verify_inclusion(5, size, &hash(&proof["proof"]["leaf_hash"]), &path, &hash(&head["tree_head"]["root_hash"])));
-        let bad = api(&app, "/api/v1/ledger/proofs/inclusion?seq=abc", Some(&token)).await;
+        let proof = api(
+            &app,
+            &format!("/api/v1/ledger/proofs/inclusion?seq=5&tree_size={size}"),
+            Some(&token),
+        )
+        .await
+        .json();
+        let hash = |v: &serde_json::Value| {
+            ledger::Hash::from_hex(v.as_str().expect("hex")).expect("a hash")
+        };
+        let path: Vec<ledger::Hash> = proof["proof"]["audit_path"]
+            .as_array()
+            .expect("path")
+            .iter()
+            .map(hash)
+            .collect();
+        assert!(ledger::merkle::verify_inclusion(
+            5,
+            size,
+            &hash(&proof["proof"]["leaf_hash"]),
+            &path,
+            &hash(&head["tree_head"]["root_hash"])
+        ));
+        let bad = api(
+            &app,
+            "/api/v1/ledger/proofs/inclusion?seq=abc",
+            Some(&token),
+        )
+        .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(bad.json()["errors"][0]["field"], "seq");
-        let beyond = api(&app, &format!("/api/v1/ledger/proofs/inclusion?seq={size}"), Some(&token)).await;
+        let beyond = api(
+            &app,
+            &format!("/api/v1/ledger/proofs/inclusion?seq={size}"),
+            Some(&token),
+        )
+        .await;
         assert_eq!(beyond.status, StatusCode::BAD_REQUEST);
-        assert!(beyond.json()["detail"].as_str().expect("detail").contains(&size.to_string()));
+        assert!(
+            beyond.json()["detail"]
+                .as_str()
+                .expect("detail")
+                .contains(&size.to_string())
+        );
         let entry = api(&app, "/api/v1/ledger/entries/1", Some(&token)).await;
-        assert_eq!(entry.status, StatusCode::FORBIDDEN, "residents see proofs, not other people's entries");
+        assert_eq!(
+            entry.status,
+            StatusCode::FORBIDDEN,
+            "residents see proofs, not other people's entries"
+        );
     }
 }
 

@@ -104,12 +104,22 @@ fn base64_key(app: &AppState) -> String {
     base64::engine::general_purpose::STANDARD.encode(app.ledger.public_key().to_bytes())
 }
 
-async fn entry(State(app): State<AppState>, Signed { ctx, user }: Signed, Path(seq): Path<String>) -> Response {
+async fn entry(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(seq): Path<String>,
+) -> Response {
     if let Err(e) = user.authorize(Permission::ReadLedger, Target::Platform) {
         return ctx.api_error(e).into_response();
     }
     let Ok(seq) = seq.parse::<u64>() else {
-        return ctx.api_error(bad("seq", "条目序号应为非负整数", "seq must be a non-negative integer")).into_response();
+        return ctx
+            .api_error(bad(
+                "seq",
+                "条目序号应为非负整数",
+                "seq must be a non-negative integer",
+            ))
+            .into_response();
     };
     match app.ledger.entry(seq).await {
         Ok(Some(e)) => Json(e).into_response(),
@@ -130,15 +140,33 @@ struct InclusionQuery {
 
 /// Proofs are open to every signed-in user: they reveal hashes, not data, and let a
 /// resident check that the record of who read their data is in the signed log.
-async fn inclusion(State(app): State<AppState>, Signed { ctx, .. }: Signed, Query(q): Query<InclusionQuery>) -> Response {
+async fn inclusion(
+    State(app): State<AppState>,
+    Signed { ctx, .. }: Signed,
+    Query(q): Query<InclusionQuery>,
+) -> Response {
     let size = app.ledger.tree_size();
     let Some(seq) = q.seq.as_deref().and_then(|s| s.parse::<u64>().ok()) else {
-        return ctx.api_error(bad("seq", "请给出条目序号 seq（非负整数）", "Give the entry number seq (a non-negative integer)")).into_response();
+        return ctx
+            .api_error(bad(
+                "seq",
+                "请给出条目序号 seq（非负整数）",
+                "Give the entry number seq (a non-negative integer)",
+            ))
+            .into_response();
     };
     let tree_size = match q.tree_size.as_deref().map(str::parse::<u64>) {
         None => size,
         Some(Ok(n)) => n,
-        Some(Err(_)) => return ctx.api_error(bad("tree_size", "tree_size 应为正整数", "tree_size must be a positive integer")).into_response(),
+        Some(Err(_)) => {
+            return ctx
+                .api_error(bad(
+                    "tree_size",
+                    "tree_size 应为正整数",
+                    "tree_size must be a positive integer",
+                ))
+                .into_response();
+        }
     };
     match app.ledger.inclusion_proof(seq, tree_size) {
         Ok(proof) => {
@@ -155,7 +183,11 @@ struct ConsistencyQuery {
     second: Option<String>,
 }
 
-async fn consistency(State(app): State<AppState>, Signed { ctx, .. }: Signed, Query(q): Query<ConsistencyQuery>) -> Response {
+async fn consistency(
+    State(app): State<AppState>,
+    Signed { ctx, .. }: Signed,
+    Query(q): Query<ConsistencyQuery>,
+) -> Response {
     let size = app.ledger.tree_size();
     let first = q.first.as_deref().and_then(|s| s.parse::<u64>().ok());
     let second = match q.second.as_deref() {
@@ -163,7 +195,13 @@ async fn consistency(State(app): State<AppState>, Signed { ctx, .. }: Signed, Qu
         Some(s) => s.parse::<u64>().ok(),
     };
     let (Some(first), Some(second)) = (first, second) else {
-        return ctx.api_error(bad("first", "请给出 first 和 second（正整数，first ≤ second）", "Give first and second as positive integers with first <= second")).into_response();
+        return ctx
+            .api_error(bad(
+                "first",
+                "请给出 first 和 second（正整数，first ≤ second）",
+                "Give first and second as positive integers with first <= second",
+            ))
+            .into_response();
     };
     match app.ledger.consistency_proof(first, second) {
         Ok(proof) => Json(proof).into_response(),

@@ -74,8 +74,13 @@ mod tests {
         let doc = document();
         let paths = doc["paths"].as_object().expect("paths");
         for route in crate::api::ROUTES {
-            let item = paths.get(route).unwrap_or_else(|| panic!("{route} is not documented"));
-            assert_eq!(item["get"]["responses"]["401"]["content"]["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
+            let item = paths
+                .get(route)
+                .unwrap_or_else(|| panic!("{route} is not documented"));
+            assert_eq!(
+                item["get"]["responses"]["401"]["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem"
+            );
         }
         assert_eq!(paths.len(), crate::api::ROUTES.len());
     }

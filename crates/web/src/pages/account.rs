@@ -28,7 +28,12 @@ pub async fn show(State(app): State<AppState>, signed: Signed) -> Response {
     render(&app, &signed, Outcome::default(), StatusCode::OK).await
 }
 
-async fn render(app: &AppState, Signed { ctx, user }: &Signed, outcome: Outcome<'_>, status: StatusCode) -> Response {
+async fn render(
+    app: &AppState,
+    Signed { ctx, user }: &Signed,
+    outcome: Outcome<'_>,
+    status: StatusCode,
+) -> Response {
     let lang = ctx.lang;
     let tokens = match app.accounts.tokens(&user.user_id).await {
         Ok(t) => t,
@@ -112,15 +117,46 @@ pub struct PasswordForm {
     new_password: String,
 }
 
-pub async fn change_password(State(app): State<AppState>, signed: Signed, Form(form): Form<PasswordForm>) -> Response {
-    let result = app.accounts.change_password(&signed.user.user_id, &form.current_password, &form.new_password).await;
+pub async fn change_password(
+    State(app): State<AppState>,
+    signed: Signed,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let result = app
+        .accounts
+        .change_password(
+            &signed.user.user_id,
+            &form.current_password,
+            &form.new_password,
+        )
+        .await;
     match result {
         Ok(()) => {
-            crate::audit::record(&app, &signed.user, "user.password_change", "user", &signed.user.user_id, PurposeOfUse::SystemAdministration, b"").await;
+            crate::audit::record(
+                &app,
+                &signed.user,
+                "user.password_change",
+                "user",
+                &signed.user.user_id,
+                PurposeOfUse::SystemAdministration,
+                b"",
+            )
+            .await;
             // Changing the password ended every session, this one too: sign in again.
             Redirect::to("/login?next=/account").into_response()
         }
-        Err(access::AccessError::Invalid(errors)) => render(&app, &signed, Outcome { errors, ..Default::default() }, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(access::AccessError::Invalid(errors)) => {
+            render(
+                &app,
+                &signed,
+                Outcome {
+                    errors,
+                    ..Default::default()
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => signed.ctx.page_error(e).into_response(),
     }
 }
@@ -133,30 +169,104 @@ pub struct TokenForm {
     expires_days: String,
 }
 
-pub async fn create_token(State(app): State<AppState>, signed: Signed, Form(form): Form<TokenForm>) -> Response {
+pub async fn create_token(
+    State(app): State<AppState>,
+    signed: Signed,
+    Form(form): Form<TokenForm>,
+) -> Response {
     let Ok(days) = form.expires_days.trim().parse::<i64>() else {
-        let errors = vec![FieldError::new("expires_days", "请输入有效天数（整数）", "Enter the number of days as a whole number")];
-        return render(&app, &signed, Outcome { errors, ..Default::default() }, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let errors = vec![FieldError::new(
+            "expires_days",
+            "请输入有效天数（整数）",
+            "Enter the number of days as a whole number",
+        )];
+        return render(
+            &app,
+            &signed,
+            Outcome {
+                errors,
+                ..Default::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
-    match app.accounts.create_token(&signed.user.user_id, &form.name, days).await {
+    match app
+        .accounts
+        .create_token(&signed.user.user_id, &form.name, days)
+        .await
+    {
         Ok((secret, info)) => {
-            crate::audit::record(&app, &signed.user, "token.create", "api_token", &info.id, PurposeOfUse::SystemAdministration, b"").await;
-            render(&app, &signed, Outcome { new_token: Some(secret), ..Default::default() }, StatusCode::CREATED).await
+            crate::audit::record(
+                &app,
+                &signed.user,
+                "token.create",
+                "api_token",
+                &info.id,
+                PurposeOfUse::SystemAdministration,
+                b"",
+            )
+            .await;
+            render(
+                &app,
+                &signed,
+                Outcome {
+                    new_token: Some(secret),
+                    ..Default::default()
+                },
+                StatusCode::CREATED,
+            )
+            .await
         }
-        Err(access::AccessError::Invalid(errors)) => render(&app, &signed, Outcome { errors, ..Default::default() }, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(access::AccessError::Invalid(errors)) => {
+            render(
+                &app,
+                &signed,
+                Outcome {
+                    errors,
+                    ..Default::default()
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => signed.ctx.page_error(e).into_response(),
     }
 }
 
-pub async fn revoke_token(State(app): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
+pub async fn revoke_token(
+    State(app): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
     match app.accounts.revoke_token(&signed.user.user_id, &id).await {
         Ok(true) => {
-            crate::audit::record(&app, &signed.user, "token.revoke", "api_token", &id, PurposeOfUse::SystemAdministration, b"").await;
+            crate::audit::record(
+                &app,
+                &signed.user,
+                "token.revoke",
+                "api_token",
+                &id,
+                PurposeOfUse::SystemAdministration,
+                b"",
+            )
+            .await;
             let notice = t(signed.ctx.lang, "account.token_revoked");
-            render(&app, &signed, Outcome { notice: Some(notice), ..Default::default() }, StatusCode::OK).await
+            render(
+                &app,
+                &signed,
+                Outcome {
+                    notice: Some(notice),
+                    ..Default::default()
+                },
+                StatusCode::OK,
+            )
+            .await
         }
-        Ok(false) => signed.ctx.page_error(crate::error::AppError::NotFound).into_response(),
+        Ok(false) => signed
+            .ctx
+            .page_error(crate::error::AppError::NotFound)
+            .into_response(),
         Err(e) => signed.ctx.page_error(e).into_response(),
     }
 }
-

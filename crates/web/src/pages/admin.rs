@@ -19,11 +19,13 @@ use crate::layout::{Field, count_line, csrf_field, error_summary, page, select, 
 use crate::pages::home::scope_label;
 use crate::state::AppState;
 
-fn require_admin(signed: &Signed) -> Result<(), Response> {
+/// The refusal to send when the user may not administer accounts.
+fn refuse_unless_admin(signed: &Signed) -> Option<Response> {
     signed
         .user
         .authorize(Permission::AdministerAccounts, Target::Platform)
-        .map_err(|e| signed.ctx.page_error(e).into_response())
+        .err()
+        .map(|e| signed.ctx.page_error(e).into_response())
 }
 
 fn tabs(lang: kernel::Lang, current: &str) -> maud::Markup {
@@ -50,11 +52,24 @@ fn matches(user: &UserSummary, q: &str) -> bool {
         || user.organisation_name_en.to_lowercase().contains(&q)
 }
 
-pub async fn users(State(app): State<AppState>, signed: Signed, Query(filter): Query<UserFilter>) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+pub async fn users(
+    State(app): State<AppState>,
+    signed: Signed,
+    Query(filter): Query<UserFilter>,
+) -> Response {
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
-    users_page(&app, &signed, filter.q.as_deref().unwrap_or(""), &NewUserForm::default(), Vec::new(), None, StatusCode::OK).await
+    users_page(
+        &app,
+        &signed,
+        filter.q.as_deref().unwrap_or(""),
+        &NewUserForm::default(),
+        Vec::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn users_page(
@@ -67,17 +82,36 @@ async fn users_page(
     status: StatusCode,
 ) -> Response {
     let lang = ctx.lang;
-    let (users, orgs) = match (app.accounts.users().await, app.accounts.organisations().await) {
+    let (users, orgs) = match (
+        app.accounts.users().await,
+        app.accounts.organisations().await,
+    ) {
         (Ok(u), Ok(o)) => (u, o),
         (Err(e), _) | (_, Err(e)) => return ctx.page_error(e).into_response(),
     };
     let shown: Vec<&UserSummary> = users.iter().filter(|u| matches(u, q)).collect();
     let org_options: Vec<(String, String)> = orgs
         .iter()
-        .map(|o| (o.id.clone(), format!("{} · {}", o.name(ctx.english()), t(lang, &format!("kind.{}", o.kind.code())))))
+        .map(|o| {
+            (
+                o.id.clone(),
+                format!(
+                    "{} · {}",
+                    o.name(ctx.english()),
+                    t(lang, &format!("kind.{}", o.kind.code()))
+                ),
+            )
+        })
         .collect();
-    let role_options: Vec<(String, String)> =
-        Role::ALL.iter().map(|r| (r.code().to_owned(), t(lang, &format!("role.{}", r.code())).to_owned())).collect();
+    let role_options: Vec<(String, String)> = Role::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.code().to_owned(),
+                t(lang, &format!("role.{}", r.code())).to_owned(),
+            )
+        })
+        .collect();
     let body = html! {
         h1 { (t(lang, "nav.admin")) }
         (tabs(lang, "/admin/users"))
@@ -103,7 +137,7 @@ async fn users_page(
                 @for u in &shown {
                     tr {
                         th scope="row" { a href={ "/admin/users/" (u.id) } { (u.username) } }
-                        td { (u.display_name) }
+                        td.nowrap { (u.display_name) }
                         td { (if ctx.english() { &u.organisation_name_en } else { &u.organisation_name_zh }) }
                         td { @for g in &u.grants { (t(lang, &format!("role.{}", g.role.code()))) " (" (scope_label(lang, &g.scope)) ") " } }
                         td { (u.mobile_masked.as_deref().unwrap_or("—")) }
@@ -154,9 +188,13 @@ pub struct NewUserForm {
     password: String,
 }
 
-pub async fn create_user(State(app): State<AppState>, signed: Signed, Form(form): Form<NewUserForm>) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+pub async fn create_user(
+    State(app): State<AppState>,
+    signed: Signed,
+    Form(form): Form<NewUserForm>,
+) -> Response {
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
     let org = match app.accounts.organisation(&form.organisation_id).await {
         Ok(o) => o,
@@ -165,7 +203,10 @@ pub async fn create_user(State(app): State<AppState>, signed: Signed, Form(form)
     let mut grants = Vec::new();
     let mut errors = Vec::new();
     match (form.role.parse::<Role>(), &org) {
-        (Ok(role), Some(org)) => grants.push(Grant { role, scope: access::default_scope(role, org) }),
+        (Ok(role), Some(org)) => grants.push(Grant {
+            role,
+            scope: access::default_scope(role, org),
+        }),
         (Err(_), _) => errors.push(FieldError::new("role", "请选择角色", "Choose a role")),
         _ => {}
     }
@@ -180,38 +221,107 @@ pub async fn create_user(State(app): State<AppState>, signed: Signed, Form(form)
     };
     match app.accounts.create_user(new).await {
         Ok(id) if errors.is_empty() => {
-            crate::audit::record(&app, &signed.user, "user.create", "user", &id, PurposeOfUse::SystemAdministration, form.username.as_bytes()).await;
+            crate::audit::record(
+                &app,
+                &signed.user,
+                "user.create",
+                "user",
+                &id,
+                PurposeOfUse::SystemAdministration,
+                form.username.as_bytes(),
+            )
+            .await;
             let notice = t(signed.ctx.lang, "admin.user_created");
-            users_page(&app, &signed, "", &NewUserForm::default(), Vec::new(), Some(notice), StatusCode::CREATED).await
+            users_page(
+                &app,
+                &signed,
+                "",
+                &NewUserForm::default(),
+                Vec::new(),
+                Some(notice),
+                StatusCode::CREATED,
+            )
+            .await
         }
-        Ok(_) => users_page(&app, &signed, "", &form, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Ok(_) => {
+            users_page(
+                &app,
+                &signed,
+                "",
+                &form,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(access::AccessError::Invalid(mut more)) => {
             errors.append(&mut more);
-            users_page(&app, &signed, "", &NewUserForm { password: String::new(), ..form }, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            users_page(
+                &app,
+                &signed,
+                "",
+                &NewUserForm {
+                    password: String::new(),
+                    ..form
+                },
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => signed.ctx.page_error(e).into_response(),
     }
 }
 
 pub async fn users_csv(State(app): State<AppState>, signed: Signed) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
     let users = match app.accounts.users().await {
         Ok(u) => u,
         Err(e) => return signed.ctx.page_error(e).into_response(),
     };
     let lang = signed.ctx.lang;
-    let mut csv = String::from("\u{feff}username,display_name,organisation,roles,mobile,active\r\n");
+    let mut csv =
+        String::from("\u{feff}username,display_name,organisation,roles,mobile,active\r\n");
     for u in users {
-        let roles: Vec<String> = u.grants.iter().map(|g| format!("{}:{}", g.role, g.scope)).collect();
-        let org = if lang == kernel::Lang::En { u.organisation_name_en } else { u.organisation_name_zh };
-        let fields = [u.username, u.display_name, org, roles.join(" "), u.mobile_masked.unwrap_or_default(), u.active.to_string()];
-        csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        let roles: Vec<String> = u
+            .grants
+            .iter()
+            .map(|g| format!("{}:{}", g.role, g.scope))
+            .collect();
+        let org = if lang == kernel::Lang::En {
+            u.organisation_name_en
+        } else {
+            u.organisation_name_zh
+        };
+        let fields = [
+            u.username,
+            u.display_name,
+            org,
+            roles.join(" "),
+            u.mobile_masked.unwrap_or_default(),
+            u.active.to_string(),
+        ];
+        csv.push_str(
+            &fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         csv.push_str("\r\n");
     }
     (
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"users.csv\"")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"users.csv\"",
+            ),
+        ],
         csv,
     )
         .into_response()
@@ -219,26 +329,48 @@ pub async fn users_csv(State(app): State<AppState>, signed: Signed) -> Response 
 
 /// Quotes a CSV field, and defuses spreadsheet formulas (a leading `=`, `+`, `-`, `@`).
 fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-pub async fn user_detail(State(app): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+pub async fn user_detail(
+    State(app): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
     user_detail_page(&app, &signed, &id, Vec::new(), None, StatusCode::OK).await
 }
 
-async fn user_detail_page(app: &AppState, Signed { ctx, .. }: &Signed, id: &str, errors: Vec<FieldError>, notice: Option<&str>, status: StatusCode) -> Response {
+async fn user_detail_page(
+    app: &AppState,
+    Signed { ctx, .. }: &Signed,
+    id: &str,
+    errors: Vec<FieldError>,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let lang = ctx.lang;
     let user = match app.accounts.user(id).await {
         Ok(Some(u)) => u,
         Ok(None) => return ctx.page_error(AppError::NotFound).into_response(),
         Err(e) => return ctx.page_error(e).into_response(),
     };
-    let role_options: Vec<(String, String)> =
-        Role::ALL.iter().map(|r| (r.code().to_owned(), t(lang, &format!("role.{}", r.code())).to_owned())).collect();
+    let role_options: Vec<(String, String)> = Role::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.code().to_owned(),
+                t(lang, &format!("role.{}", r.code())).to_owned(),
+            )
+        })
+        .collect();
     let body = html! {
         p { a href="/admin/users" { "← " (t(lang, "admin.users")) } }
         h1 { (user.display_name) " " (user_status(lang, &user)) }
@@ -301,45 +433,127 @@ pub struct GrantForm {
     scope: String,
 }
 
-pub async fn add_grant(State(app): State<AppState>, signed: Signed, Path(id): Path<String>, Form(form): Form<GrantForm>) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+pub async fn add_grant(
+    State(app): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<GrantForm>,
+) -> Response {
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
     let Ok(role) = form.role.parse::<Role>() else {
-        return user_detail_page(&app, &signed, &id, vec![FieldError::new("role", "请选择角色", "Choose a role")], None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return user_detail_page(
+            &app,
+            &signed,
+            &id,
+            vec![FieldError::new("role", "请选择角色", "Choose a role")],
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let org = match app.accounts.user(&id).await {
-        Ok(Some(u)) => app.accounts.organisation(&u.organisation_id).await.ok().flatten(),
+        Ok(Some(u)) => app
+            .accounts
+            .organisation(&u.organisation_id)
+            .await
+            .ok()
+            .flatten(),
         Ok(None) => return signed.ctx.page_error(AppError::NotFound).into_response(),
         Err(e) => return signed.ctx.page_error(e).into_response(),
     };
-    let Some(org) = org else { return signed.ctx.page_error(AppError::NotFound).into_response() };
-    let grant = Grant { role, scope: access::default_scope(role, &org) };
+    let Some(org) = org else {
+        return signed.ctx.page_error(AppError::NotFound).into_response();
+    };
+    let grant = Grant {
+        role,
+        scope: access::default_scope(role, &org),
+    };
     match app.accounts.grant(&id, grant.clone()).await {
         Ok(()) => {
-            crate::audit::record(&app, &signed.user, "user.grant", "user", &id, PurposeOfUse::SystemAdministration, format!("{}:{}", grant.role, grant.scope).as_bytes()).await;
-            user_detail_page(&app, &signed, &id, Vec::new(), Some(t(signed.ctx.lang, "admin.saved")), StatusCode::OK).await
+            crate::audit::record(
+                &app,
+                &signed.user,
+                "user.grant",
+                "user",
+                &id,
+                PurposeOfUse::SystemAdministration,
+                format!("{}:{}", grant.role, grant.scope).as_bytes(),
+            )
+            .await;
+            user_detail_page(
+                &app,
+                &signed,
+                &id,
+                Vec::new(),
+                Some(t(signed.ctx.lang, "admin.saved")),
+                StatusCode::OK,
+            )
+            .await
         }
-        Err(access::AccessError::Invalid(errors)) => user_detail_page(&app, &signed, &id, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(access::AccessError::Invalid(errors)) => {
+            user_detail_page(
+                &app,
+                &signed,
+                &id,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => signed.ctx.page_error(e).into_response(),
     }
 }
 
-pub async fn revoke_grant(State(app): State<AppState>, signed: Signed, Path(id): Path<String>, Form(form): Form<GrantForm>) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+pub async fn revoke_grant(
+    State(app): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<GrantForm>,
+) -> Response {
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
     let (Ok(role), Ok(scope)) = (form.role.parse::<Role>(), form.scope.parse::<Scope>()) else {
-        return signed.ctx.page_error(AppError::BadRequest { zh: "角色或数据范围无效".into(), en: "Unknown role or scope".into() }).into_response();
+        return signed
+            .ctx
+            .page_error(AppError::BadRequest {
+                zh: "角色或数据范围无效".into(),
+                en: "Unknown role or scope".into(),
+            })
+            .into_response();
     };
     if signed.user.user_id == id && role == Role::PlatformAdmin {
-        let errors = vec![FieldError::new("role", "不能移除自己的管理员角色", "You cannot remove your own administrator role")];
-        return user_detail_page(&app, &signed, &id, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let errors = vec![FieldError::new(
+            "role",
+            "不能移除自己的管理员角色",
+            "You cannot remove your own administrator role",
+        )];
+        return user_detail_page(
+            &app,
+            &signed,
+            &id,
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let grant = Grant { role, scope };
     match app.accounts.revoke_grant(&id, &grant).await {
         Ok(_) => {
-            crate::audit::record(&app, &signed.user, "user.revoke", "user", &id, PurposeOfUse::SystemAdministration, format!("{}:{}", grant.role, grant.scope).as_bytes()).await;
+            crate::audit::record(
+                &app,
+                &signed.user,
+                "user.revoke",
+                "user",
+                &id,
+                PurposeOfUse::SystemAdministration,
+                format!("{}:{}", grant.role, grant.scope).as_bytes(),
+            )
+            .await;
             Redirect::to(&format!("/admin/users/{id}")).into_response()
         }
         Err(e) => signed.ctx.page_error(e).into_response(),
@@ -352,20 +566,58 @@ pub struct ActiveForm {
     active: String,
 }
 
-pub async fn set_active(State(app): State<AppState>, signed: Signed, Path(id): Path<String>, Form(form): Form<ActiveForm>) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+pub async fn set_active(
+    State(app): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<ActiveForm>,
+) -> Response {
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
     let active = form.active == "true";
     if !active && signed.user.user_id == id {
-        let errors = vec![FieldError::new("active", "不能停用自己的账户", "You cannot deactivate your own account")];
-        return user_detail_page(&app, &signed, &id, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let errors = vec![FieldError::new(
+            "active",
+            "不能停用自己的账户",
+            "You cannot deactivate your own account",
+        )];
+        return user_detail_page(
+            &app,
+            &signed,
+            &id,
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     match app.accounts.set_active(&id, active).await {
         Ok(()) => {
-            let action = if active { "user.activate" } else { "user.deactivate" };
-            crate::audit::record(&app, &signed.user, action, "user", &id, PurposeOfUse::SystemAdministration, b"").await;
-            user_detail_page(&app, &signed, &id, Vec::new(), Some(t(signed.ctx.lang, "admin.saved")), StatusCode::OK).await
+            let action = if active {
+                "user.activate"
+            } else {
+                "user.deactivate"
+            };
+            crate::audit::record(
+                &app,
+                &signed.user,
+                action,
+                "user",
+                &id,
+                PurposeOfUse::SystemAdministration,
+                b"",
+            )
+            .await;
+            user_detail_page(
+                &app,
+                &signed,
+                &id,
+                Vec::new(),
+                Some(t(signed.ctx.lang, "admin.saved")),
+                StatusCode::OK,
+            )
+            .await
         }
         Err(e) => signed.ctx.page_error(e).into_response(),
     }
@@ -377,25 +629,65 @@ pub struct ResetForm {
     password: String,
 }
 
-pub async fn reset_password(State(app): State<AppState>, signed: Signed, Path(id): Path<String>, Form(form): Form<ResetForm>) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+pub async fn reset_password(
+    State(app): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
     match app.accounts.reset_password(&id, &form.password).await {
         Ok(()) => {
-            crate::audit::record(&app, &signed.user, "user.password_reset", "user", &id, PurposeOfUse::SystemAdministration, b"").await;
-            user_detail_page(&app, &signed, &id, Vec::new(), Some(t(signed.ctx.lang, "admin.saved")), StatusCode::OK).await
+            crate::audit::record(
+                &app,
+                &signed.user,
+                "user.password_reset",
+                "user",
+                &id,
+                PurposeOfUse::SystemAdministration,
+                b"",
+            )
+            .await;
+            user_detail_page(
+                &app,
+                &signed,
+                &id,
+                Vec::new(),
+                Some(t(signed.ctx.lang, "admin.saved")),
+                StatusCode::OK,
+            )
+            .await
         }
-        Err(access::AccessError::Invalid(errors)) => user_detail_page(&app, &signed, &id, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(access::AccessError::Invalid(errors)) => {
+            user_detail_page(
+                &app,
+                &signed,
+                &id,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => signed.ctx.page_error(e).into_response(),
     }
 }
 
 pub async fn organisations(State(app): State<AppState>, signed: Signed) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
-    organisations_page(&app, &signed, &OrgForm::default(), Vec::new(), None, StatusCode::OK).await
+    organisations_page(
+        &app,
+        &signed,
+        &OrgForm::default(),
+        Vec::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -414,15 +706,42 @@ pub struct OrgForm {
     uscc: String,
 }
 
-async fn organisations_page(app: &AppState, Signed { ctx, .. }: &Signed, form: &OrgForm, errors: Vec<FieldError>, notice: Option<&str>, status: StatusCode) -> Response {
+async fn organisations_page(
+    app: &AppState,
+    Signed { ctx, .. }: &Signed,
+    form: &OrgForm,
+    errors: Vec<FieldError>,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let lang = ctx.lang;
     let orgs = match app.accounts.organisations().await {
         Ok(o) => o,
         Err(e) => return ctx.page_error(e).into_response(),
     };
-    let kinds: Vec<(String, String)> = OrganisationKind::ALL.iter().map(|k| (k.code().to_owned(), t(lang, &format!("kind.{}", k.code())).to_owned())).collect();
-    let bureaus: Vec<(String, String)> = Bureau::ALL.iter().map(|b| (b.code().to_owned(), t(lang, &format!("bureau.{}", b.code())).to_owned())).collect();
-    let districts: Vec<(String, String)> = city::districts().all().iter().map(|d| (d.key.clone(), d.name(ctx.english()).to_owned())).collect();
+    let kinds: Vec<(String, String)> = OrganisationKind::ALL
+        .iter()
+        .map(|k| {
+            (
+                k.code().to_owned(),
+                t(lang, &format!("kind.{}", k.code())).to_owned(),
+            )
+        })
+        .collect();
+    let bureaus: Vec<(String, String)> = Bureau::ALL
+        .iter()
+        .map(|b| {
+            (
+                b.code().to_owned(),
+                t(lang, &format!("bureau.{}", b.code())).to_owned(),
+            )
+        })
+        .collect();
+    let districts: Vec<(String, String)> = city::districts()
+        .all()
+        .iter()
+        .map(|d| (d.key.clone(), d.name(ctx.english()).to_owned()))
+        .collect();
     let body = html! {
         h1 { (t(lang, "nav.admin")) }
         (tabs(lang, "/admin/organisations"))
@@ -462,9 +781,13 @@ async fn organisations_page(app: &AppState, Signed { ctx, .. }: &Signed, form: &
     (status, page(ctx, t(lang, "admin.orgs"), body)).into_response()
 }
 
-pub async fn create_organisation(State(app): State<AppState>, signed: Signed, Form(form): Form<OrgForm>) -> Response {
-    if let Err(r) = require_admin(&signed) {
-        return r;
+pub async fn create_organisation(
+    State(app): State<AppState>,
+    signed: Signed,
+    Form(form): Form<OrgForm>,
+) -> Response {
+    if let Some(refusal) = refuse_unless_admin(&signed) {
+        return refusal;
     }
     let new = NewOrganisation {
         kind: form.kind.parse().ok(),
@@ -478,10 +801,37 @@ pub async fn create_organisation(State(app): State<AppState>, signed: Signed, Fo
     };
     match app.accounts.create_organisation(new).await {
         Ok(org) => {
-            crate::audit::record(&app, &signed.user, "organisation.create", "organisation", &org.id, PurposeOfUse::SystemAdministration, org.name_zh.as_bytes()).await;
-            organisations_page(&app, &signed, &OrgForm::default(), Vec::new(), Some(t(signed.ctx.lang, "admin.org_created")), StatusCode::CREATED).await
+            crate::audit::record(
+                &app,
+                &signed.user,
+                "organisation.create",
+                "organisation",
+                &org.id,
+                PurposeOfUse::SystemAdministration,
+                org.name_zh.as_bytes(),
+            )
+            .await;
+            organisations_page(
+                &app,
+                &signed,
+                &OrgForm::default(),
+                Vec::new(),
+                Some(t(signed.ctx.lang, "admin.org_created")),
+                StatusCode::CREATED,
+            )
+            .await
         }
-        Err(access::AccessError::Invalid(errors)) => organisations_page(&app, &signed, &form, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(access::AccessError::Invalid(errors)) => {
+            organisations_page(
+                &app,
+                &signed,
+                &form,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => signed.ctx.page_error(e).into_response(),
     }
 }

@@ -79,7 +79,13 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
 pub fn roles_line(lang: Lang, user: &Principal) -> String {
     user.grants
         .iter()
-        .map(|g| format!("{}（{}）", t(lang, &format!("role.{}", g.role.code())), scope_label(lang, &g.scope)))
+        .map(|g| {
+            format!(
+                "{}（{}）",
+                t(lang, &format!("role.{}", g.role.code())),
+                scope_label(lang, &g.scope)
+            )
+        })
         .collect::<Vec<_>>()
         .join(if lang == Lang::Zh { "、" } else { ", " })
 }
@@ -119,7 +125,9 @@ fn official_figures(ctx: &Ctx, user: &Principal) -> Result<Markup, crate::error:
         (Role::BureauOfficial, Scope::District(d)) => Some(d.clone()),
         _ => None,
     });
-    let city_wide = user.authorize(Permission::ViewAggregates, Target::City).is_ok();
+    let city_wide = user
+        .authorize(Permission::ViewAggregates, Target::City)
+        .is_ok();
     Ok(html! {
         h2 { (t(lang, "home.figures")) }
         div.stats {
@@ -141,9 +149,16 @@ fn official_figures(ctx: &Ctx, user: &Principal) -> Result<Markup, crate::error:
     })
 }
 
-async fn resident_figures(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup, crate::error::AppError> {
+async fn resident_figures(
+    app: &AppState,
+    ctx: &Ctx,
+    user: &Principal,
+) -> Result<Markup, crate::error::AppError> {
     let lang = ctx.lang;
-    let entries = app.ledger.entries_for_subject("user", &user.user_id, 20).await?;
+    let entries = app
+        .ledger
+        .entries_for_subject("user", &user.user_id, 20)
+        .await?;
     Ok(html! {
         h2 { (t(lang, "home.my_access")) }
         @if entries.is_empty() {
@@ -153,6 +168,7 @@ async fn resident_figures(app: &AppState, ctx: &Ctx, user: &Principal) -> Result
                 table {
                     thead { tr {
                         th scope="col" { (t(lang, "ledger.at")) }
+                        th scope="col" { (t(lang, "ledger.actor")) }
                         th scope="col" { (t(lang, "ledger.action")) }
                         th scope="col" { (t(lang, "ledger.purpose")) }
                         th scope="col" { (t(lang, "ledger.seq")) }
@@ -161,7 +177,8 @@ async fn resident_figures(app: &AppState, ctx: &Ctx, user: &Principal) -> Result
                         @for e in &entries {
                             tr {
                                 td { (UtcMillis(e.event.at).format_datetime(lang)) }
-                                td { code { (e.event.action) } }
+                                td { (actor_label(app, lang, &user.user_id, &e.event).await) }
+                                td { (crate::i18n::action_label(lang, &e.event.action)) }
                                 td { (if lang == Lang::Zh { e.event.purpose.label_zh() } else { e.event.purpose.label_en() }) }
                                 td.num { a href={ "/api/v1/ledger/proofs/inclusion?seq=" (e.seq) } { "#" (e.seq) } }
                             }
@@ -176,7 +193,12 @@ async fn resident_figures(app: &AppState, ctx: &Ctx, user: &Principal) -> Result
 fn company_figures(ctx: &Ctx, user: &Principal) -> Result<Markup, crate::error::AppError> {
     let lang = ctx.lang;
     let districts = city::districts();
-    let Some(d) = user.organisation.district.as_deref().and_then(|k| districts.by_key(k)) else {
+    let Some(d) = user
+        .organisation
+        .district
+        .as_deref()
+        .and_then(|k| districts.by_key(k))
+    else {
         return Ok(html! {});
     };
     Ok(html! {
@@ -190,4 +212,21 @@ fn company_figures(ctx: &Ctx, user: &Principal) -> Result<Markup, crate::error::
         }
         p.source { (t(lang, "home.targets_source")) }
     })
+}
+
+/// Who acted, as the resident should read it: themselves, the system, or an organisation.
+async fn actor_label(app: &AppState, lang: Lang, me: &str, event: &ledger::AuditEvent) -> String {
+    if event.actor == me {
+        return t(lang, "actor.self").to_owned();
+    }
+    if event.actor == "system" || event.actor == "cli" {
+        return t(lang, "actor.system").to_owned();
+    }
+    match &event.organisation {
+        Some(org) => match app.accounts.organisation(org).await {
+            Ok(Some(o)) => o.name(lang == Lang::En).to_owned(),
+            _ => org.clone(),
+        },
+        None => event.actor.clone(),
+    }
 }

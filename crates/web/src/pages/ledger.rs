@@ -52,7 +52,7 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
                     tr {
                         th scope="row" { (e.seq) }
                         td { (UtcMillis(ev.at).format_datetime(lang)) }
-                        td { code { (ev.action) } }
+                        td { (crate::i18n::action_label(lang, &ev.action)) }
                         td { (ev.subject_type) }
                         td { (if lang == Lang::Zh { ev.purpose.label_zh() } else { ev.purpose.label_en() }) }
                         td { a href={ "/api/v1/ledger/proofs/inclusion?seq=" (e.seq) } { "JSON" } }

@@ -35,7 +35,13 @@ pub async fn form(State(app): State<AppState>, ctx: Ctx, Query(q): Query<NextPar
     render(&app, &ctx, "", &[], q.next.as_deref()).into_response()
 }
 
-fn render(app: &AppState, ctx: &Ctx, username: &str, errors: &[FieldError], next: Option<&str>) -> maud::Markup {
+fn render(
+    app: &AppState,
+    ctx: &Ctx,
+    username: &str,
+    errors: &[FieldError],
+    next: Option<&str>,
+) -> maud::Markup {
     let lang = ctx.lang;
     let body = html! {
         div.login {
@@ -75,14 +81,28 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn submit(State(app): State<AppState>, ctx: Ctx, Form(form): Form<LoginForm>) -> Response {
+pub async fn submit(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let lang = ctx.lang;
     if form.username.trim().is_empty() || form.password.is_empty() {
-        let errors = [FieldError::new("username", t(Lang::Zh, "login.missing"), t(Lang::En, "login.missing"))];
-        return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&app, &ctx, &form.username, &errors, form.next.as_deref())).into_response();
+        let errors = [FieldError::new(
+            "username",
+            t(Lang::Zh, "login.missing"),
+            t(Lang::En, "login.missing"),
+        )];
+        return (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            render(&app, &ctx, &form.username, &errors, form.next.as_deref()),
+        )
+            .into_response();
     }
     if let Err(retry_after_secs) = app.throttle.check(ctx.client_ip, std::time::Instant::now()) {
-        return ctx.page_error(AppError::TooManyRequests { retry_after_secs }).into_response();
+        return ctx
+            .page_error(AppError::TooManyRequests { retry_after_secs })
+            .into_response();
     }
     let outcome = match app.accounts.login(&form.username, &form.password).await {
         Ok(outcome) => outcome,
@@ -91,23 +111,60 @@ pub async fn submit(State(app): State<AppState>, ctx: Ctx, Form(form): Form<Logi
     match outcome {
         Ok((token, principal)) => {
             app.metrics.login(true);
-            crate::audit::record(&app, &principal, "user.login", "user", &principal.user_id, ledger::PurposeOfUse::SystemAdministration, b"").await;
-            let target = if principal.must_change_password { "/account".to_owned() } else { safe_next(form.next.as_deref()) };
+            crate::audit::record(
+                &app,
+                &principal,
+                "user.login",
+                "user",
+                &principal.user_id,
+                ledger::PurposeOfUse::SystemAdministration,
+                b"",
+            )
+            .await;
+            let target = if principal.must_change_password {
+                "/account".to_owned()
+            } else {
+                safe_next(form.next.as_deref())
+            };
             let max_age = app.accounts.policy().session_absolute_ms / 1000;
             let mut response = Redirect::to(&target).into_response();
-            response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &token, Some(max_age), app.settings.secure_cookies));
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(
+                    SESSION_COOKIE,
+                    &token,
+                    Some(max_age),
+                    app.settings.secure_cookies,
+                ),
+            );
             response
         }
         Err(failure) => {
             app.metrics.login(false);
             let message = |l: Lang| match &failure {
                 LoginError::InvalidCredentials => t(l, "login.failed").to_owned(),
-                LoginError::Locked { until_ms } => tf(l, "login.locked", &[("until", &UtcMillis(*until_ms).format_datetime(l))]),
-                LoginError::Throttled { retry_after_secs } => tf(l, "login.throttled", &[("seconds", &retry_after_secs.to_string())]),
+                LoginError::Locked { until_ms } => tf(
+                    l,
+                    "login.locked",
+                    &[("until", &UtcMillis(*until_ms).format_datetime(l))],
+                ),
+                LoginError::Throttled { retry_after_secs } => tf(
+                    l,
+                    "login.throttled",
+                    &[("seconds", &retry_after_secs.to_string())],
+                ),
             };
-            let errors = [FieldError::new("password", message(Lang::Zh), message(Lang::En))];
+            let errors = [FieldError::new(
+                "password",
+                message(Lang::Zh),
+                message(Lang::En),
+            )];
             let _ = lang;
-            (axum::http::StatusCode::UNAUTHORIZED, render(&app, &ctx, &form.username, &errors, form.next.as_deref())).into_response()
+            (
+                axum::http::StatusCode::UNAUTHORIZED,
+                render(&app, &ctx, &form.username, &errors, form.next.as_deref()),
+            )
+                .into_response()
         }
     }
 }
@@ -119,7 +176,10 @@ pub async fn logout(State(app): State<AppState>, headers: axum::http::HeaderMap)
         }
     }
     let mut response = Redirect::to("/login").into_response();
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), app.settings.secure_cookies));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), app.settings.secure_cookies),
+    );
     response
 }
 
@@ -137,7 +197,15 @@ pub async fn switch_language(
         }
     }
     let mut response = Redirect::to(&safe_next(q.next.as_deref())).into_response();
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(LANG_COOKIE, lang.code(), Some(365 * 86_400), app.settings.secure_cookies));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            LANG_COOKIE,
+            lang.code(),
+            Some(365 * 86_400),
+            app.settings.secure_cookies,
+        ),
+    );
     response
 }
 
