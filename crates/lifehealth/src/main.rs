@@ -53,6 +53,9 @@ enum Command {
         common: Common,
         #[arg(long, env = "LIFEHEALTH_LISTEN")]
         listen: Option<String>,
+        /// Create the demo city and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Serve the platform.
     Serve {
@@ -236,7 +239,11 @@ async fn open(settings: &Settings, create_key: bool) -> anyhow::Result<Platform>
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Demo { common, listen } => {
+        Command::Demo {
+            common,
+            listen,
+            no_serve,
+        } => {
             let settings = settings(&common, listen, None)?;
             let platform = open(&settings, true).await?;
             let (_, users) = platform.accounts.counts().await?;
@@ -261,6 +268,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             );
             for (username, role) in demo::DEMO_ACCOUNTS {
                 println!("  {username:<18} {}", role.code());
+            }
+            if no_serve {
+                // Everything generated is already committed; ending the runtime stops the
+                // ledger's writer task, which holds no unacknowledged appends.
+                return Ok(ExitCode::SUCCESS);
             }
             serve(platform, &settings, Some(demo)).await?;
         }

@@ -1,6 +1,6 @@
 //! The page shell (header, navigation, footer) and the small components every page uses.
 
-use access::{FieldError, Permission, Principal};
+use access::{FieldError, Permission, Principal, Target};
 use axum::http::StatusCode;
 use kernel::Lang;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -101,10 +101,11 @@ fn navigation(lang: Lang, path: &str, principal: &Principal) -> Markup {
                 summary { (t(lang, "nav.menu")) }
                 ul.nav-list {
                     li { a href="/" aria-current=[current("/")] { (t(lang, "nav.home")) } }
-                    @if principal.may(Permission::AdministerAccounts) {
+                    // Links follow the same decision as the pages they lead to.
+                    @if principal.authorize(Permission::AdministerAccounts, Target::Platform).is_ok() {
                         li { a href="/admin/users" aria-current=[current("/admin/users")] { (t(lang, "nav.admin")) } }
                     }
-                    @if principal.may(Permission::ReadLedger) {
+                    @if principal.authorize(Permission::ReadLedger, Target::Platform).is_ok() {
                         li { a href="/ledger" aria-current=[current("/ledger")] { (t(lang, "nav.ledger")) } }
                     }
                     li { a href="/account" aria-current=[current("/account")] { (t(lang, "nav.account")) } }

@@ -80,11 +80,12 @@ pub fn roles_line(lang: Lang, user: &Principal) -> String {
     user.grants
         .iter()
         .map(|g| {
-            format!(
-                "{}（{}）",
-                t(lang, &format!("role.{}", g.role.code())),
-                scope_label(lang, &g.scope)
-            )
+            let role = t(lang, &format!("role.{}", g.role.code()));
+            let scope = scope_label(lang, &g.scope);
+            match lang {
+                Lang::Zh => format!("{role}（{scope}）"),
+                Lang::En => format!("{role} ({scope})"),
+            }
         })
         .collect::<Vec<_>>()
         .join(if lang == Lang::Zh { "、" } else { ", " })
@@ -176,7 +177,7 @@ async fn resident_figures(
                     tbody {
                         @for e in &entries {
                             tr {
-                                td { (UtcMillis(e.event.at).format_datetime(lang)) }
+                                td.nowrap { (UtcMillis(e.event.at).format_datetime(lang)) }
                                 td { (actor_label(app, lang, &user.user_id, &e.event).await) }
                                 td { (crate::i18n::action_label(lang, &e.event.action)) }
                                 td { (if lang == Lang::Zh { e.event.purpose.label_zh() } else { e.event.purpose.label_en() }) }

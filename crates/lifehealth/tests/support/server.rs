@@ -1,0 +1,271 @@
+//! The real `lifehealth demo` binary as a child process on a free port, killed on drop.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::webdriver::free_port;
+
+pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Where the demo city is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The default: a SQLite file in the data folder.
+    Sqlite,
+    /// A fresh schema on the server at `LIFEHEALTH_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("LIFEHEALTH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned())
+}
+
+/// A test PostgreSQL schema, dropped on drop. Named like the `store::testing` schemas
+/// (`t_<unix seconds>_...`) so a run killed before dropping it is cleaned up by later runs.
+struct Schema {
+    admin_url: String,
+    name: String,
+}
+
+impl Schema {
+    fn create() -> Schema {
+        let admin_url = postgres_url();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let name = format!("t_{now}_{}_browser", std::process::id());
+        if let Err(e) = psql(&admin_url, &format!("CREATE SCHEMA {name}")) {
+            panic!(
+                "cannot create the test schema {name} on PostgreSQL at {admin_url}: {e}\n\
+                 Run scripts/install-deps.sh (it starts PostgreSQL with trust auth for user postgres \
+                 on 127.0.0.1) or set LIFEHEALTH_TEST_POSTGRES_URL."
+            );
+        }
+        Schema { admin_url, name }
+    }
+
+    /// The URL whose connections use this schema.
+    fn url(&self) -> String {
+        let sep = if self.admin_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.admin_url, self.name
+        )
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = psql(
+            &self.admin_url,
+            &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, sql: &str) -> Result<(), String> {
+    let out = Command::new("psql")
+        .args([
+            "-w",
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run psql ({e}); is the postgresql client installed?"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+/// `lifehealth demo` serving a fresh demo city.
+pub struct Server {
+    child: Child,
+    pub backend: Backend,
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    log: Arc<Mutex<Vec<String>>>,
+    agent: ureq::Agent,
+    // Dropped after the child is killed (fields drop in order, after `Drop::drop`).
+    _schema: Option<Schema>,
+    data: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the binary; call [`Server::wait_ready`] before using it.
+    pub fn start(backend: Backend) -> Server {
+        let data = tempfile::Builder::new()
+            .prefix("lifehealth-browser-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let schema = (backend == Backend::Postgres).then(Schema::create);
+
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lifehealth"));
+        command
+            .arg("demo")
+            .arg("--data")
+            .arg(data.path())
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"));
+        if let Some(schema) = &schema {
+            command.arg("--database-url").arg(schema.url());
+        }
+        // Only what this test chooses: no settings from the developer's shell or a stray
+        // lifehealth.toml in the working directory.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("LIFEHEALTH_") {
+                command.env_remove(key);
+            }
+        }
+        let mut child = command
+            .current_dir(data.path())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", env!("CARGO_BIN_EXE_lifehealth")));
+
+        let log = Arc::new(Mutex::new(Vec::new()));
+        if let Some(out) = child.stdout.take() {
+            drain(out, log.clone());
+        }
+        if let Some(err) = child.stderr.take() {
+            drain(err, log.clone());
+        }
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(5))
+            .timeout_read(Duration::from_secs(60))
+            .redirects(0)
+            .build();
+        Server {
+            child,
+            backend,
+            base,
+            log,
+            agent,
+            _schema: schema,
+            data,
+        }
+    }
+
+    /// Waits until the binary has printed its address and `/readyz` answers 200.
+    pub fn wait_ready(&mut self, timeout: Duration) {
+        let started = Instant::now();
+        let mut announced = false;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                // Give the reader threads a moment to collect the last lines.
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "lifehealth demo ({}) exited with {status} before it was ready. Its output:\n{}",
+                    self.backend.name(),
+                    self.log_tail(60)
+                );
+            }
+            announced = announced || self.log_lines().iter().any(|l| l.contains(&self.base));
+            if announced
+                && self
+                    .get("/readyz", None)
+                    .is_ok_and(|(status, _)| status == 200)
+            {
+                return;
+            }
+            if started.elapsed() > timeout {
+                panic!(
+                    "lifehealth demo ({}) was not ready within {} s ({}; /readyz: {:?}). Its output:\n{}",
+                    self.backend.name(),
+                    timeout.as_secs(),
+                    if announced {
+                        format!("it printed {}", self.base)
+                    } else {
+                        format!("it never printed a line containing {}", self.base)
+                    },
+                    self.get("/readyz", None)
+                        .map(|(s, b)| format!("{s} {}", b.chars().take(200).collect::<String>())),
+                    self.log_tail(60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// GET `path` without following redirects: (status, body).
+    pub fn get(&self, path: &str, cookie: Option<&str>) -> Result<(u16, String), String> {
+        let mut request = self.agent.get(&format!("{}{path}", self.base));
+        if let Some(cookie) = cookie {
+            request = request.set("Cookie", cookie);
+        }
+        let response = match request.call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => return Err(e.to_string()),
+        };
+        let status = response.status();
+        let body = response.into_string().map_err(|e| e.to_string())?;
+        Ok((status, body))
+    }
+
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// The last `n` lines the binary printed (stdout and stderr).
+    pub fn log_tail(&self, n: usize) -> String {
+        let lines = self.log_lines();
+        let from = lines.len().saturating_sub(n);
+        lines[from..].join("\n")
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Collects a child's output lines in the background (a full pipe would block the child).
+fn drain(stream: impl Read + Send + 'static, log: Arc<Mutex<Vec<String>>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).split(b'\n') {
+            let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line).trim_end().to_owned();
+            if let Ok(mut log) = log.lock() {
+                log.push(line);
+            }
+        }
+    });
+}
