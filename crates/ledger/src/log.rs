@@ -8,9 +8,10 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
+use store::Db;
+use store::bulk::InsertShapes;
 use store::sqlx::pool::PoolConnection;
 use store::sqlx::{self, Any, Connection as _, Row};
-use store::{Backend, Db};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::AuditEvent;
@@ -21,7 +22,18 @@ use crate::merkle::{
 use crate::verify::{VerifyReport, verify_inner};
 
 /// Columns of one `ledger_entries` row, in INSERT order.
-const ENTRY_COLUMNS: usize = 10;
+const ENTRY_COLUMNS: &[&str] = &[
+    "seq",
+    "leaf_hash",
+    "data",
+    "appended_at",
+    "actor",
+    "organisation",
+    "action",
+    "subject_type",
+    "subject_id",
+    "purpose",
+];
 /// Rows fetched per query when loading the tree at start.
 const LOAD_PAGE: i64 = 50_000;
 
@@ -702,9 +714,8 @@ struct Writer {
     shared: Arc<Shared>,
     key: SigningKey,
     max_batch: usize,
-    /// `insert_sql[k]` inserts 2^k rows. Statements come in power-of-two sizes so that each
-    /// connection prepares and caches at most a dozen shapes instead of one per batch size.
-    insert_sql: Vec<String>,
+    /// The multi-row INSERTs of entries, in power-of-two sizes.
+    insert_sql: InsertShapes,
     /// Set when a commit failed: whether it really failed is unknown until the database is
     /// read again (the connection may have died after COMMIT reached the server).
     needs_resync: bool,
@@ -716,19 +727,13 @@ struct Writer {
 
 impl Writer {
     fn new(shared: Arc<Shared>, key: SigningKey, options: &LedgerOptions) -> Self {
-        // Bind-parameter limits: SQLite 32,766 per statement, PostgreSQL 65,535.
-        let max_params = match shared.db.backend() {
-            Backend::Sqlite => 32_766,
-            Backend::Postgres => 65_535,
-        };
         let max_batch = options.max_batch.max(1);
-        let max_rows = (max_params / ENTRY_COLUMNS).min(max_batch);
-        let mut insert_sql = Vec::new();
-        let mut rows = 1usize;
-        while rows <= max_rows {
-            insert_sql.push(insert_entries_sql(rows, shared.db.backend()));
-            rows *= 2;
-        }
+        let insert_sql = InsertShapes::new(
+            "ledger_entries",
+            ENTRY_COLUMNS,
+            max_batch,
+            shared.db.backend(),
+        );
         Writer {
             shared,
             key,
@@ -867,7 +872,7 @@ impl Writer {
 /// Inserts `rows` (with the columns of their `batch` events) and `head` in one transaction.
 async fn insert_batch(
     conn: &mut PoolConnection<Any>,
-    insert_sql: &[String],
+    insert_sql: &InsertShapes,
     batch: &[Request],
     rows: &[PendingRow],
     head: &SignedTreeHead,
@@ -875,12 +880,8 @@ async fn insert_batch(
     let mut tx = conn.begin().await?;
     let mut offset = 0;
     while offset < rows.len() {
-        let remaining = rows.len() - offset;
-        // The largest prepared shape that fits what is left.
-        let k = (usize::BITS - 1 - remaining.leading_zeros()) as usize;
-        let k = k.min(insert_sql.len().saturating_sub(1));
-        let count = 1usize << k;
-        let mut query = sqlx::query(&insert_sql[k]);
+        let (sql, count) = insert_sql.next(rows.len() - offset);
+        let mut query = sqlx::query(sql);
         for (row, request) in rows[offset..offset + count]
             .iter()
             .zip(&batch[offset..offset + count])
@@ -910,40 +911,6 @@ async fn insert_batch(
         .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// The multi-row INSERT of `rows` entries.
-///
-/// SQLite gets anonymous `?` placeholders rather than the project's usual `$N`: sqlx binds each
-/// named SQLite parameter by looking its name up with `sqlite3_bind_parameter_name`, a linear
-/// scan, which makes a statement of P named parameters cost O(P²) to bind (a quarter of the
-/// writer's time at 10 parameters × 128 rows). Anonymous ones bind in order at O(1) each.
-fn insert_entries_sql(rows: usize, backend: Backend) -> String {
-    let mut sql = String::with_capacity(160 + rows * 64);
-    sql.push_str(
-        "INSERT INTO ledger_entries (seq, leaf_hash, data, appended_at, actor, organisation, \
-         action, subject_type, subject_id, purpose) VALUES ",
-    );
-    for row in 0..rows {
-        if row > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for column in 0..ENTRY_COLUMNS {
-            if column > 0 {
-                sql.push(',');
-            }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    sql.push('$');
-                    sql.push_str(&(row * ENTRY_COLUMNS + column + 1).to_string());
-                }
-            }
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 #[cfg(test)]
@@ -1017,23 +984,5 @@ mod tests {
         assert_eq!(json["signature"], BASE64.encode(head.signature));
         let back: SignedTreeHead = serde_json::from_value(json).unwrap();
         assert_eq!(back, head);
-    }
-
-    #[test]
-    fn insert_sql_numbers_parameters_row_by_row() {
-        assert_eq!(
-            insert_entries_sql(2, Backend::Postgres)
-                .split("VALUES ")
-                .nth(1)
-                .unwrap(),
-            "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10),($11,$12,$13,$14,$15,$16,$17,$18,$19,$20)"
-        );
-        assert_eq!(
-            insert_entries_sql(2, Backend::Sqlite)
-                .split("VALUES ")
-                .nth(1)
-                .unwrap(),
-            "(?,?,?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?,?,?)"
-        );
     }
 }

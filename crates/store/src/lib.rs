@@ -7,6 +7,7 @@
 //! difference lives here, in [`Backend`], and nowhere else.
 
 mod backup;
+pub mod bulk;
 mod db;
 mod error;
 mod migrate;

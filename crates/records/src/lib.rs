@@ -1,0 +1,46 @@
+//! The clinical record store: every FHIR resource the platform holds, with its versions and
+//! search indexes, on SQLite or PostgreSQL.
+//!
+//! This crate knows storage, not FHIR: callers (the `/fhir` layer and the registry) validate a
+//! resource and extract its search index values with the `fhir` crate, then hand this crate
+//! [`Write`]s. A batch of writes commits in one transaction or not at all, so a failed
+//! transaction Bundle leaves nothing behind.
+//!
+//! # Privacy at rest
+//!
+//! Health data is sensitive personal information (PIPL art. 28). Every resource body is
+//! encrypted with the platform's field cipher, bound to `fhir:<type>/<id>/<version>` so a body
+//! copied to another row does not open. Search index values of personal parameters (names,
+//! identifiers, telecom, address) are keyed blind indexes ([`protect`]); a name is indexed as
+//! the blind indexes of its prefixes, so `name=张` finds 张伟 without the name ever being stored
+//! in the clear.
+//!
+//! # Versions
+//!
+//! The current version of a resource lives in `fhir_resources`; an update or delete moves the
+//! previous version to `fhir_resource_history`. One writer (a mutex) assigns the internal row
+//! ids and versions; one process writes a record database, as with the ledger.
+
+mod error;
+mod index;
+pub mod protect;
+mod record_store;
+
+pub use error::{RecordsError, Result};
+pub use index::{IndexRow, IndexValue};
+pub use record_store::{Committed, RecordStore, Stored, Write, WriteKind};
+
+use store::{Migration, MigrationSet};
+
+/// The tables of this crate.
+pub fn migrations() -> MigrationSet {
+    const MIGRATIONS: &[Migration] = &[Migration::portable(
+        1,
+        "records",
+        include_str!("../migrations/0001_records.sql"),
+    )];
+    MigrationSet {
+        component: "records",
+        migrations: MIGRATIONS,
+    }
+}
