@@ -31,6 +31,8 @@ pub enum RecordsError {
         version: i64,
         reason: String,
     },
+    #[error("search on {param} is not possible: {reason}")]
+    UnsupportedSearch { param: String, reason: &'static str },
     #[error("the resource body is not a JSON object")]
     NotAnObject,
     #[error(transparent)]

@@ -25,20 +25,30 @@ mod error;
 mod index;
 pub mod protect;
 mod record_store;
+mod search;
 
 pub use error::{RecordsError, Result};
 pub use index::{IndexRow, IndexValue};
 pub use record_store::{Committed, RecordStore, Stored, Write, WriteKind};
+pub use search::{Comparator, Condition, Page, Query, SortKey, Visibility};
 
 use store::{Migration, MigrationSet};
 
 /// The tables of this crate.
 pub fn migrations() -> MigrationSet {
-    const MIGRATIONS: &[Migration] = &[Migration::portable(
-        1,
-        "records",
-        include_str!("../migrations/0001_records.sql"),
-    )];
+    const MIGRATIONS: &[Migration] = &[
+        Migration {
+            version: 1,
+            name: "resources",
+            sqlite: include_str!("../migrations/0001_resources.sqlite.sql"),
+            postgres: include_str!("../migrations/0001_resources.postgres.sql"),
+        },
+        Migration::portable(
+            2,
+            "versions and indexes",
+            include_str!("../migrations/0002_versions_and_indexes.sql"),
+        ),
+    ];
     MigrationSet {
         component: "records",
         migrations: MIGRATIONS,

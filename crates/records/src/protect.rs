@@ -4,8 +4,9 @@
 //! A personal token (an identifier or telecom value) is replaced by the keyed blind index of
 //! its code. A personal string (a name or an address) is replaced by the blind indexes of each
 //! of its prefixes of 1 to [`MAX_PREFIX_CHARS`] characters, so the default FHIR string search
-//! (starts-with) still works, exactly; `:contains` cannot be answered on such a parameter and
-//! is refused by the search layer.
+//! (starts-with) still works, plus one blind index of the whole value marked as such, for
+//! `:exact`. `:contains` cannot be answered on such a parameter and is refused by the search
+//! layer.
 
 use vault::BlindIndex;
 
@@ -58,9 +59,11 @@ pub fn protect(row: IndexRow, blind: &BlindIndex) -> Vec<IndexRow> {
             param: row.param,
         }],
         IndexValue::String(text) => prefixes(&text)
-            .map(|prefix| IndexRow {
+            .map(|prefix| blind.compute(CONTEXT, prefix))
+            .chain(std::iter::once(blind_exact(&text, blind)))
+            .map(|value| IndexRow {
                 param: row.param.clone(),
-                value: IndexValue::String(blind.compute(CONTEXT, prefix)),
+                value: IndexValue::String(value),
             })
             .collect(),
         // Dates, references and quantities of a person are not identifiers.
@@ -84,6 +87,11 @@ pub fn blind_prefix(value: &str, blind: &BlindIndex) -> String {
         None => value,
     };
     blind.compute(CONTEXT, cut)
+}
+
+/// The search value to look up for a personal string searched with `:exact`.
+pub fn blind_exact(value: &str, blind: &BlindIndex) -> String {
+    blind.compute(CONTEXT, &format!("={value}"))
 }
 
 /// Every prefix of `text` of 1 to MAX_PREFIX_CHARS characters.
@@ -116,7 +124,7 @@ mod tests {
             },
             &blind(),
         );
-        assert_eq!(rows.len(), 2);
+        assert_eq!(rows.len(), 3, "two prefixes and the exact value");
         let stored: Vec<_> = rows
             .iter()
             .map(|r| match &r.value {
@@ -127,6 +135,8 @@ mod tests {
         assert!(stored.iter().all(|s| !s.contains('张')));
         assert!(stored.contains(&blind_prefix("张", &blind())));
         assert!(stored.contains(&blind_prefix("张伟", &blind())));
+        assert!(stored.contains(&blind_exact("张伟", &blind())));
+        assert!(!stored.contains(&blind_exact("张", &blind())));
     }
 
     #[test]
@@ -151,7 +161,7 @@ mod tests {
                 &blind(),
             );
             let chars = text.chars().count();
-            prop_assert_eq!(rows.len(), chars.min(MAX_PREFIX_CHARS));
+            prop_assert_eq!(rows.len(), chars.min(MAX_PREFIX_CHARS) + 1);
             let prefix: String = text.chars().take(cut.min(chars)).collect();
             let wanted = IndexValue::String(blind_prefix(&prefix, &blind()));
             prop_assert!(rows.iter().any(|r| r.value == wanted));

@@ -189,6 +189,43 @@ impl RecordStore {
         &self.inner.db
     }
 
+    pub(crate) fn blind_index(&self) -> &vault::BlindIndex {
+        &self.inner.keys.blind_index
+    }
+
+    /// Replaces the organisations and district through which `patient_id`'s records are
+    /// visible to others ([`crate::Visibility::Linked`]).
+    pub async fn set_patient_links(
+        &self,
+        patient_id: &str,
+        organisations: &[String],
+        district: Option<&str>,
+    ) -> Result<()> {
+        let mut conn = self.inner.db.pool().acquire().await?;
+        let mut tx = conn.begin().await?;
+        sqlx::query("DELETE FROM fhir_patient_links WHERE patient_id = $1")
+            .bind(patient_id)
+            .execute(&mut *tx)
+            .await?;
+        let links = organisations
+            .iter()
+            .map(|o| ("organisation", o.as_str()))
+            .chain(district.map(|d| ("district", d)));
+        for (kind, value) in links {
+            sqlx::query(
+                "INSERT INTO fhir_patient_links (patient_id, kind, value) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(patient_id)
+            .bind(kind)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Commits `writes` in one transaction: all of them or, on any error, none.
     pub async fn commit(&self, writes: Vec<Write>) -> Result<Vec<Committed>> {
         let mut seen = HashSet::with_capacity(writes.len());
@@ -379,10 +416,32 @@ impl RecordStore {
         Ok(versions)
     }
 
+    /// Opens a search result row (columns: type, id, version, last_updated, deleted,
+    /// patient_id, body).
+    pub(crate) fn open_search_row(
+        &self,
+        resource_type: &str,
+        id: &str,
+        row: &sqlx::any::AnyRow,
+    ) -> Result<Stored> {
+        self.open_columns(resource_type, id, row, 2)
+    }
+
     fn open_row(&self, resource_type: &str, id: &str, row: &sqlx::any::AnyRow) -> Result<Stored> {
-        let version: i64 = row.try_get(0)?;
-        let deleted = row.try_get::<i64, _>(2)? != 0;
-        let sealed: String = row.try_get(4)?;
+        self.open_columns(resource_type, id, row, 0)
+    }
+
+    /// Opens the columns version, last_updated, deleted, patient_id, body starting at `first`.
+    fn open_columns(
+        &self,
+        resource_type: &str,
+        id: &str,
+        row: &sqlx::any::AnyRow,
+        first: usize,
+    ) -> Result<Stored> {
+        let version: i64 = row.try_get(first)?;
+        let deleted = row.try_get::<i64, _>(first + 2)? != 0;
+        let sealed: String = row.try_get(first + 4)?;
         let unreadable = |reason: String| RecordsError::Unreadable {
             resource_type: resource_type.to_owned(),
             id: id.to_owned(),
@@ -404,9 +463,9 @@ impl RecordStore {
             resource_type: resource_type.to_owned(),
             id: id.to_owned(),
             version,
-            last_updated: row.try_get(1)?,
+            last_updated: row.try_get(first + 1)?,
             deleted,
-            patient_id: row.try_get(3)?,
+            patient_id: row.try_get(first + 3)?,
             body,
         })
     }

@@ -319,8 +319,8 @@ async fn bodies_and_personal_index_values_are_not_stored_in_the_clear() {
         );
         assert_eq!(
             count(db, "SELECT COUNT(*) FROM fhir_idx_string").await,
-            5,
-            "one blind index per prefix of 'zhang'"
+            6,
+            "one blind index per prefix of 'zhang' and one of the whole name"
         );
 
         // A body moved to another row does not open there.

@@ -1,22 +1,3 @@
--- The clinical record store: every FHIR resource the platform holds (see crates/records).
--- `rid` is an internal surrogate key assigned by the single writer; resources are addressed
--- from outside by (type, id). `body` is the resource's JSON encrypted with the field cipher
--- (context "fhir:<type>/<id>/<version>"): health data is sensitive personal information and
--- is never stored in the clear. Times are Unix milliseconds, UTC; flags are BIGINT 0/1.
-CREATE TABLE fhir_resources (
-    rid BIGINT PRIMARY KEY,
-    resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    version BIGINT NOT NULL,
-    last_updated BIGINT NOT NULL,
-    deleted BIGINT NOT NULL,
-    patient_id TEXT,
-    body TEXT NOT NULL,
-    UNIQUE (resource_type, id)
-);
-CREATE INDEX fhir_resources_type_updated ON fhir_resources (resource_type, last_updated);
-CREATE INDEX fhir_resources_patient ON fhir_resources (patient_id, resource_type);
-
 -- Earlier versions, moved here when a resource is updated or deleted (the current version
 -- stays in fhir_resources, so ingest writes each body once).
 CREATE TABLE fhir_resource_history (
@@ -77,3 +58,14 @@ CREATE TABLE fhir_idx_quantity (
 );
 CREATE INDEX fhir_idx_quantity_lookup ON fhir_idx_quantity (param, code, value, rid);
 CREATE INDEX fhir_idx_quantity_rid ON fhir_idx_quantity (rid);
+
+-- Who may see a patient's records besides the patient: the organisations that serve them
+-- (kind 'organisation') and the district they live in (kind 'district'). Maintained by the
+-- registry; read by every search, so access scopes are enforced inside the query.
+CREATE TABLE fhir_patient_links (
+    patient_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (patient_id, kind, value)
+);
+CREATE INDEX fhir_patient_links_lookup ON fhir_patient_links (kind, value, patient_id);
