@@ -1,0 +1,28 @@
+//! The city-wide single-disease registry (seed nanjing-2022 三(七)): one index of residents
+//! however many organisations send their records, the care team responsible for each, and
+//! (in later modules) enrolment in disease registries, follow-up and indicators.
+
+mod error;
+pub mod matching;
+mod residents;
+
+pub use error::{RegistryError, Result};
+pub use matching::{Candidate, Decision, Evidence, PersonFacts, Score};
+pub use residents::{
+    CareTeam, MatchReview, Resident, ResidentIndex, Resolution, ReviewDecision, SourceRecord,
+};
+
+use store::{Migration, MigrationSet};
+
+/// The tables of this crate.
+pub fn migrations() -> MigrationSet {
+    const MIGRATIONS: &[Migration] = &[Migration::portable(
+        1,
+        "residents",
+        include_str!("../migrations/0001_residents.sql"),
+    )];
+    MigrationSet {
+        component: "registry",
+        migrations: MIGRATIONS,
+    }
+}
