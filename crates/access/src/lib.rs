@@ -16,7 +16,7 @@ pub use accounts::{Accounts, NewUser, SecurityPolicy, TOKEN_PREFIX, TokenInfo, U
 pub use error::{AccessError, FieldError, LoginError, PasswordRuleError};
 pub use organisation::{Bureau, NewOrganisation, Organisation, OrganisationKind, default_scope};
 pub use principal::{AuthMethod, Principal};
-pub use role::{Denied, Grant, Permission, Role, Scope, Target};
+pub use role::{Denied, Grant, Permission, RecordScope, Role, Scope, Target, record_scope};
 pub use throttle::LoginThrottle;
 
 use store::{Migration, MigrationSet};

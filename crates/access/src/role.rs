@@ -259,6 +259,52 @@ pub fn authorize(
     }
 }
 
+/// The personal health records a user may reach for `permission`, as a set the record store
+/// can filter by in its query (so a search never counts what the user may not see).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordScope {
+    /// Every resident of the city.
+    City,
+    /// Residents served by one of these organisations or living in one of these districts.
+    Linked {
+        organisations: Vec<String>,
+        districts: Vec<String>,
+    },
+    /// Only the records of the user themself (and, with consent, their household).
+    Own,
+}
+
+/// Which records `permission` reaches for the holder of `grants`; `Denied::NoRole` when none.
+/// This is [`authorize`] for a whole population rather than one target.
+pub fn record_scope(grants: &[Grant], permission: Permission) -> Result<RecordScope, Denied> {
+    let relevant: Vec<&Grant> = grants
+        .iter()
+        .filter(|g| permission.roles().contains(&g.role))
+        .collect();
+    if relevant.is_empty() {
+        return Err(Denied::NoRole { permission });
+    }
+    if relevant.iter().any(|g| g.scope == Scope::City) {
+        return Ok(RecordScope::City);
+    }
+    let mut organisations = Vec::new();
+    let mut districts = Vec::new();
+    for grant in &relevant {
+        match &grant.scope {
+            Scope::Organisation(id) => organisations.push(id.clone()),
+            Scope::District(key) => districts.push(key.clone()),
+            Scope::City | Scope::Own => {}
+        }
+    }
+    if organisations.is_empty() && districts.is_empty() {
+        return Ok(RecordScope::Own);
+    }
+    Ok(RecordScope::Linked {
+        organisations,
+        districts,
+    })
+}
+
 fn scope_covers(scope: &Scope, user_id: &str, target: Target<'_>) -> bool {
     match (scope, target) {
         (Scope::City, _) => true,
@@ -415,6 +461,33 @@ mod tests {
         );
         assert!(authorize("me", &resident, Permission::ReadHealthRecords, other).is_err());
         assert!(authorize("me", &resident, Permission::WriteHealthRecords, own).is_err());
+    }
+
+    #[test]
+    fn record_scope_follows_the_grants_that_carry_the_permission() {
+        let doctor = [
+            grant(Role::CommunityDoctor, Scope::Organisation("chc-1".into())),
+            grant(Role::BureauOfficial, Scope::City),
+        ];
+        assert_eq!(
+            record_scope(&doctor, Permission::ReadHealthRecords),
+            Ok(RecordScope::Linked {
+                organisations: vec!["chc-1".into()],
+                districts: vec![],
+            }),
+            "the official's city scope does not widen the doctor's record access"
+        );
+        let resident = [grant(Role::Resident, Scope::Own)];
+        assert_eq!(
+            record_scope(&resident, Permission::ReadHealthRecords),
+            Ok(RecordScope::Own)
+        );
+        assert!(matches!(
+            record_scope(&resident, Permission::WriteHealthRecords),
+            Err(Denied::NoRole { .. })
+        ));
+        let admin = [grant(Role::PlatformAdmin, Scope::City)];
+        assert!(record_scope(&admin, Permission::ReadHealthRecords).is_err());
     }
 
     #[test]

@@ -257,16 +257,15 @@ fn where_clause(sql: &mut Sql, query: &Query, blind: &BlindIndex) -> Result<()> 
     sql.text(&query.resource_type);
     sql.push(" AND r.deleted = 0");
     visibility(sql, &query.visibility);
-    for group in &query.all_of {
-        if group.is_empty() {
-            continue;
-        }
+    let mut groups: Vec<&Vec<Condition>> = query.all_of.iter().filter(|g| !g.is_empty()).collect();
+    groups.sort_by_key(|g| g.iter().map(selectivity).max());
+    for (n, group) in groups.into_iter().enumerate() {
         sql.push(" AND (");
-        for (n, condition) in group.iter().enumerate() {
-            if n > 0 {
+        for (k, condition) in group.iter().enumerate() {
+            if k > 0 {
                 sql.push(" OR ");
             }
-            condition_sql(sql, condition, blind)?;
+            condition_sql(sql, condition, blind, n == 0)?;
         }
         sql.push(")");
     }
@@ -357,7 +356,56 @@ fn range_sql(sql: &mut Sql, lo: &str, hi: &str, cmp: Comparator, sl: i64, sh: i6
     }
 }
 
-fn condition_sql(sql: &mut Sql, condition: &Condition, blind: &BlindIndex) -> Result<()> {
+/// Opens the subquery of one index table, up to `alias.param = `. The driving condition is an
+/// `IN` over the lookup index (the database starts from its few matching rows); the others are
+/// correlated `EXISTS` probes by row id, so an unselective condition (a date range that matches
+/// every row) never materialises its whole match set.
+fn index_subquery(sql: &mut Sql, table: &str, alias: &str, driving: bool) {
+    if driving {
+        sql.push("r.rid IN (SELECT ");
+        sql.push(alias);
+        sql.push(".rid FROM ");
+        sql.push(table);
+        sql.push(" ");
+        sql.push(alias);
+        sql.push(" WHERE ");
+    } else {
+        sql.push("EXISTS (SELECT 1 FROM ");
+        sql.push(table);
+        sql.push(" ");
+        sql.push(alias);
+        sql.push(" WHERE ");
+        sql.push(alias);
+        sql.push(".rid = r.rid AND ");
+    }
+    sql.push(alias);
+    sql.push(".param = ");
+}
+
+/// How many rows a condition is likely to match, as a rank (lower: fewer). The least
+/// selective member decides a group's rank, since its rows are ORed in.
+fn selectivity(condition: &Condition) -> u8 {
+    match condition {
+        Condition::Id(_) => 0,
+        Condition::Reference { .. } => 1,
+        Condition::String { exact: true, .. } => 2,
+        Condition::Token { code: Some(_), .. } => 3,
+        Condition::String {
+            contains: false, ..
+        } => 4,
+        Condition::Quantity { .. } => 5,
+        Condition::Date { .. } => 6,
+        Condition::Token { code: None, .. } | Condition::String { .. } => 7,
+        Condition::LastUpdated { .. } => 8,
+    }
+}
+
+fn condition_sql(
+    sql: &mut Sql,
+    condition: &Condition,
+    blind: &BlindIndex,
+    driving: bool,
+) -> Result<()> {
     match condition {
         Condition::Id(id) => {
             sql.push("r.id = ");
@@ -379,7 +427,7 @@ fn condition_sql(sql: &mut Sql, condition: &Condition, blind: &BlindIndex) -> Re
             system,
             code,
         } => {
-            sql.push("r.rid IN (SELECT t.rid FROM fhir_idx_token t WHERE t.param = ");
+            index_subquery(sql, "fhir_idx_token", "t", driving);
             sql.text(param);
             if let Some(code) = code {
                 sql.push(" AND t.code = ");
@@ -405,7 +453,7 @@ fn condition_sql(sql: &mut Sql, condition: &Condition, blind: &BlindIndex) -> Re
             exact,
             contains,
         } => {
-            sql.push("r.rid IN (SELECT s.rid FROM fhir_idx_string s WHERE s.param = ");
+            index_subquery(sql, "fhir_idx_string", "s", driving);
             sql.text(param);
             sql.push(" AND s.value ");
             if is_personal(param) {
@@ -444,7 +492,7 @@ fn condition_sql(sql: &mut Sql, condition: &Condition, blind: &BlindIndex) -> Re
             low,
             high,
         } => {
-            sql.push("r.rid IN (SELECT d.rid FROM fhir_idx_date d WHERE d.param = ");
+            index_subquery(sql, "fhir_idx_date", "d", driving);
             sql.text(param);
             sql.push(" AND ");
             range_sql(sql, "d.low", "d.high", *cmp, *low, *high);
@@ -455,7 +503,7 @@ fn condition_sql(sql: &mut Sql, condition: &Condition, blind: &BlindIndex) -> Re
             target_type,
             target_id,
         } => {
-            sql.push("r.rid IN (SELECT f.rid FROM fhir_idx_reference f WHERE f.param = ");
+            index_subquery(sql, "fhir_idx_reference", "f", driving);
             sql.text(param);
             sql.push(" AND f.target_id = ");
             sql.text(target_id);
@@ -472,7 +520,7 @@ fn condition_sql(sql: &mut Sql, condition: &Condition, blind: &BlindIndex) -> Re
             system,
             code,
         } => {
-            sql.push("r.rid IN (SELECT q.rid FROM fhir_idx_quantity q WHERE q.param = ");
+            index_subquery(sql, "fhir_idx_quantity", "q", driving);
             sql.text(param);
             if let Some(code) = code {
                 sql.push(" AND q.code = ");
