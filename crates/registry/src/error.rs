@@ -5,6 +5,8 @@ use thiserror::Error;
 pub enum RegistryError {
     #[error("resident {0} does not exist")]
     UnknownResident(String),
+    #[error("enrolment {0} does not exist")]
+    UnknownEnrolment(String),
     #[error("match review {0} does not exist")]
     UnknownReview(String),
     #[error("match review {0} was already decided")]

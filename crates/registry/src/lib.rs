@@ -2,10 +2,14 @@
 //! however many organisations send their records, the care team responsible for each, and
 //! (in later modules) enrolment in disease registries, follow-up and indicators.
 
+mod enrolment;
 mod error;
 pub mod matching;
 mod residents;
 
+pub use enrolment::{
+    CaseFinding, Enrolment, RegisterCounts, RegisterFilter, RegisterRow, Registers, Visit,
+};
 pub use error::{RegistryError, Result};
 pub use matching::{Candidate, Decision, Evidence, PersonFacts, Score};
 pub use residents::{
@@ -16,11 +20,18 @@ use store::{Migration, MigrationSet};
 
 /// The tables of this crate.
 pub fn migrations() -> MigrationSet {
-    const MIGRATIONS: &[Migration] = &[Migration::portable(
-        1,
-        "residents",
-        include_str!("../migrations/0001_residents.sql"),
-    )];
+    const MIGRATIONS: &[Migration] = &[
+        Migration::portable(
+            1,
+            "residents",
+            include_str!("../migrations/0001_residents.sql"),
+        ),
+        Migration::portable(
+            2,
+            "enrolments",
+            include_str!("../migrations/0002_enrolments.sql"),
+        ),
+    ];
     MigrationSet {
         component: "registry",
         migrations: MIGRATIONS,

@@ -1,0 +1,399 @@
+//! Disease registries: enrolment by case finding, follow-up visits, and the counts that quality
+//! indicators are computed from.
+//!
+//! A resident is enrolled in a disease once, by the first record whose code the disease's
+//! template includes; the enrolment keeps that record, the code and the rule as its reason, so
+//! anyone can see why a person is on a register. Follow-up visits keep their date and outcome
+//! (controlled or not, danger sign or not); the measurements themselves live in the record
+//! store as FHIR Observations, referenced by the visit's Encounter.
+
+use jiff::civil::Date;
+use store::Db;
+use store::sqlx::{self, Row, any::AnyRow};
+
+use crate::{RegistryError, Result};
+
+/// Why a resident is to be enrolled: one record's code matched one disease's inclusion rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFinding {
+    pub resident_id: String,
+    /// Template code, e.g. `hypertension`.
+    pub disease: String,
+    /// The day of the finding record (its onset or recording date).
+    pub found_on: Date,
+    pub source_organisation: String,
+    /// The record that found the case, as a FHIR reference (`Condition/abc`).
+    pub source_resource: String,
+    pub code_system: String,
+    pub code: String,
+    /// The inclusion rule that matched, e.g. `ICD-10 I10–I15`.
+    pub rule: String,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+/// A resident's place on one disease register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    pub id: String,
+    pub resident_id: String,
+    pub disease: String,
+    pub enrolled_on: Date,
+    pub source_organisation: String,
+    pub source_resource: String,
+    pub code_system: String,
+    pub code: String,
+    pub rule: String,
+    pub reason_zh: String,
+    pub reason_en: String,
+    pub last_visit: Option<Date>,
+    /// Whether the last follow-up found the disease controlled; None before any, or when it
+    /// could not be judged.
+    pub last_controlled: Option<bool>,
+}
+
+/// An enrolment with the resident's non-identifying facts, for register lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterRow {
+    pub enrolment: Enrolment,
+    pub district: Option<String>,
+    pub community_centre_id: Option<String>,
+    pub family_doctor_id: Option<String>,
+    pub sex: Option<String>,
+    pub birth_date: Option<Date>,
+}
+
+/// Which enrolments to list or count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegisterFilter {
+    pub disease: Option<String>,
+    pub district: Option<String>,
+    pub community_centre_id: Option<String>,
+    /// Only the enrolments whose last follow-up had this outcome.
+    pub controlled: Option<bool>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One follow-up visit of an enrolled resident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub enrolment_id: String,
+    pub visit_date: Date,
+    pub recorded_by: String,
+    pub organisation_id: String,
+    pub controlled: Option<bool>,
+    pub danger: bool,
+    /// The FHIR Encounter that holds the visit's observations (`Encounter/abc`).
+    pub encounter: Option<String>,
+}
+
+/// Counts over one register, the inputs of its quality indicators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegisterCounts {
+    /// Residents on the register.
+    pub registered: u64,
+    /// Residents with at least one follow-up in the year before the day counted.
+    pub followed_up: u64,
+    /// Residents with at least `standard_visits` follow-ups in that year.
+    pub standard: u64,
+    /// Residents whose last follow-up in that year found the disease controlled.
+    pub controlled: u64,
+}
+
+/// The disease registers. Cheap to clone.
+#[derive(Clone)]
+pub struct Registers {
+    db: Db,
+}
+
+const ENROLMENT_COLUMNS: &str = "e.id, e.resident_id, e.disease, e.enrolled_on, \
+    e.source_organisation, e.source_resource, e.code_system, e.code, e.rule, e.reason_zh, \
+    e.reason_en, e.last_visit, e.last_controlled";
+
+impl Registers {
+    pub fn new(db: Db) -> Self {
+        Registers { db }
+    }
+
+    /// Enrols the resident unless already on that register; returns the new enrolment.
+    pub async fn enrol(
+        &self,
+        finding: &CaseFinding,
+        new_id: impl FnOnce() -> String,
+        now_ms: i64,
+    ) -> Result<Option<Enrolment>> {
+        let id = new_id();
+        // ON CONFLICT DO NOTHING reads the same on SQLite and PostgreSQL and makes concurrent
+        // findings of the same case enrol once.
+        let inserted = sqlx::query(
+            "INSERT INTO registry_enrolments (id, resident_id, disease, enrolled_on, enrolled_at, \
+             source_organisation, source_resource, code_system, code, rule, reason_zh, reason_en) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (resident_id, disease) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&finding.resident_id)
+        .bind(&finding.disease)
+        .bind(finding.found_on.to_string())
+        .bind(now_ms)
+        .bind(&finding.source_organisation)
+        .bind(&finding.source_resource)
+        .bind(&finding.code_system)
+        .bind(&finding.code)
+        .bind(&finding.rule)
+        .bind(&finding.reason_zh)
+        .bind(&finding.reason_en)
+        .execute(self.db.pool())
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(None);
+        }
+        self.enrolment(&id).await
+    }
+
+    pub async fn enrolment(&self, id: &str) -> Result<Option<Enrolment>> {
+        let row = sqlx::query(&format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM registry_enrolments e WHERE e.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(|r| enrolment_from(&r)).transpose()
+    }
+
+    /// Every register a resident is on, oldest enrolment first.
+    pub async fn enrolments_of(&self, resident_id: &str) -> Result<Vec<Enrolment>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM registry_enrolments e WHERE e.resident_id = $1 \
+             ORDER BY e.enrolled_on, e.disease"
+        ))
+        .bind(resident_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter().map(enrolment_from).collect()
+    }
+
+    /// One page of a register, most recently enrolled first.
+    pub async fn list(&self, filter: &RegisterFilter) -> Result<Vec<RegisterRow>> {
+        let (clause, binds) = filter_sql(filter);
+        let sql = format!(
+            "SELECT {ENROLMENT_COLUMNS}, p.district, p.community_centre_id, p.family_doctor_id, \
+             p.sex, p.birth_date FROM registry_enrolments e \
+             JOIN registry_residents p ON p.id = e.resident_id {clause} \
+             ORDER BY e.enrolled_on DESC, e.id LIMIT ${} OFFSET ${}",
+            binds.len() + 1,
+            binds.len() + 2
+        );
+        let mut query = sqlx::query(&sql);
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query
+            .bind(i64::from(filter.limit.max(1)))
+            .bind(i64::from(filter.offset))
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RegisterRow {
+                    enrolment: enrolment_from(r)?,
+                    district: r.try_get("district")?,
+                    community_centre_id: r.try_get("community_centre_id")?,
+                    family_doctor_id: r.try_get("family_doctor_id")?,
+                    sex: r.try_get("sex")?,
+                    birth_date: parse_date(r.try_get::<Option<String>, _>("birth_date")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many enrolments match `filter` (its limit and offset ignored).
+    pub async fn count(&self, filter: &RegisterFilter) -> Result<u64> {
+        let (clause, binds) = filter_sql(filter);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM registry_enrolments e \
+             JOIN registry_residents p ON p.id = e.resident_id {clause}"
+        );
+        let mut query = sqlx::query(&sql);
+        for b in binds {
+            query = query.bind(b);
+        }
+        let n: i64 = query.fetch_one(self.db.pool()).await?.try_get("n")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Records a follow-up visit and moves the enrolment's last visit forward (a visit entered
+    /// late, dated before the last one, does not move it back).
+    pub async fn record_visit(
+        &self,
+        visit: &Visit,
+        new_id: impl FnOnce() -> String,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        let known = sqlx::query("SELECT last_visit FROM registry_enrolments WHERE id = $1")
+            .bind(&visit.enrolment_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(known) = known else {
+            return Err(RegistryError::UnknownEnrolment(visit.enrolment_id.clone()));
+        };
+        sqlx::query(
+            "INSERT INTO registry_followups (id, enrolment_id, visit_date, recorded_at, \
+             recorded_by, organisation_id, controlled, danger, encounter) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(new_id())
+        .bind(&visit.enrolment_id)
+        .bind(visit.visit_date.to_string())
+        .bind(now_ms)
+        .bind(&visit.recorded_by)
+        .bind(&visit.organisation_id)
+        .bind(visit.controlled.map(i64::from))
+        .bind(i64::from(visit.danger))
+        .bind(&visit.encounter)
+        .execute(&mut *tx)
+        .await?;
+        let last = parse_date(known.try_get::<Option<String>, _>("last_visit")?)?;
+        if last.is_none_or(|d| d <= visit.visit_date) {
+            sqlx::query(
+                "UPDATE registry_enrolments SET last_visit = $1, last_controlled = $2 WHERE id = $3",
+            )
+            .bind(visit.visit_date.to_string())
+            .bind(visit.controlled.map(i64::from))
+            .bind(&visit.enrolment_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The follow-ups of one enrolment, newest first.
+    pub async fn visits(&self, enrolment_id: &str) -> Result<Vec<Visit>> {
+        let rows = sqlx::query(
+            "SELECT enrolment_id, visit_date, recorded_by, organisation_id, controlled, danger, \
+             encounter FROM registry_followups WHERE enrolment_id = $1 \
+             ORDER BY visit_date DESC, recorded_at DESC",
+        )
+        .bind(enrolment_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Visit {
+                    enrolment_id: r.try_get("enrolment_id")?,
+                    visit_date: parse_date(Some(r.try_get("visit_date")?))?
+                        .ok_or_else(|| RegistryError::Unreadable(enrolment_id.to_owned()))?,
+                    recorded_by: r.try_get("recorded_by")?,
+                    organisation_id: r.try_get("organisation_id")?,
+                    controlled: r.try_get::<Option<i64>, _>("controlled")?.map(|c| c != 0),
+                    danger: r.try_get::<i64, _>("danger")? != 0,
+                    encounter: r.try_get("encounter")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The counts of one register on `today`: follow-ups of the 365 days up to today count;
+    /// `standard_visits` is the plan's yearly minimum.
+    pub async fn counts(
+        &self,
+        disease: &str,
+        district: Option<&str>,
+        today: Date,
+        standard_visits: u32,
+    ) -> Result<RegisterCounts> {
+        let since = today
+            .checked_sub(jiff::Span::new().days(364))
+            .unwrap_or(today)
+            .to_string();
+        let mut sql = String::from(
+            "SELECT e.last_controlled, e.last_visit, \
+             (SELECT COUNT(*) FROM registry_followups f WHERE f.enrolment_id = e.id \
+              AND f.visit_date >= $1 AND f.visit_date <= $2) AS visits \
+             FROM registry_enrolments e JOIN registry_residents p ON p.id = e.resident_id \
+             WHERE e.disease = $3",
+        );
+        if district.is_some() {
+            sql.push_str(" AND p.district = $4");
+        }
+        let mut query = sqlx::query(&sql)
+            .bind(&since)
+            .bind(today.to_string())
+            .bind(disease);
+        if let Some(d) = district {
+            query = query.bind(d);
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        let mut counts = RegisterCounts::default();
+        for row in rows {
+            counts.registered += 1;
+            let visits: i64 = row.try_get("visits")?;
+            if visits > 0 {
+                counts.followed_up += 1;
+                if row.try_get::<Option<i64>, _>("last_controlled")? == Some(1) {
+                    counts.controlled += 1;
+                }
+            }
+            if visits >= i64::from(standard_visits) {
+                counts.standard += 1;
+            }
+        }
+        Ok(counts)
+    }
+}
+
+fn filter_sql(filter: &RegisterFilter) -> (String, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    let mut add = |column: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            binds.push(v.clone());
+            clauses.push(format!("{column} = ${}", binds.len()));
+        }
+    };
+    add("e.disease", &filter.disease);
+    add("p.district", &filter.district);
+    add("p.community_centre_id", &filter.community_centre_id);
+    match filter.controlled {
+        Some(true) => clauses.push("e.last_controlled = 1".to_owned()),
+        Some(false) => clauses.push("e.last_controlled = 0".to_owned()),
+        None => {}
+    }
+    if clauses.is_empty() {
+        (String::new(), binds)
+    } else {
+        (format!("WHERE {}", clauses.join(" AND ")), binds)
+    }
+}
+
+fn parse_date(text: Option<String>) -> Result<Option<Date>> {
+    text.map(|t| {
+        t.parse::<Date>()
+            .map_err(|_| RegistryError::Unreadable(format!("date {t}")))
+    })
+    .transpose()
+}
+
+fn enrolment_from(r: &AnyRow) -> Result<Enrolment> {
+    let id: String = r.try_get("id")?;
+    Ok(Enrolment {
+        enrolled_on: parse_date(Some(r.try_get("enrolled_on")?))?
+            .ok_or_else(|| RegistryError::Unreadable(id.clone()))?,
+        resident_id: r.try_get("resident_id")?,
+        disease: r.try_get("disease")?,
+        source_organisation: r.try_get("source_organisation")?,
+        source_resource: r.try_get("source_resource")?,
+        code_system: r.try_get("code_system")?,
+        code: r.try_get("code")?,
+        rule: r.try_get("rule")?,
+        reason_zh: r.try_get("reason_zh")?,
+        reason_en: r.try_get("reason_en")?,
+        last_visit: parse_date(r.try_get("last_visit")?)?,
+        last_controlled: r.try_get::<Option<i64>, _>("last_controlled")?.map(|c| c != 0),
+        id,
+    })
+}

@@ -1,0 +1,182 @@
+//! Disease registers on both backends: enrolment once per disease with its reason, follow-up
+//! visits that move the last visit forward only, filters, and the indicator counts.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use jiff::civil::{Date, date};
+use kernel::{ResidentIdNumber, Sex};
+use registry::{
+    CareTeam, CaseFinding, PersonFacts, RegisterFilter, Registers, RegistryError, ResidentIndex,
+    SourceRecord, Visit,
+};
+use store::testing::TestDatabases;
+use vault::Keyring;
+
+fn ids() -> impl FnMut() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    || format!("e{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn finding(resident_id: &str, disease: &str, code: &str, on: Date) -> CaseFinding {
+    CaseFinding {
+        resident_id: resident_id.into(),
+        disease: disease.into(),
+        found_on: on,
+        source_organisation: "hospital-a".into(),
+        source_resource: format!("Condition/{code}"),
+        code_system: "http://hl7.org/fhir/sid/icd-10".into(),
+        code: code.into(),
+        rule: "ICD-10 I10–I15".into(),
+        reason_zh: "诊断编码 I10 属于高血压纳入范围".into(),
+        reason_en: "diagnosis code I10 is within the hypertension inclusion range".into(),
+    }
+}
+
+fn visit(enrolment_id: &str, on: Date, controlled: Option<bool>) -> Visit {
+    Visit {
+        enrolment_id: enrolment_id.into(),
+        visit_date: on,
+        recorded_by: "doctor-1".into(),
+        organisation_id: "chc-1".into(),
+        controlled,
+        danger: false,
+        encounter: None,
+    }
+}
+
+async fn resident(index: &ResidentIndex, n: &str, id_number: &str, district: &str) -> String {
+    let facts = PersonFacts {
+        id_number: Some(ResidentIdNumber::parse(id_number).unwrap()),
+        name: Some(format!("测试{n}")),
+        sex: Some(Sex::Female),
+        ..PersonFacts::default()
+    };
+    let source = SourceRecord {
+        organisation_id: "hospital-a".into(),
+        source_patient_id: n.into(),
+        facts,
+    };
+    let id = index
+        .resolve(&source, || format!("res-{n}"))
+        .await
+        .unwrap()
+        .resident_id()
+        .unwrap()
+        .to_owned();
+    index
+        .set_care_team(
+            &id,
+            &CareTeam {
+                district: Some(district.into()),
+                community_centre_id: Some(format!("chc-{district}")),
+                ..CareTeam::default()
+            },
+        )
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn enrolment_visits_and_counts() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        db.migrate(&[registry::migrations()]).await.unwrap();
+        let index = ResidentIndex::new(db.clone(), Arc::new(Keyring::for_tests()));
+        let registers = Registers::new(db.clone());
+        let mut new_id = ids();
+        let a = resident(&index, "a", "11010519491231002X", "gulou").await;
+        let b = resident(&index, "b", "110105194912310046", "jiangning").await;
+
+        let first = registers
+            .enrol(&finding(&a, "hypertension", "I10", date(2025, 3, 1)), &mut new_id, 1)
+            .await
+            .unwrap()
+            .expect("a new case is enrolled");
+        assert_eq!(first.enrolled_on, date(2025, 3, 1));
+        assert_eq!(first.code, "I10");
+        assert!(first.reason_zh.contains("I10"));
+        let again = registers
+            .enrol(&finding(&a, "hypertension", "I11.9", date(2025, 4, 1)), &mut new_id, 2)
+            .await
+            .unwrap();
+        assert_eq!(again, None, "a second finding does not enrol twice");
+        registers
+            .enrol(&finding(&b, "hypertension", "I15.0", date(2025, 5, 1)), &mut new_id, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        registers
+            .enrol(&finding(&a, "t2dm", "E11.9", date(2025, 6, 1)), &mut new_id, 4)
+            .await
+            .unwrap()
+            .unwrap();
+        let of_a = registers.enrolments_of(&a).await.unwrap();
+        assert_eq!(
+            of_a.iter().map(|e| e.disease.as_str()).collect::<Vec<_>>(),
+            ["hypertension", "t2dm"]
+        );
+
+        // Four visits in the year, the last controlled; one entered late must not move it back.
+        for (m, controlled) in [(6, Some(false)), (9, Some(true)), (12, Some(true))] {
+            registers
+                .record_visit(&visit(&first.id, date(2025, m, 10), controlled), &mut new_id, 5)
+                .await
+                .unwrap();
+        }
+        registers
+            .record_visit(&visit(&first.id, date(2025, 3, 10), Some(false)), &mut new_id, 6)
+            .await
+            .unwrap();
+        let now = registers.enrolment(&first.id).await.unwrap().unwrap();
+        assert_eq!(now.last_visit, Some(date(2025, 12, 10)));
+        assert_eq!(now.last_controlled, Some(true));
+        assert_eq!(registers.visits(&first.id).await.unwrap().len(), 4);
+
+        let counts = registers
+            .counts("hypertension", None, date(2026, 1, 31), 4)
+            .await
+            .unwrap();
+        assert_eq!(counts.registered, 2);
+        assert_eq!(counts.followed_up, 1);
+        assert_eq!(counts.standard, 1);
+        assert_eq!(counts.controlled, 1);
+        // A year later the old visits no longer count.
+        let later = registers
+            .counts("hypertension", None, date(2027, 1, 31), 4)
+            .await
+            .unwrap();
+        assert_eq!((later.followed_up, later.standard, later.controlled), (0, 0, 0));
+        let gulou = registers
+            .counts("hypertension", Some("jiangning"), date(2026, 1, 31), 4)
+            .await
+            .unwrap();
+        assert_eq!((gulou.registered, gulou.followed_up), (1, 0));
+
+        let filter = RegisterFilter {
+            disease: Some("hypertension".into()),
+            district: Some("gulou".into()),
+            limit: 10,
+            ..RegisterFilter::default()
+        };
+        let rows = registers.list(&filter).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].enrolment.resident_id, a);
+        assert_eq!(rows[0].community_centre_id.as_deref(), Some("chc-gulou"));
+        assert_eq!(registers.count(&filter).await.unwrap(), 1);
+        let uncontrolled = RegisterFilter {
+            controlled: Some(false),
+            limit: 10,
+            ..RegisterFilter::default()
+        };
+        assert_eq!(registers.count(&uncontrolled).await.unwrap(), 0);
+
+        let missing = registers
+            .record_visit(&visit("nope", date(2025, 1, 1), None), &mut new_id, 7)
+            .await;
+        assert!(matches!(missing, Err(RegistryError::UnknownEnrolment(_))));
+    }
+}
