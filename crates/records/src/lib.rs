@@ -48,6 +48,11 @@ pub fn migrations() -> MigrationSet {
             "versions and indexes",
             include_str!("../migrations/0002_versions_and_indexes.sql"),
         ),
+        Migration::portable(
+            3,
+            "probe indexes",
+            include_str!("../migrations/0003_probe_indexes.sql"),
+        ),
     ];
     MigrationSet {
         component: "records",

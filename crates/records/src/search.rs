@@ -4,6 +4,7 @@
 //! The FHIR layer parses search parameters (`fhir` crate) and builds a [`Query`]; this module
 //! knows the index tables and nothing of FHIR's URL syntax.
 
+use store::Backend;
 use store::sqlx::{self, Row};
 use vault::BlindIndex;
 
@@ -196,7 +197,7 @@ impl RecordStore {
             "SELECT r.resource_type, r.id, r.version, r.last_updated, r.deleted, r.patient_id, \
              r.body FROM fhir_resources r WHERE ",
         );
-        where_clause(&mut sql, query, self.blind_index())?;
+        where_clause(&mut sql, query, self.blind_index(), self.db().backend())?;
         sql.push(" ORDER BY ");
         for key in &query.sort {
             match key {
@@ -234,11 +235,27 @@ impl RecordStore {
         Ok(Page { resources, more })
     }
 
+    /// Whether the records of `patient_id` are within `visibility`: the same rule a search
+    /// applies to each row, asked of one patient (before writing into their record).
+    pub async fn patient_visible(&self, patient_id: &str, reach: &Visibility) -> Result<bool> {
+        if *reach == Visibility::All {
+            return Ok(true);
+        }
+        let mut sql = Sql::new();
+        // A one-row derived table named `r`, so the search's visibility clause applies as is.
+        sql.push("SELECT COUNT(*) FROM (SELECT ");
+        sql.text(patient_id);
+        sql.push(" AS patient_id) r WHERE 1 = 1");
+        visibility(&mut sql, reach, false);
+        let n: i64 = sql.query().fetch_one(self.db().pool()).await?.try_get(0)?;
+        Ok(n > 0)
+    }
+
     /// How many resources match `query` (ignoring its order and paging).
     pub async fn count(&self, query: &Query) -> Result<u64> {
         let mut sql = Sql::new();
         sql.push("SELECT COUNT(*) FROM fhir_resources r WHERE ");
-        where_clause(&mut sql, query, self.blind_index())?;
+        where_clause(&mut sql, query, self.blind_index(), self.db().backend())?;
         let total: i64 = sql.query().fetch_one(self.db().pool()).await?.try_get(0)?;
         Ok(u64::try_from(total).unwrap_or(0))
     }
@@ -252,11 +269,18 @@ fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn where_clause(sql: &mut Sql, query: &Query, blind: &BlindIndex) -> Result<()> {
+fn where_clause(sql: &mut Sql, query: &Query, blind: &BlindIndex, backend: Backend) -> Result<()> {
+    // With conditions to drive from, SQLite must not start from the type index (every row of
+    // the type), which it would without table statistics; a unary `+` takes a column out of
+    // index selection there. PostgreSQL plans from its statistics and needs no hint.
+    let driven = query.all_of.iter().any(|g| !g.is_empty());
+    if driven && backend == Backend::Sqlite {
+        sql.push("+");
+    }
     sql.push("r.resource_type = ");
     sql.text(&query.resource_type);
     sql.push(" AND r.deleted = 0");
-    visibility(sql, &query.visibility);
+    visibility(sql, &query.visibility, true);
     let mut groups: Vec<&Vec<Condition>> = query.all_of.iter().filter(|g| !g.is_empty()).collect();
     groups.sort_by_key(|g| g.iter().map(selectivity).max());
     for (n, group) in groups.into_iter().enumerate() {
@@ -272,11 +296,18 @@ fn where_clause(sql: &mut Sql, query: &Query, blind: &BlindIndex) -> Result<()> 
     Ok(())
 }
 
-fn visibility(sql: &mut Sql, visibility: &Visibility) {
+/// Restricts `r` to the rows `visibility` reaches; rows outside any patient's record (an
+/// Organization, a Practitioner) pass when `unowned_visible`.
+fn visibility(sql: &mut Sql, visibility: &Visibility, unowned_visible: bool) {
+    let open = if unowned_visible {
+        " AND (r.patient_id IS NULL"
+    } else {
+        " AND (1 = 0"
+    };
     match visibility {
         Visibility::All => {}
         Visibility::Patients(ids) => {
-            sql.push(" AND (r.patient_id IS NULL");
+            sql.push(open);
             if !ids.is_empty() {
                 sql.push(" OR r.patient_id IN (");
                 sql.list(ids);
@@ -288,7 +319,7 @@ fn visibility(sql: &mut Sql, visibility: &Visibility) {
             organisations,
             districts,
         } => {
-            sql.push(" AND (r.patient_id IS NULL");
+            sql.push(open);
             for (kind, values) in [("organisation", organisations), ("district", districts)] {
                 if values.is_empty() {
                     continue;

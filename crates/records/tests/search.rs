@@ -467,6 +467,21 @@ async fn visibility_is_part_of_the_query_and_paging_is_stable() {
             districts: vec!["jiangning".into()],
         };
         assert_eq!(ids(&store, &q).await.len(), 6);
+        let clinic_b = Visibility::Linked {
+            organisations: vec!["clinic-b".into()],
+            districts: vec![],
+        };
+        assert!(store.patient_visible("p1", &clinic_b).await.unwrap());
+        assert!(!store.patient_visible("p0", &clinic_b).await.unwrap());
+        assert!(!store.patient_visible("nobody", &clinic_b).await.unwrap());
+        assert!(
+            store
+                .patient_visible("p2", &Visibility::Patients(vec!["p2".into()]))
+                .await
+                .unwrap()
+        );
+        assert!(!store.patient_visible("p2", &Visibility::Patients(vec![])).await.unwrap());
+        assert!(store.patient_visible("nobody", &Visibility::All).await.unwrap());
         // Relinking replaces the old links.
         store.set_patient_links("p0", &[], None).await.unwrap();
         assert_eq!(ids(&store, &q).await, set(&["o2", "o5", "o8"]));

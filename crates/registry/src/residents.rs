@@ -231,6 +231,17 @@ impl ResidentIndex {
     }
 
     /// One resident, with personal fields decrypted; `None` if unknown.
+    /// The residents whose own platform account is `user_id` (normally one).
+    pub async fn residents_of_user(&self, user_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM registry_residents WHERE user_id = $1 ORDER BY id")
+            .bind(user_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get("id").map_err(RegistryError::from))
+            .collect()
+    }
+
     pub async fn resident(&self, id: &str) -> Result<Option<Resident>> {
         let row = sqlx::query(&format!("{SELECT_RESIDENT} WHERE id = $1"))
             .bind(id)
