@@ -1,0 +1,48 @@
+//! Where a figure comes from. Clinical thresholds drift between guideline editions and are
+//! often quoted second-hand, so each one carries the document it was taken from and whether it
+//! was checked there: the web pages show unconfirmed figures as such rather than as fact.
+
+use serde::{Deserialize, Serialize};
+
+/// A document a template relies on. `id` is what [`Source::citation`] refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// Short identifier used by sources within the same template, e.g. `nbphs-2017`.
+    pub id: String,
+    /// Title as published, in its original language.
+    pub title: String,
+    /// Issuing body or journal and year.
+    pub source: String,
+    /// The part of the document the template mostly relies on.
+    pub section: String,
+    /// Caveats about the citation itself (edition, title to be checked).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The provenance of one figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// A [`Citation::id`] of the same template.
+    pub citation: String,
+    /// Section, table or clause within the cited document.
+    pub section: String,
+    /// `true` only when the figure is known to appear in that document; `false` for figures
+    /// recalled from secondary sources, derived, or chosen by the platform (a `note` says which).
+    pub confirmed: bool,
+    /// Why the figure is unconfirmed, or how it was derived. Required when `confirmed` is false.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A value together with its [`Source`]; written `{ value = …, source = { … } }` in TOML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sourced<T> {
+    /// The figure.
+    pub value: T,
+    /// Where it comes from.
+    pub source: Source,
+}
