@@ -99,6 +99,8 @@ pub struct RegisterCounts {
     pub standard: u64,
     /// Residents whose last follow-up in that year found the disease controlled.
     pub controlled: u64,
+    /// Residents not overdue for follow-up on the day counted.
+    pub on_time: u64,
 }
 
 /// The disease registers. Cheap to clone.
@@ -298,20 +300,22 @@ impl Registers {
     }
 
     /// The counts of one register on `today`: follow-ups of the 365 days up to today count;
-    /// `standard_visits` is the plan's yearly minimum.
+    /// `standard_visits` is the plan's yearly minimum, and a resident is overdue once
+    /// `overdue_after_days` have passed since the last visit (or enrolment, before any).
     pub async fn counts(
         &self,
         disease: &str,
         district: Option<&str>,
         today: Date,
         standard_visits: u32,
+        overdue_after_days: u32,
     ) -> Result<RegisterCounts> {
         let since = today
             .checked_sub(jiff::Span::new().days(364))
             .unwrap_or(today)
             .to_string();
         let mut sql = String::from(
-            "SELECT e.last_controlled, e.last_visit, \
+            "SELECT e.last_controlled, e.last_visit, e.enrolled_on, \
              (SELECT COUNT(*) FROM registry_followups f WHERE f.enrolment_id = e.id \
               AND f.visit_date >= $1 AND f.visit_date <= $2) AS visits \
              FROM registry_enrolments e JOIN registry_residents p ON p.id = e.resident_id \
@@ -340,6 +344,16 @@ impl Registers {
             }
             if visits >= i64::from(standard_visits) {
                 counts.standard += 1;
+            }
+            let last = parse_date(row.try_get("last_visit")?)?;
+            let enrolled = parse_date(Some(row.try_get("enrolled_on")?))?;
+            if let Some(since) = last.or(enrolled) {
+                let overdue_from = since
+                    .checked_add(jiff::Span::new().days(i64::from(overdue_after_days)))
+                    .unwrap_or(since);
+                if today <= overdue_from {
+                    counts.on_time += 1;
+                }
             }
         }
         Ok(counts)

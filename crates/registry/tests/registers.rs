@@ -137,21 +137,23 @@ async fn enrolment_visits_and_counts() {
         assert_eq!(registers.visits(&first.id).await.unwrap().len(), 4);
 
         let counts = registers
-            .counts("hypertension", None, date(2026, 1, 31), 4)
+            .counts("hypertension", None, date(2026, 1, 31), 4, 104)
             .await
             .unwrap();
+        // a: last visit 2025-12-10, 52 days before; b: enrolled 2025-05-01, never seen.
+        assert_eq!(counts.on_time, 1);
         assert_eq!(counts.registered, 2);
         assert_eq!(counts.followed_up, 1);
         assert_eq!(counts.standard, 1);
         assert_eq!(counts.controlled, 1);
         // A year later the old visits no longer count.
         let later = registers
-            .counts("hypertension", None, date(2027, 1, 31), 4)
+            .counts("hypertension", None, date(2027, 1, 31), 4, 104)
             .await
             .unwrap();
         assert_eq!((later.followed_up, later.standard, later.controlled), (0, 0, 0));
         let gulou = registers
-            .counts("hypertension", Some("jiangning"), date(2026, 1, 31), 4)
+            .counts("hypertension", Some("jiangning"), date(2026, 1, 31), 4, 104)
             .await
             .unwrap();
         assert_eq!((gulou.registered, gulou.followed_up), (1, 0));
