@@ -46,7 +46,7 @@ pub use capability::{ServerInfo, capability_statement};
 pub use index::{IndexEntry, IndexValue, index_entries, normalize, param_values};
 pub use issue::{Issue, IssueCode, Severity, operation_outcome, outcome_message};
 pub use primitive::{
-    DEFAULT_OFFSET_SECONDS, DateError, PartialDateTime, Precision, date_range, parse_partial,
+    DEFAULT_OFFSET_SECONDS, DateError, PartialDateTime, Precision, date_range, is_id, parse_partial,
 };
 pub use reference::{ParsedReference, ReferenceKind, parse_reference, patient_reference};
 pub use resource_type::{ALL_RESOURCE_TYPES, CoreType, is_resource_type};

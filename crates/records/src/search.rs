@@ -235,6 +235,27 @@ impl RecordStore {
         Ok(Page { resources, more })
     }
 
+    /// Every current resource in the record of `patient_id` (FHIR `Patient/$everything`), by
+    /// type then last update. The caller has checked the patient is visible.
+    pub async fn compartment(&self, patient_id: &str, limit: usize) -> Result<Vec<Stored>> {
+        let rows = sqlx::query(
+            "SELECT r.resource_type, r.id, r.version, r.last_updated, r.deleted, r.patient_id, \
+             r.body FROM fhir_resources r WHERE r.patient_id = $1 AND r.deleted = 0 \
+             ORDER BY r.resource_type, r.last_updated, r.rid LIMIT $2",
+        )
+        .bind(patient_id)
+        .bind(to_i64(limit))
+        .fetch_all(self.db().pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let resource_type: String = row.try_get(0)?;
+                let id: String = row.try_get(1)?;
+                self.open_search_row(&resource_type, &id, row)
+            })
+            .collect()
+    }
+
     /// Whether the records of `patient_id` are within `visibility`: the same rule a search
     /// applies to each row, asked of one patient (before writing into their record).
     pub async fn patient_visible(&self, patient_id: &str, reach: &Visibility) -> Result<bool> {

@@ -480,8 +480,27 @@ async fn visibility_is_part_of_the_query_and_paging_is_stable() {
                 .await
                 .unwrap()
         );
-        assert!(!store.patient_visible("p2", &Visibility::Patients(vec![])).await.unwrap());
-        assert!(store.patient_visible("nobody", &Visibility::All).await.unwrap());
+        assert!(
+            !store
+                .patient_visible("p2", &Visibility::Patients(vec![]))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .patient_visible("nobody", &Visibility::All)
+                .await
+                .unwrap()
+        );
+        let p1: Vec<String> = store
+            .compartment("p1", 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(p1, ["o1", "o4", "o7"]);
+        assert_eq!(store.compartment("p1", 2).await.unwrap().len(), 2);
         // Relinking replaces the old links.
         store.set_patient_links("p0", &[], None).await.unwrap();
         assert_eq!(ids(&store, &q).await, set(&["o2", "o5", "o8"]));

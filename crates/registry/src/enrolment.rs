@@ -407,7 +407,9 @@ fn enrolment_from(r: &AnyRow) -> Result<Enrolment> {
         reason_zh: r.try_get("reason_zh")?,
         reason_en: r.try_get("reason_en")?,
         last_visit: parse_date(r.try_get("last_visit")?)?,
-        last_controlled: r.try_get::<Option<i64>, _>("last_controlled")?.map(|c| c != 0),
+        last_controlled: r
+            .try_get::<Option<i64>, _>("last_controlled")?
+            .map(|c| c != 0),
         id,
     })
 }

@@ -92,7 +92,11 @@ async fn enrolment_visits_and_counts() {
         let b = resident(&index, "b", "110105194912310046", "jiangning").await;
 
         let first = registers
-            .enrol(&finding(&a, "hypertension", "I10", date(2025, 3, 1)), &mut new_id, 1)
+            .enrol(
+                &finding(&a, "hypertension", "I10", date(2025, 3, 1)),
+                &mut new_id,
+                1,
+            )
             .await
             .unwrap()
             .expect("a new case is enrolled");
@@ -100,17 +104,29 @@ async fn enrolment_visits_and_counts() {
         assert_eq!(first.code, "I10");
         assert!(first.reason_zh.contains("I10"));
         let again = registers
-            .enrol(&finding(&a, "hypertension", "I11.9", date(2025, 4, 1)), &mut new_id, 2)
+            .enrol(
+                &finding(&a, "hypertension", "I11.9", date(2025, 4, 1)),
+                &mut new_id,
+                2,
+            )
             .await
             .unwrap();
         assert_eq!(again, None, "a second finding does not enrol twice");
         registers
-            .enrol(&finding(&b, "hypertension", "I15.0", date(2025, 5, 1)), &mut new_id, 3)
+            .enrol(
+                &finding(&b, "hypertension", "I15.0", date(2025, 5, 1)),
+                &mut new_id,
+                3,
+            )
             .await
             .unwrap()
             .unwrap();
         registers
-            .enrol(&finding(&a, "t2dm", "E11.9", date(2025, 6, 1)), &mut new_id, 4)
+            .enrol(
+                &finding(&a, "t2dm", "E11.9", date(2025, 6, 1)),
+                &mut new_id,
+                4,
+            )
             .await
             .unwrap()
             .unwrap();
@@ -123,12 +139,20 @@ async fn enrolment_visits_and_counts() {
         // Four visits in the year, the last controlled; one entered late must not move it back.
         for (m, controlled) in [(6, Some(false)), (9, Some(true)), (12, Some(true))] {
             registers
-                .record_visit(&visit(&first.id, date(2025, m, 10), controlled), &mut new_id, 5)
+                .record_visit(
+                    &visit(&first.id, date(2025, m, 10), controlled),
+                    &mut new_id,
+                    5,
+                )
                 .await
                 .unwrap();
         }
         registers
-            .record_visit(&visit(&first.id, date(2025, 3, 10), Some(false)), &mut new_id, 6)
+            .record_visit(
+                &visit(&first.id, date(2025, 3, 10), Some(false)),
+                &mut new_id,
+                6,
+            )
             .await
             .unwrap();
         let now = registers.enrolment(&first.id).await.unwrap().unwrap();
@@ -151,7 +175,10 @@ async fn enrolment_visits_and_counts() {
             .counts("hypertension", None, date(2027, 1, 31), 4, 104)
             .await
             .unwrap();
-        assert_eq!((later.followed_up, later.standard, later.controlled), (0, 0, 0));
+        assert_eq!(
+            (later.followed_up, later.standard, later.controlled),
+            (0, 0, 0)
+        );
         let gulou = registers
             .counts("hypertension", Some("jiangning"), date(2026, 1, 31), 4, 104)
             .await

@@ -1,0 +1,283 @@
+//! `batch` and `transaction` Bundles. A transaction commits all its writes in one store
+//! transaction or none; a batch runs each entry on its own and reports each outcome.
+
+use std::collections::HashMap;
+
+use fhir::{BundleKind, EntryResponse, Method, PlannedEntry, SearchRequest};
+use records::WriteKind;
+use serde_json::Value;
+
+use crate::write::{Prepared, located, outcome};
+use crate::{Actor, Clinical, ClinicalError, Result, WriteOutcome};
+
+/// `W/"3"` or `3` → 3.
+pub fn parse_etag(etag: &str) -> Option<i64> {
+    etag.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .ok()
+}
+
+/// A Bundle entry's response for a write.
+fn written(o: &WriteOutcome) -> EntryResponse {
+    EntryResponse {
+        status: if o.created { "201 Created" } else { "200 OK" }.into(),
+        location: Some(format!(
+            "{}/{}/_history/{}",
+            o.resource_type, o.id, o.version
+        )),
+        etag: Some(format!("W/\"{}\"", o.version)),
+        last_modified: Some(kernel::UtcMillis(o.last_updated).to_string()),
+        resource: Some(o.resource.clone()),
+        outcome: None,
+    }
+}
+
+fn failed(e: &ClinicalError) -> EntryResponse {
+    EntryResponse {
+        status: e.status().to_string(),
+        outcome: Some(fhir::operation_outcome(&e.issues())),
+        ..EntryResponse::default()
+    }
+}
+
+impl Clinical {
+    /// Runs a batch or transaction Bundle; `base_url` names the server in search results.
+    pub async fn bundle(&self, actor: &Actor, bundle: &Value, base_url: &str) -> Result<Value> {
+        let plan = fhir::plan_bundle(bundle, &mut |_| kernel::Id::new().to_string())
+            .map_err(ClinicalError::Invalid)?;
+        let mut responses: Vec<Option<EntryResponse>> = vec![None; plan.entries.len()];
+        match plan.kind {
+            BundleKind::Batch => {
+                for &n in &plan.order {
+                    let entry = &plan.entries[n];
+                    let response = if entry.issues.is_empty() {
+                        match self.batch_entry(actor, entry, base_url).await {
+                            Ok(r) => r,
+                            Err(e) => failed(&e),
+                        }
+                    } else {
+                        failed(&ClinicalError::Invalid(entry.issues.clone()))
+                    };
+                    responses[entry.index] = Some(response);
+                }
+            }
+            BundleKind::Transaction => {
+                self.transaction(actor, plan.entries, &plan.order, base_url, &mut responses)
+                    .await?;
+            }
+        }
+        Ok(fhir::response_bundle(
+            plan.kind,
+            responses
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
+        ))
+    }
+
+    async fn batch_entry(
+        &self,
+        actor: &Actor,
+        entry: &PlannedEntry,
+        base_url: &str,
+    ) -> Result<EntryResponse> {
+        let resource = || entry.resource.clone().unwrap_or(Value::Null);
+        match entry.method {
+            Method::Post => Ok(written(
+                &self
+                    .create(actor, resource(), entry.if_none_exist.as_deref())
+                    .await?,
+            )),
+            Method::Put => {
+                let id = entry.id.as_deref().unwrap_or_default();
+                let if_match = entry.if_match.as_deref().and_then(parse_etag);
+                Ok(written(
+                    &self
+                        .update(actor, &entry.resource_type, id, resource(), if_match)
+                        .await?,
+                ))
+            }
+            Method::Delete => {
+                let id = entry.id.as_deref().unwrap_or_default();
+                self.delete(actor, &entry.resource_type, id).await?;
+                Ok(EntryResponse {
+                    status: "204 No Content".into(),
+                    ..EntryResponse::default()
+                })
+            }
+            Method::Get => self.get_entry(actor, entry, base_url).await,
+        }
+    }
+
+    async fn get_entry(
+        &self,
+        actor: &Actor,
+        entry: &PlannedEntry,
+        base_url: &str,
+    ) -> Result<EntryResponse> {
+        let stored = match (&entry.id, &entry.version) {
+            (Some(id), Some(v)) => {
+                let version = v.parse().map_err(|_| {
+                    crate::write::invalid("Bundle.entry.request.url", "a version is a number")
+                })?;
+                self.vread(actor, &entry.resource_type, id, version).await?
+            }
+            (Some(id), None) => self.read(actor, &entry.resource_type, id).await?,
+            (None, _) => {
+                let request = SearchRequest::parse(&entry.resource_type, &entry.query, true)
+                    .map_err(ClinicalError::Invalid)?;
+                let found = self.search(actor, &request).await?;
+                let bundle = fhir::searchset_bundle(
+                    base_url,
+                    Some(found.total),
+                    found.matches.into_iter().map(|s| s.body).collect(),
+                    found.includes.into_iter().map(|s| s.body).collect(),
+                    Vec::new(),
+                );
+                return Ok(EntryResponse {
+                    status: "200 OK".into(),
+                    resource: Some(bundle),
+                    ..EntryResponse::default()
+                });
+            }
+        };
+        Ok(EntryResponse {
+            status: "200 OK".into(),
+            etag: Some(format!("W/\"{}\"", stored.version)),
+            last_modified: Some(kernel::UtcMillis(stored.last_updated).to_string()),
+            resource: Some(stored.body),
+            ..EntryResponse::default()
+        })
+    }
+
+    async fn transaction(
+        &self,
+        actor: &Actor,
+        mut entries: Vec<PlannedEntry>,
+        order: &[usize],
+        base_url: &str,
+        responses: &mut [Option<EntryResponse>],
+    ) -> Result<()> {
+        // Conditional creates that find their match write nothing; references to the entry's
+        // planned id must then point at the match.
+        let mut redirect = HashMap::new();
+        for &n in order {
+            let entry = &entries[n];
+            let (Method::Post, Some(condition), Some(assigned)) =
+                (entry.method, &entry.if_none_exist, &entry.assigned_id)
+            else {
+                continue;
+            };
+            if let Some(found) = self
+                .find_existing(actor, &entry.resource_type, condition)
+                .await?
+            {
+                redirect.insert(
+                    format!("{}/{assigned}", entry.resource_type),
+                    format!("{}/{}", found.resource_type, found.id),
+                );
+                responses[entry.index] = Some(written(&found));
+            }
+        }
+        if !redirect.is_empty() {
+            for entry in &mut entries {
+                if let Some(resource) = entry.resource.as_mut() {
+                    fhir::rewrite_references(resource, &redirect);
+                }
+            }
+        }
+
+        // Patients first, so the other entries find their resident.
+        let mut writes: Vec<(usize, Prepared)> = Vec::new();
+        let mut local: HashMap<String, String> = HashMap::new();
+        let writing = |e: &PlannedEntry| e.method != Method::Get;
+        let patients_first: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&n| writing(&entries[n]) && entries[n].resource_type == "Patient")
+            .chain(
+                order
+                    .iter()
+                    .copied()
+                    .filter(|&n| writing(&entries[n]) && entries[n].resource_type != "Patient"),
+            )
+            .collect();
+        for n in patients_first {
+            let entry = &entries[n];
+            if responses[entry.index].is_some() {
+                continue;
+            }
+            let at = format!("Bundle.entry[{}].resource.", entry.index);
+            let id = entry
+                .assigned_id
+                .clone()
+                .or_else(|| entry.id.clone())
+                .unwrap_or_default();
+            let prepared = match entry.method {
+                Method::Delete => {
+                    if !self
+                        .check_existing_visible(actor, &entry.resource_type, &id)
+                        .await?
+                    {
+                        responses[entry.index] = Some(EntryResponse {
+                            status: "204 No Content".into(),
+                            ..EntryResponse::default()
+                        });
+                        continue;
+                    }
+                    Clinical::deletion(&entry.resource_type, &id)
+                }
+                Method::Post | Method::Put => {
+                    let kind = if entry.method == Method::Post {
+                        WriteKind::Create
+                    } else {
+                        self.check_existing_visible(actor, &entry.resource_type, &id)
+                            .await?;
+                        WriteKind::Update {
+                            if_match: entry.if_match.as_deref().and_then(parse_etag),
+                        }
+                    };
+                    let resource = entry.resource.clone().unwrap_or(Value::Null);
+                    self.prepare(actor, kind, resource, &id, &local, &at)
+                        .await
+                        .map_err(|e| match e {
+                            ClinicalError::Invalid(issues) if !at.is_empty() => {
+                                ClinicalError::Invalid(located(issues, ""))
+                            }
+                            other => other,
+                        })?
+                }
+                Method::Get => continue,
+            };
+            if entry.resource_type == "Patient" {
+                if let Some(resident) = &prepared.resident {
+                    local.insert(id.clone(), resident.clone());
+                }
+            }
+            writes.push((entry.index, prepared));
+        }
+        let indexes: Vec<usize> = writes.iter().map(|(i, _)| *i).collect();
+        let committed = self
+            .commit(actor, writes.into_iter().map(|(_, p)| p).collect())
+            .await?;
+        for (index, (c, enrolled)) in indexes.into_iter().zip(committed) {
+            responses[index] = Some(if c.body.is_none() {
+                EntryResponse {
+                    status: "204 No Content".into(),
+                    ..EntryResponse::default()
+                }
+            } else {
+                written(&outcome(c, enrolled))
+            });
+        }
+        for &n in order {
+            let entry = &entries[n];
+            if entry.method == Method::Get {
+                responses[entry.index] = Some(self.get_entry(actor, entry, base_url).await?);
+            }
+        }
+        Ok(())
+    }
+}

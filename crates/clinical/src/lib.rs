@@ -1,0 +1,119 @@
+//! The clinical record service behind `/fhir` and the registry pages: every read and write of
+//! a resident's health record passes here, and here it is checked, linked and recorded.
+//!
+//! A write is validated as FHIR R4 (`fhir`), placed in a resident's record (the Patient it
+//! refers to, resolved by the master index in `registry`), checked against the actor's reach
+//! (`access::record_scope`), stored with its search index (`records`), recorded on the ledger,
+//! and, for a Condition whose code a disease template includes, enrols the resident in that
+//! disease's register (`diseases`). A read is restricted in the store's query, so a search never
+//! counts or pages over records the actor may not see, and each resident whose data is returned
+//! is recorded on the ledger with the purpose.
+//!
+//! The store keys a resource's compartment by the *resident* (master index id), not by the FHIR
+//! Patient id: two hospitals' Patient records of one person share one record, and visibility
+//! and consent apply to the person.
+
+mod actor;
+mod audit;
+mod bundle;
+mod cases;
+mod error;
+mod patient;
+mod read;
+pub mod translate;
+mod write;
+
+use std::sync::Arc;
+
+use diseases::Catalogue;
+use ledger::Ledger;
+use records::{RecordStore, Visibility};
+use registry::{Registers, ResidentIndex};
+use store::Db;
+use vault::Keyring;
+
+pub use actor::Actor;
+pub use bundle::parse_etag;
+pub use cases::today;
+pub use error::{ClinicalError, Result};
+pub use read::{EVERYTHING_LIMIT, SearchOutcome};
+pub use write::WriteOutcome;
+
+/// The clinical record service. Cheap to clone.
+#[derive(Clone)]
+pub struct Clinical {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    records: RecordStore,
+    residents: ResidentIndex,
+    registers: Registers,
+    ledger: Ledger,
+    catalogue: &'static Catalogue,
+}
+
+impl Clinical {
+    pub async fn open(db: Db, keys: Arc<Keyring>, ledger: Ledger) -> Result<Clinical> {
+        let catalogue = Catalogue::builtin().map_err(ClinicalError::Templates)?;
+        Ok(Clinical {
+            inner: Arc::new(Inner {
+                records: RecordStore::open(db.clone(), keys.clone()).await?,
+                residents: ResidentIndex::new(db.clone(), keys),
+                registers: Registers::new(db),
+                ledger,
+                catalogue,
+            }),
+        })
+    }
+
+    pub fn records(&self) -> &RecordStore {
+        &self.inner.records
+    }
+
+    pub fn residents(&self) -> &ResidentIndex {
+        &self.inner.residents
+    }
+
+    pub fn registers(&self) -> &Registers {
+        &self.inner.registers
+    }
+
+    pub fn catalogue(&self) -> &'static Catalogue {
+        self.inner.catalogue
+    }
+
+    /// The records `actor` may read, as a store filter.
+    pub async fn visibility(&self, actor: &Actor) -> Result<Visibility> {
+        use access::RecordScope;
+        match &actor.read {
+            None => Err(ClinicalError::Forbidden(
+                "reading health records needs a doctor's, pharmacist's or resident's role",
+            )),
+            Some(RecordScope::City) => Ok(Visibility::All),
+            Some(RecordScope::Linked {
+                organisations,
+                districts,
+            }) => Ok(Visibility::Linked {
+                organisations: organisations.clone(),
+                districts: districts.clone(),
+            }),
+            Some(RecordScope::Own) => Ok(Visibility::Patients(
+                self.inner
+                    .residents
+                    .residents_of_user(&actor.user_id)
+                    .await?,
+            )),
+        }
+    }
+
+    /// Whether `actor` may see the record of `resident_id`.
+    pub async fn may_see_resident(&self, actor: &Actor, resident_id: &str) -> Result<bool> {
+        let visibility = self.visibility(actor).await?;
+        Ok(self
+            .inner
+            .records
+            .patient_visible(resident_id, &visibility)
+            .await?)
+    }
+}

@@ -1,0 +1,363 @@
+//! The clinical record service on both backends: one record per resident however many
+//! hospitals send data, visibility by the actor's reach, case finding, transactions, and the
+//! ledger entry of every access.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::sync::Arc;
+
+use access::RecordScope;
+use clinical::{Actor, Clinical, ClinicalError};
+use fhir::SearchRequest;
+use ledger::{Ledger, PurposeOfUse};
+use registry::CareTeam;
+use serde_json::{Value, json};
+use store::Db;
+use store::testing::TestDatabases;
+use vault::Keyring;
+
+const WANG_ID: &str = "11010519491231002X";
+
+fn doctor(user: &str, organisation: &str) -> Actor {
+    Actor {
+        user_id: user.into(),
+        organisation_id: organisation.into(),
+        read: Some(RecordScope::Linked {
+            organisations: vec![organisation.into()],
+            districts: vec![],
+        }),
+        write: true,
+        purpose: PurposeOfUse::Treatment,
+    }
+}
+
+fn wang() -> Value {
+    json!({
+        "resourceType": "Patient",
+        "identifier": [{ "system": "urn:oid:2.16.156.10011.1.1", "value": WANG_ID }],
+        "name": [{ "family": "王", "given": ["芳"] }],
+        "gender": "female",
+        "birthDate": "1949-12-31"
+    })
+}
+
+fn condition(patient: &str, system: &str, code: &str) -> Value {
+    json!({
+        "resourceType": "Condition",
+        "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active" }] },
+        "code": { "coding": [{ "system": system, "code": code }] },
+        "subject": { "reference": format!("Patient/{patient}") },
+        "onsetDateTime": "2025-03-01"
+    })
+}
+
+fn blood_pressure(patient: &str, systolic: f64) -> Value {
+    json!({
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs" }] }],
+        "code": { "coding": [{ "system": "http://loinc.org", "code": "8480-6" }] },
+        "subject": { "reference": format!("Patient/{patient}") },
+        "effectiveDateTime": "2025-03-01T09:30:00+08:00",
+        "valueQuantity": { "value": systolic, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]" }
+    })
+}
+
+fn search(resource_type: &str, params: &[(&str, &str)]) -> SearchRequest {
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    SearchRequest::parse(resource_type, &params, false).unwrap()
+}
+
+async fn service(db: &Db) -> (Clinical, Ledger) {
+    db.migrate(&[
+        records::migrations(),
+        registry::migrations(),
+        ledger::migrations(),
+    ])
+    .await
+    .unwrap();
+    let keys = Arc::new(Keyring::for_tests());
+    let ledger = Ledger::open(db.clone(), keys.ledger.signing_key())
+        .await
+        .unwrap();
+    (
+        Clinical::open(db.clone(), keys, ledger.clone())
+            .await
+            .unwrap(),
+        ledger,
+    )
+}
+
+#[tokio::test]
+async fn one_record_per_resident_seen_only_within_reach() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let (clinical, ledger) = service(db).await;
+        let a = doctor("doc-a", "hospital-a");
+        let b = doctor("doc-b", "hospital-b");
+        let c = doctor("doc-c", "hospital-c");
+
+        let pa = clinical.create(&a, wang(), None).await.unwrap();
+        assert!(pa.created);
+        let cond = clinical
+            .create(
+                &a,
+                condition(&pa.id, "http://hl7.org/fhir/sid/icd-10", "I10"),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            cond.enrolled.len(),
+            1,
+            "I10 enrols in the hypertension register"
+        );
+        assert_eq!(cond.enrolled[0].disease, "hypertension");
+        assert!(!cond.enrolled[0].reason_zh.is_empty());
+        clinical
+            .create(&a, blood_pressure(&pa.id, 152.0), None)
+            .await
+            .unwrap();
+
+        // Hospital C serves nobody here: it sees nothing, and the total does not tell.
+        let obs = search("Observation", &[("code", "http://loinc.org|8480-6")]);
+        let seen_by_c = clinical.search(&c, &obs).await.unwrap();
+        assert_eq!((seen_by_c.total, seen_by_c.matches.len()), (0, 0));
+        assert!(matches!(
+            clinical.read(&c, "Patient", &pa.id).await,
+            Err(ClinicalError::NotFound { .. })
+        ));
+        assert!(matches!(
+            clinical
+                .create(&c, blood_pressure(&pa.id, 120.0), None)
+                .await,
+            Err(ClinicalError::PatientOutOfScope(_))
+        ));
+
+        // Hospital B sends its own record of the same person: the master index links it, and
+        // B then sees A's data too (one record per resident).
+        let mut at_b = wang();
+        at_b["telecom"] = json!([{ "system": "phone", "value": "13912345678" }]);
+        let pb = clinical.create(&b, at_b, None).await.unwrap();
+        assert_ne!(pb.id, pa.id);
+        let seen_by_b = clinical.search(&b, &obs).await.unwrap();
+        assert_eq!(seen_by_b.total, 1);
+        let everything = clinical.everything(&b, &pb.id).await.unwrap();
+        assert_eq!(everything[0].id, pb.id, "the requested Patient comes first");
+        let types: Vec<&str> = everything
+            .iter()
+            .map(|r| r.resource_type.as_str())
+            .collect();
+        assert_eq!(
+            types.len(),
+            4,
+            "two Patients, a Condition and an Observation: {types:?}"
+        );
+        let resident = everything[0].patient_id.clone().unwrap();
+        assert_eq!(everything[1].patient_id.as_deref(), Some(resident.as_str()));
+
+        // The resident herself, once her account is linked, sees her own record.
+        clinical
+            .residents()
+            .set_care_team(
+                &resident,
+                &CareTeam {
+                    user_id: Some("user-wang".into()),
+                    ..CareTeam::default()
+                },
+            )
+            .await
+            .unwrap();
+        let herself = Actor {
+            user_id: "user-wang".into(),
+            organisation_id: "public".into(),
+            read: Some(RecordScope::Own),
+            write: false,
+            purpose: PurposeOfUse::PatientRequest,
+        };
+        assert_eq!(clinical.search(&herself, &obs).await.unwrap().total, 1);
+        assert!(matches!(
+            clinical
+                .create(&herself, blood_pressure(&pa.id, 120.0), None)
+                .await,
+            Err(ClinicalError::Forbidden(_))
+        ));
+        let stranger = Actor {
+            user_id: "user-li".into(),
+            ..herself.clone()
+        };
+        assert_eq!(clinical.search(&stranger, &obs).await.unwrap().total, 0);
+
+        // Every access is on the ledger, under the resident, with its purpose.
+        let entries = ledger
+            .entries_for_subject("resident", &resident, 100)
+            .await
+            .unwrap();
+        let actions: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|e| (e.event.actor.as_str(), e.event.action.as_str()))
+            .collect();
+        for expected in [
+            ("doc-a", "fhir.create"),
+            ("doc-b", "fhir.search"),
+            ("doc-b", "fhir.everything"),
+            ("user-wang", "fhir.search"),
+        ] {
+            assert!(actions.contains(&expected), "{expected:?} in {actions:?}");
+        }
+        assert!(
+            !actions
+                .iter()
+                .any(|(who, _)| *who == "doc-c" || *who == "user-li")
+        );
+    }
+}
+
+#[tokio::test]
+async fn transactions_are_atomic_and_resolve_references() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let (clinical, _) = service(db).await;
+        let a = doctor("doc-a", "hospital-a");
+        let bundle = json!({
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                { "fullUrl": "urn:uuid:7f1c0d5e-1111-4c4c-8888-000000000001",
+                  "resource": condition("placeholder", "http://hl7.org/fhir/sid/icd-10", "E11.9"),
+                  "request": { "method": "POST", "url": "Condition" } },
+                { "fullUrl": "urn:uuid:7f1c0d5e-1111-4c4c-8888-000000000002",
+                  "resource": wang(),
+                  "request": { "method": "POST", "url": "Patient", "ifNoneExist": format!("identifier=urn:oid:2.16.156.10011.1.1|{WANG_ID}") } }
+            ]
+        });
+        let mut bundle = bundle;
+        bundle["entry"][0]["resource"]["subject"]["reference"] =
+            json!("urn:uuid:7f1c0d5e-1111-4c4c-8888-000000000002");
+        let response = clinical.bundle(&a, &bundle, "http://x/fhir").await.unwrap();
+        assert_eq!(response["type"], "transaction-response");
+        let statuses: Vec<&str> = response["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["response"]["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["201 Created", "201 Created"]);
+        let condition_subject = response["entry"][0]["resource"]["subject"]["reference"]
+            .as_str()
+            .unwrap();
+        let patient_id = response["entry"][1]["resource"]["id"].as_str().unwrap();
+        assert_eq!(condition_subject, format!("Patient/{patient_id}"));
+        let patients = clinical.search(&a, &search("Patient", &[])).await.unwrap();
+        let resident = patients.matches[0].patient_id.clone().unwrap();
+        let enrolled = clinical.registers().enrolments_of(&resident).await.unwrap();
+        assert_eq!(enrolled[0].disease, "t2dm");
+
+        // The same Patient again: the conditional create finds it, and nothing new is made.
+        let again = clinical.bundle(&a, &bundle, "http://x/fhir").await.unwrap();
+        assert_eq!(again["entry"][1]["response"]["status"], "200 OK");
+        assert_eq!(again["entry"][1]["resource"]["id"], patient_id);
+        assert_eq!(
+            again["entry"][0]["resource"]["subject"]["reference"],
+            format!("Patient/{patient_id}"),
+            "references to the conditional entry point at the match"
+        );
+        assert_eq!(
+            clinical
+                .search(&a, &search("Patient", &[]))
+                .await
+                .unwrap()
+                .total,
+            1
+        );
+
+        // One bad entry fails the whole transaction, with the path of the offending element.
+        let conditions_before = clinical
+            .search(&a, &search("Condition", &[]))
+            .await
+            .unwrap()
+            .total;
+        let mut broken = bundle.clone();
+        broken["entry"][1]["request"] = json!({ "method": "POST", "url": "Patient" });
+        broken["entry"][1]["resource"]["birthDate"] = json!("1949-13-31");
+        let Err(ClinicalError::Invalid(issues)) =
+            clinical.bundle(&a, &broken, "http://x/fhir").await
+        else {
+            panic!("an invalid entry fails the transaction");
+        };
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.expression.starts_with("Bundle.entry[1].resource.")
+                    && i.expression.ends_with("birthDate")),
+            "{issues:?}"
+        );
+        assert_eq!(
+            clinical
+                .search(&a, &search("Condition", &[]))
+                .await
+                .unwrap()
+                .total,
+            conditions_before,
+            "nothing of the failed transaction was written"
+        );
+    }
+}
+
+#[tokio::test]
+async fn updates_check_versions_and_audit_events_are_read_only() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let (clinical, _) = service(db).await;
+        let a = doctor("doc-a", "hospital-a");
+        let p = clinical.create(&a, wang(), None).await.unwrap();
+        let mut changed = p.resource.clone();
+        changed["gender"] = json!("female");
+        changed["birthDate"] = json!("1949-12-31");
+        let v2 = clinical
+            .update(&a, "Patient", &p.id, changed.clone(), Some(1))
+            .await
+            .unwrap();
+        assert_eq!(v2.version, 2);
+        assert!(matches!(
+            clinical
+                .update(&a, "Patient", &p.id, changed, Some(1))
+                .await,
+            Err(ClinicalError::VersionConflict(_))
+        ));
+        assert_eq!(
+            clinical.history(&a, "Patient", &p.id).await.unwrap().len(),
+            2
+        );
+        assert!(matches!(
+            clinical
+                .create(&a, json!({ "resourceType": "AuditEvent" }), None)
+                .await,
+            Err(ClinicalError::ReadOnly(_))
+        ));
+        clinical.delete(&a, "Patient", &p.id).await.unwrap();
+        assert!(matches!(
+            clinical.read(&a, "Patient", &p.id).await,
+            Err(ClinicalError::Gone { .. })
+        ));
+        let e = clinical
+            .create(
+                &a,
+                json!({ "resourceType": "Observation", "status": "final" }),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), 400);
+        assert!(
+            e.issues()
+                .iter()
+                .any(|i| i.expression.contains("Observation.code")),
+            "{:?}",
+            e.issues()
+        );
+    }
+}
