@@ -7,6 +7,9 @@ pub enum ClinicalError {
     /// The resource or request is not valid FHIR R4 (the issues name each element).
     #[error("the request is not valid: {}", summary(.0))]
     Invalid(Vec<fhir::Issue>),
+    /// A form (the follow-up form of a template) has problems, per field.
+    #[error("the form has {} problem(s)", .0.len())]
+    Form(Vec<crate::FieldProblem>),
     /// The caller's roles do not allow the action at all.
     #[error("your roles do not allow this: {0}")]
     Forbidden(&'static str),
@@ -46,7 +49,7 @@ impl ClinicalError {
     /// The HTTP status a FHIR server answers with.
     pub fn status(&self) -> u16 {
         match self {
-            ClinicalError::Invalid(_) => 400,
+            ClinicalError::Invalid(_) | ClinicalError::Form(_) => 400,
             ClinicalError::Forbidden(_) => 403,
             ClinicalError::NotFound { .. } => 404,
             ClinicalError::ReadOnly(_) => 405,
@@ -67,6 +70,10 @@ impl ClinicalError {
         use fhir::{Issue, IssueCode};
         match self {
             ClinicalError::Invalid(issues) => issues.clone(),
+            ClinicalError::Form(problems) => problems
+                .iter()
+                .map(|p| Issue::error(IssueCode::Value, p.key.clone(), p.en.clone()))
+                .collect(),
             ClinicalError::Forbidden(_) | ClinicalError::PatientOutOfScope(_) => {
                 vec![Issue::error(IssueCode::Forbidden, "", self.to_string())]
             }

@@ -18,6 +18,7 @@ mod audit;
 mod bundle;
 mod cases;
 mod error;
+mod followup;
 mod patient;
 mod read;
 pub mod translate;
@@ -36,6 +37,7 @@ pub use actor::Actor;
 pub use bundle::parse_etag;
 pub use cases::today;
 pub use error::{ClinicalError, Result};
+pub use followup::{FieldProblem, FollowUpRecorded, FormValue};
 pub use read::{EVERYTHING_LIMIT, SearchOutcome};
 pub use write::WriteOutcome;
 

@@ -361,3 +361,104 @@ async fn updates_check_versions_and_audit_events_are_read_only() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_followup_is_checked_by_its_template_and_kept_on_the_register() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let (clinical, _) = service(db).await;
+        let a = doctor("doc-a", "hospital-a");
+        let p = clinical.create(&a, wang(), None).await.unwrap();
+        let c = clinical
+            .create(
+                &a,
+                condition(&p.id, "http://hl7.org/fhir/sid/icd-10", "I10"),
+                None,
+            )
+            .await
+            .unwrap();
+        let enrolment = &c.enrolled[0];
+        let form = |sbp: &str, dbp: &str, unit: &str| {
+            let canonical = |key: &str, text: &str| clinical::FormValue {
+                key: key.into(),
+                text: text.into(),
+                unit: String::new(),
+            };
+            vec![
+                canonical("heart_rate", "72"),
+                canonical("weight", "61.5"),
+                canonical("bmi", "23.4"),
+                canonical("smoking", "0"),
+                clinical::FormValue {
+                    key: "sbp".into(),
+                    text: sbp.into(),
+                    unit: unit.into(),
+                },
+                clinical::FormValue {
+                    key: "dbp".into(),
+                    text: dbp.into(),
+                    unit: unit.into(),
+                },
+            ]
+        };
+        let day = jiff::civil::date(2025, 6, 1);
+
+        let Err(ClinicalError::Form(problems)) = clinical
+            .record_followup(&a, &enrolment.id, day, &form("abc", "400", ""))
+            .await
+        else {
+            panic!("bad values are refused");
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert!(
+            keys.contains(&"sbp") && keys.contains(&"dbp"),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.zh.contains("合理范围")),
+            "{problems:?}"
+        );
+        let Err(ClinicalError::Form(problems)) = clinical
+            .record_followup(
+                &a,
+                &enrolment.id,
+                jiff::civil::date(2099, 1, 1),
+                &form("130", "80", ""),
+            )
+            .await
+        else {
+            panic!("a future visit is refused");
+        };
+        assert_eq!(problems[0].key, "visit_date");
+
+        // 24.7 kPa is 185 mmHg: converted, judged uncontrolled, and a danger sign.
+        let done = clinical
+            .record_followup(&a, &enrolment.id, day, &form("24.7", "12.7", "kPa"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            done.control,
+            diseases::ControlStatus::NotControlled { .. }
+        ));
+        assert!(!done.danger.is_empty(), "SBP ≥180 needs referral");
+        let sbp = done.measurements.iter().find(|q| q.key == "sbp").unwrap();
+        assert!((sbp.value - 185.3).abs() < 0.5, "{}", sbp.value);
+        assert_eq!(done.enrolment.last_visit, Some(day));
+        assert_eq!(done.enrolment.last_controlled, Some(false));
+        let encounter_id = done.encounter.trim_start_matches("Encounter/");
+        let obs = clinical
+            .search(
+                &a,
+                &search(
+                    "Observation",
+                    &[("encounter", &format!("Encounter/{encounter_id}"))],
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(obs.total, 6, "one Observation per measurement");
+        let visits = clinical.registers().visits(&enrolment.id).await.unwrap();
+        assert_eq!(visits.len(), 1);
+        assert!(visits[0].danger);
+    }
+}

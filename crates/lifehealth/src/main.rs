@@ -10,6 +10,7 @@ use std::time::Duration;
 use access::{Accounts, Grant, LoginThrottle, NewUser, Role, SecurityPolicy};
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
+use clinical::Clinical;
 use ledger::Ledger;
 use store::{Db, DbOptions, MigrationSet};
 use vault::{Keyring, MasterKey};
@@ -194,7 +195,12 @@ fn settings(
 
 /// Every component's tables, in dependency order. A new capability adds its set here.
 fn migration_sets() -> Vec<MigrationSet> {
-    vec![access::migrations(), ledger::migrations()]
+    vec![
+        access::migrations(),
+        ledger::migrations(),
+        records::migrations(),
+        registry::migrations(),
+    ]
 }
 
 struct Platform {
@@ -202,6 +208,7 @@ struct Platform {
     keys: Arc<Keyring>,
     accounts: Accounts,
     ledger: Ledger,
+    clinical: Clinical,
 }
 
 async fn open(settings: &Settings, create_key: bool) -> anyhow::Result<Platform> {
@@ -229,11 +236,13 @@ async fn open(settings: &Settings, create_key: bool) -> anyhow::Result<Platform>
     }
     let ledger = Ledger::open(db.clone(), keys.ledger.signing_key()).await?;
     let accounts = Accounts::new(db.clone(), keys.clone(), SecurityPolicy::default());
+    let clinical = Clinical::open(db.clone(), keys.clone(), ledger.clone()).await?;
     Ok(Platform {
         db,
         keys,
         accounts,
         ledger,
+        clinical,
     })
 }
 
@@ -507,6 +516,7 @@ async fn serve(
         db: platform.db.clone(),
         accounts: platform.accounts,
         ledger: platform.ledger,
+        clinical: platform.clinical,
         throttle: LoginThrottle::new(20, Duration::from_secs(300)),
         metrics: Metrics::default(),
         settings: WebSettings {

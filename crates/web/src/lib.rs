@@ -6,6 +6,7 @@ mod audit;
 pub mod capabilities;
 pub mod ctx;
 pub mod error;
+pub mod fhir;
 mod figures;
 pub mod i18n;
 pub mod layout;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router().fallback(api_not_found))
+        .nest("/fhir", fhir::router())
         .route("/api/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -4,6 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use access::{Accounts, LoginThrottle};
+use clinical::Clinical;
 use ledger::Ledger;
 use store::Db;
 
@@ -30,6 +31,8 @@ pub struct Services {
     pub db: Db,
     pub accounts: Accounts,
     pub ledger: Ledger,
+    /// Residents' health records (FHIR store, master index, disease registers).
+    pub clinical: Clinical,
     pub throttle: LoginThrottle,
     pub metrics: Metrics,
     pub settings: WebSettings,
