@@ -486,7 +486,7 @@ async fn record_cli(
 }
 
 async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
-    let bar = indicatif::ProgressBar::new(demo::step_count());
+    let bar = indicatif::ProgressBar::new(demo::step_count() + demo::DEMO_RESIDENTS as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "生成演示城市 · demo city {bar:40.cyan/blue} {pos}/{len} {msg}",
@@ -498,10 +498,17 @@ async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
         bar.set_message(msg.to_owned());
     };
     let summary = demo::generate(&platform.accounts, &platform.ledger, &mut tick).await?;
+    let records = demo::generate_records(
+        &platform.accounts,
+        &platform.clinical,
+        clinical::today(),
+        &mut tick,
+    )
+    .await?;
     bar.finish_with_message("done");
     println!(
-        "{} organisations, {} users created",
-        summary.organisations, summary.users
+        "{} organisations, {} users, {} residents with {} register enrolments and {} follow-up visits created",
+        summary.organisations, summary.users, records.residents, records.enrolments, records.visits
     );
     Ok(())
 }

@@ -159,6 +159,9 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
     // Bearer credentials on anything but the API are ignored, and a bearer that fails to
     // authenticate is refused outright rather than treated as anonymous.
     if bearer.is_some() && is_api(&path) && principal.is_none() {
+        if path.starts_with("/fhir") {
+            return crate::fhir::unauthorized().into_response();
+        }
         return ApiError::from(AppError::NotSignedIn).into_response();
     }
 

@@ -116,6 +116,21 @@ impl IntoResponse for Fhir {
 
 type FhirResult = Result<Fhir, Fhir>;
 
+/// The answer to a request without valid credentials.
+pub fn unauthorized() -> Fhir {
+    let mut answer = Fhir::issue(
+        StatusCode::UNAUTHORIZED,
+        IssueCode::Login,
+        "",
+        "sign in, or send `Authorization: Bearer <token>` (create one with `lifehealth token create` or on your account page); a token that expired or was revoked is refused",
+    );
+    answer.headers.push((
+        header::WWW_AUTHENTICATE,
+        "Bearer realm=\"lifehealth\"".into(),
+    ));
+    answer
+}
+
 /// The signed-in caller as a record actor; OperationOutcome 401 otherwise.
 pub struct Caller {
     pub user: Principal,
@@ -129,12 +144,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Fhir> {
         let ctx = parts.extensions.get::<Ctx>().cloned();
         let Some(user) = ctx.and_then(|c| c.principal) else {
-            return Err(Fhir::issue(
-                StatusCode::UNAUTHORIZED,
-                IssueCode::Login,
-                "",
-                "sign in, or send `Authorization: Bearer <token>` (create one with `lifehealth token create` or on your account page)",
-            ));
+            return Err(unauthorized());
         };
         let purpose = purpose(&parts.headers, &user)?;
         let scheme = if state.settings.secure_cookies {

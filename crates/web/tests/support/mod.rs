@@ -223,4 +223,3 @@ pub async fn api(app: &App, uri: &str, token: Option<&str>) -> Reply {
         .send(request.body(Body::empty()).expect("request"))
         .await
 }
-

@@ -1,0 +1,329 @@
+//! Demo health records: synthetic residents with chronic conditions, sent by the demo city's
+//! hospitals as FHIR transactions, looked after by its community health centres, with a year
+//! of follow-up visits. Everything goes through the clinical record service, so every record
+//! is validated, linked by the master index, enrolled by case finding and on the ledger.
+//!
+//! People are fictional (names from common characters, ID numbers built with valid check
+//! digits for the districts' real region codes). How often each disease appears and the
+//! measurements are made up for a lively demo; they are not statistics of any population.
+
+use access::{Accounts, OrganisationKind, Role};
+use clinical::{Actor, Clinical, FormValue};
+use jiff::Span;
+use jiff::civil::Date;
+use kernel::{ResidentIdNumber, Sex};
+use ledger::PurposeOfUse;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use registry::CareTeam;
+use serde_json::{Value, json};
+
+use crate::{DemoError, person_name};
+
+/// Residents the demo generates.
+pub const DEMO_RESIDENTS: usize = 240;
+
+/// The seed of the records (apart from the city's, so adding records leaves the city as it was).
+const SEED: u64 = 20_261_125;
+
+/// Diagnoses the demo draws from: template, ICD-10 code, display, synthetic share of residents
+/// in per mille.
+const DIAGNOSES: [(&str, &str, &str, u32); 5] = [
+    ("hypertension", "I10", "原发性高血压", 620),
+    ("t2dm", "E11.9", "2型糖尿病，无并发症", 300),
+    ("chd", "I25.1", "动脉硬化性心脏病", 120),
+    ("stroke", "I63.9", "脑梗死", 90),
+    ("copd", "J44.9", "慢性阻塞性肺疾病", 70),
+];
+
+/// What was generated.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecordsSummary {
+    pub residents: usize,
+    pub enrolments: usize,
+    pub visits: usize,
+}
+
+fn err(e: impl std::fmt::Display) -> DemoError {
+    DemoError::Inconsistent(format!("demo records: {e}"))
+}
+
+/// A plausible value of a data element for the demo, in its canonical unit, varying around
+/// `level` (0 well controlled … 1 poorly).
+fn demo_value(key: &str, rng: &mut ChaCha8Rng, level: f64) -> Option<f64> {
+    let jitter = |rng: &mut ChaCha8Rng, spread: f64| rng.gen_range(-spread..spread);
+    let v = match key {
+        "sbp" => 128.0 + 40.0 * level + jitter(rng, 8.0),
+        "dbp" => 78.0 + 20.0 * level + jitter(rng, 5.0),
+        "heart_rate" => 74.0 + jitter(rng, 10.0),
+        "weight" => 66.0 + jitter(rng, 12.0),
+        "bmi" => 24.5 + jitter(rng, 3.0),
+        "smoking" => {
+            if rng.gen_bool(0.8) {
+                0.0
+            } else {
+                10.0
+            }
+        }
+        "fpg" => 6.4 + 5.0 * level + jitter(rng, 0.8),
+        "hba1c" => 6.6 + 2.5 * level + jitter(rng, 0.4),
+        "ldl_c" => 2.0 + 1.5 * level + jitter(rng, 0.3),
+        "spo2" => 96.0 + jitter(rng, 2.0),
+        "mrs" => f64::from(rng.gen_range(0..=3u8)),
+        "cat" => f64::from(rng.gen_range(4..=22u8)),
+        "mmrc" => f64::from(rng.gen_range(0..=3u8)),
+        "fev1_fvc" => 58.0 + jitter(rng, 8.0),
+        "height" => 165.0 + jitter(rng, 10.0),
+        _ => return None,
+    };
+    Some((v * 10.0).round() / 10.0)
+}
+
+/// Generates the demo records as of `today`.
+pub async fn generate_records(
+    accounts: &Accounts,
+    clinical: &Clinical,
+    today: Date,
+    progress: &mut dyn FnMut(u64, &str),
+) -> Result<RecordsSummary, DemoError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let organisations = accounts.organisations().await?;
+    let hospitals: Vec<_> = organisations
+        .iter()
+        .filter(|o| o.kind == OrganisationKind::Hospital)
+        .collect();
+    let centres: Vec<_> = organisations
+        .iter()
+        .filter(|o| o.kind == OrganisationKind::CommunityHealthCentre)
+        .collect();
+    if hospitals.is_empty() || centres.is_empty() {
+        return Err(err("the demo city has no hospitals or community centres"));
+    }
+    let users = accounts.users().await?;
+    let resident_account = users
+        .iter()
+        .find(|u| u.username == "resident")
+        .map(|u| u.id.clone());
+    let centre_doctor = |centre_id: &str| {
+        users
+            .iter()
+            .find(|u| {
+                u.organisation_id == centre_id
+                    && u.grants.iter().any(|g| g.role == Role::CommunityDoctor)
+            })
+            .map(|u| u.id.clone())
+    };
+    // The demo community doctor's centre comes first, so her work list is full.
+    let first_centre = users
+        .iter()
+        .find(|u| u.username == "community.doctor")
+        .and_then(|u| centres.iter().position(|c| c.id == u.organisation_id))
+        .unwrap_or(0);
+
+    let mut summary = RecordsSummary::default();
+    for n in 0..DEMO_RESIDENTS {
+        // Half the residents belong to the demo doctor's centre, the rest spread over the city.
+        let centre = if n % 2 == 0 {
+            centres[first_centre]
+        } else {
+            centres[(n / 2) % centres.len()]
+        };
+        let district = centre.district.clone().unwrap_or_default();
+        let region = city::districts()
+            .by_key(&district)
+            .and_then(|d| d.code.clone())
+            .unwrap_or_else(|| "320100".into());
+        let hospital = hospitals[rng.gen_range(0..hospitals.len())];
+        let sex = if rng.gen_bool(0.5) {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
+        let age_days = rng.gen_range(40 * 365..85 * 365);
+        let birth = today.checked_sub(Span::new().days(age_days)).map_err(err)?;
+        let sequence = u16::try_from(n % 500).unwrap_or(0);
+        let id_number = ResidentIdNumber::from_parts(&region, birth, sequence, sex)
+            .ok_or_else(|| err("could not build an ID number"))?;
+        let name = person_name(&mut rng);
+        let mobile = crate::mobile(&mut rng);
+
+        // The demo resident has hypertension and diabetes; others draw their conditions.
+        let mut diagnoses: Vec<&(&str, &str, &str, u32)> = DIAGNOSES
+            .iter()
+            .filter(|d| {
+                if n == 0 {
+                    d.0 == "hypertension" || d.0 == "t2dm"
+                } else {
+                    rng.gen_range(0..1000) < d.3
+                }
+            })
+            .collect();
+        if diagnoses.is_empty() {
+            diagnoses.push(&DIAGNOSES[0]);
+        }
+        let diagnosed = today
+            .checked_sub(Span::new().days(rng.gen_range(400..3000)))
+            .map_err(err)?;
+        let bundle = diagnosis_bundle(
+            &id_number, &name, &mobile, birth, sex, &district, &diagnoses, diagnosed,
+        );
+        let hospital_doctor = Actor {
+            purpose: PurposeOfUse::Treatment,
+            ..Actor::system(&hospital.id)
+        };
+        clinical
+            .bundle(&hospital_doctor, &bundle, "")
+            .await
+            .map_err(err)?;
+        let resident = clinical
+            .residents()
+            .find_by_id_number(&id_number)
+            .await
+            .map_err(err)?
+            .ok_or_else(|| err("the master index lost a resident"))?;
+        let doctor = centre_doctor(&centre.id);
+        clinical
+            .residents()
+            .set_care_team(
+                &resident.id,
+                &CareTeam {
+                    district: Some(district.clone()),
+                    community_centre_id: Some(centre.id.clone()),
+                    family_doctor_id: doctor.clone(),
+                    household_id: None,
+                    user_id: if n == 0 {
+                        resident_account.clone()
+                    } else {
+                        None
+                    },
+                },
+            )
+            .await
+            .map_err(err)?;
+        clinical.link_resident(&resident.id).await.map_err(err)?;
+        summary.residents += 1;
+
+        // A year of follow-ups at the centre: most people every three months, some fall behind.
+        let community = Actor {
+            user_id: doctor.unwrap_or_else(|| "system".into()),
+            purpose: PurposeOfUse::CareManagement,
+            ..Actor::system(&centre.id)
+        };
+        let level: f64 = rng.gen_range(0.0..1.0);
+        let enrolments = clinical
+            .registers()
+            .enrolments_of(&resident.id)
+            .await
+            .map_err(err)?;
+        summary.enrolments += enrolments.len();
+        for enrolment in &enrolments {
+            let Some(template) = clinical.catalogue().get(&enrolment.disease) else {
+                continue;
+            };
+            let visits = if rng.gen_bool(0.2) {
+                rng.gen_range(0..=2)
+            } else {
+                4
+            };
+            for v in (0..visits).rev() {
+                let days_ago = 20 + 91 * v + rng.gen_range(0..20);
+                let Ok(day) = today.checked_sub(Span::new().days(days_ago)) else {
+                    continue;
+                };
+                if day < enrolment.enrolled_on {
+                    continue;
+                }
+                let mut values = Vec::new();
+                for e in template.elements() {
+                    if !e.required_at_followup && rng.gen_bool(0.5) {
+                        continue;
+                    }
+                    let Some(value) = demo_value(&e.key, &mut rng, level) else {
+                        continue;
+                    };
+                    let value = if e.integer { value.round() } else { value };
+                    values.push(FormValue {
+                        key: e.key.clone(),
+                        text: value.to_string(),
+                        unit: String::new(),
+                    });
+                }
+                clinical
+                    .record_followup(&community, &enrolment.id, day, &values)
+                    .await
+                    .map_err(err)?;
+                summary.visits += 1;
+            }
+        }
+        progress(1, &name);
+    }
+    Ok(summary)
+}
+
+/// The hospital's transaction: the Patient, the diagnosing encounter, its Conditions and the
+/// vital signs taken then.
+#[allow(clippy::too_many_arguments)]
+fn diagnosis_bundle(
+    id_number: &ResidentIdNumber,
+    name: &str,
+    mobile: &str,
+    birth: Date,
+    sex: Sex,
+    district: &str,
+    diagnoses: &[&(&str, &str, &str, u32)],
+    diagnosed: Date,
+) -> Value {
+    let patient = format!("urn:uuid:{}", kernel::Id::new());
+    let encounter = format!("urn:uuid:{}", kernel::Id::new());
+    let mut family = name.chars();
+    let surname: String = family.next().map(String::from).unwrap_or_default();
+    let given: String = family.collect();
+    let district_name = city::districts()
+        .by_key(district)
+        .map(|d| d.name_zh.clone())
+        .unwrap_or_default();
+    let mut entries = vec![
+        json!({
+            "fullUrl": patient,
+            "resource": {
+                "resourceType": "Patient",
+                "identifier": [{ "system": "urn:oid:2.16.156.10011.1.1", "value": id_number.as_str() }],
+                "name": [{ "use": "official", "family": surname, "given": [given], "text": name }],
+                "gender": sex.fhir_code(),
+                "birthDate": birth.to_string(),
+                "telecom": [{ "system": "phone", "value": mobile }],
+                "address": [{ "city": "南京市", "district": district_name, "country": "CN" }]
+            },
+            "request": { "method": "POST", "url": "Patient", "ifNoneExist": format!("identifier=urn:oid:2.16.156.10011.1.1|{}", id_number.as_str()) }
+        }),
+        json!({
+            "fullUrl": encounter,
+            "resource": {
+                "resourceType": "Encounter",
+                "status": "finished",
+                "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory" },
+                "type": [{ "text": "门诊 · outpatient visit" }],
+                "subject": { "reference": patient },
+                "period": { "start": diagnosed.to_string(), "end": diagnosed.to_string() }
+            },
+            "request": { "method": "POST", "url": "Encounter" }
+        }),
+    ];
+    for (_, code, display, _) in diagnoses {
+        entries.push(json!({
+            "resource": {
+                "resourceType": "Condition",
+                "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active" }] },
+                "verificationStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed" }] },
+                "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "encounter-diagnosis" }] }],
+                "code": { "coding": [{ "system": "http://hl7.org/fhir/sid/icd-10", "code": code, "display": display }], "text": display },
+                "subject": { "reference": patient },
+                "encounter": { "reference": encounter },
+                "onsetDateTime": diagnosed.to_string(),
+                "recordedDate": diagnosed.to_string()
+            },
+            "request": { "method": "POST", "url": "Condition" }
+        }));
+    }
+    json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
+}

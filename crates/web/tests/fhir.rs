@@ -1,0 +1,438 @@
+//! `/fhir` through HTTP on both backends, with the demo city: conformance, authentication,
+//! the interactions, errors as OperationOutcome with element paths, and reach by role.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use store::testing::TestDatabases;
+use support::{App, Client, Reply, app};
+
+async fn token(app: &App, username: &str) -> String {
+    let id = app
+        .accounts
+        .user_id_by_username(username)
+        .await
+        .expect("lookup")
+        .expect("demo user");
+    app.accounts
+        .create_token(&id, "fhir test", 1)
+        .await
+        .expect("token")
+        .0
+}
+
+async fn call(
+    app: &App,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    call_with(app, method, uri, token, body, &[]).await
+}
+
+async fn call_with(
+    app: &App,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let body = match body {
+        Some(v) => {
+            request = request.header(header::CONTENT_TYPE, "application/fhir+json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    Client::new(app)
+        .send(request.body(body).expect("request"))
+        .await
+}
+
+fn patient(id_number: &str) -> Value {
+    json!({
+        "resourceType": "Patient",
+        "identifier": [{ "system": "urn:oid:2.16.156.10011.1.1", "value": id_number }],
+        "name": [{ "family": "赵", "given": ["明"] }],
+        "gender": "male",
+        "birthDate": "1949-12-31"
+    })
+}
+
+fn is_outcome(reply: &Reply) -> bool {
+    reply.json()["resourceType"] == "OperationOutcome"
+        && reply
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/fhir+json"))
+}
+
+#[tokio::test]
+async fn the_fhir_interface_works_and_explains_its_errors() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let app = app(db).await;
+        let doctor = token(&app, "doctor").await;
+
+        // Conformance is public; everything else needs credentials.
+        let metadata = call(&app, "GET", "/fhir/metadata", None, None).await;
+        assert_eq!(metadata.status, StatusCode::OK);
+        let cs = metadata.json();
+        assert_eq!(cs["resourceType"], "CapabilityStatement");
+        assert_eq!(cs["fhirVersion"], "4.0.1");
+        let anonymous = call(&app, "GET", "/fhir/Patient", None, None).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+        assert!(is_outcome(&anonymous));
+        let forged = call(&app, "GET", "/fhir/Patient", Some("lht_forged"), None).await;
+        assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+        assert!(is_outcome(&forged));
+
+        // Create, read, conditional create, update with If-Match, history, vread.
+        let created = call(
+            &app,
+            "POST",
+            "/fhir/Patient",
+            Some(&doctor),
+            Some(patient("110105194912310011")),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        assert!(created.location().contains("/fhir/Patient/"));
+        let body = created.json();
+        let id = body["id"].as_str().unwrap().to_owned();
+        assert_eq!(body["meta"]["versionId"], "1");
+        let read = call(
+            &app,
+            "GET",
+            &format!("/fhir/Patient/{id}"),
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(read.status, StatusCode::OK);
+        assert_eq!(read.headers.get(header::ETAG).unwrap(), "W/\"1\"");
+        let again = call_with(
+            &app,
+            "POST",
+            "/fhir/Patient",
+            Some(&doctor),
+            Some(patient("110105194912310011")),
+            &[(
+                "if-none-exist",
+                "identifier=urn:oid:2.16.156.10011.1.1|110105194912310011",
+            )],
+        )
+        .await;
+        assert_eq!(
+            again.status,
+            StatusCode::OK,
+            "the match is returned, not duplicated"
+        );
+        assert_eq!(again.json()["id"], id.as_str());
+        let mut changed = body.clone();
+        changed["telecom"] = json!([{ "system": "phone", "value": "13912345678" }]);
+        let updated = call_with(
+            &app,
+            "PUT",
+            &format!("/fhir/Patient/{id}"),
+            Some(&doctor),
+            Some(changed.clone()),
+            &[("if-match", "W/\"1\"")],
+        )
+        .await;
+        assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+        assert_eq!(updated.json()["meta"]["versionId"], "2");
+        let stale = call_with(
+            &app,
+            "PUT",
+            &format!("/fhir/Patient/{id}"),
+            Some(&doctor),
+            Some(changed),
+            &[("if-match", "W/\"1\"")],
+        )
+        .await;
+        assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+        assert!(is_outcome(&stale));
+        let history = call(
+            &app,
+            "GET",
+            &format!("/fhir/Patient/{id}/_history"),
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(history.json()["total"], 2);
+        let v1 = call(
+            &app,
+            "GET",
+            &format!("/fhir/Patient/{id}/_history/1"),
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert!(v1.json().get("telecom").is_none());
+
+        // A diagnosis enrols; search by code, by patient, and count only.
+        let condition = json!({
+            "resourceType": "Condition",
+            "code": { "coding": [{ "system": "http://hl7.org/fhir/sid/icd-10", "code": "I10" }] },
+            "subject": { "reference": format!("Patient/{id}") },
+            "onsetDateTime": "2025-01-05"
+        });
+        let c = call(
+            &app,
+            "POST",
+            "/fhir/Condition",
+            Some(&doctor),
+            Some(condition),
+        )
+        .await;
+        assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
+        let found = call(&app, "GET", &format!("/fhir/Condition?patient=Patient/{id}&code=http://hl7.org/fhir/sid/icd-10|I10&_include=Condition:subject"), Some(&doctor), None).await;
+        let bundle = found.json();
+        assert_eq!(bundle["total"], 1, "{}", found.body);
+        let modes: Vec<&str> = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["search"]["mode"].as_str().unwrap())
+            .collect();
+        assert_eq!(modes, ["match", "include"]);
+        let count = call(
+            &app,
+            "GET",
+            "/fhir/Condition?onset-date=ge2025-01&_summary=count",
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(count.json()["total"], 1);
+        assert!(count.json().get("entry").is_none());
+        let everything = call(
+            &app,
+            "GET",
+            &format!("/fhir/Patient/{id}/$everything"),
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(everything.json()["total"], 2);
+
+        // Errors name the element and say what is allowed.
+        let bad_date = call(
+            &app,
+            "GET",
+            "/fhir/Observation?date=2025-13",
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(bad_date.status, StatusCode::BAD_REQUEST);
+        assert_eq!(bad_date.json()["issue"][0]["expression"][0], "date");
+        let invalid = call(
+            &app,
+            "POST",
+            "/fhir/Observation",
+            Some(&doctor),
+            Some(json!({ "resourceType": "Observation", "status": "done" })),
+        )
+        .await;
+        assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+        let expressions: Vec<String> = invalid.json()["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| i["expression"].as_array().cloned().unwrap_or_default())
+            .map(|e| e.as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert!(
+            expressions.iter().any(|e| e == "Observation.status"),
+            "{expressions:?}"
+        );
+        assert!(
+            expressions.iter().any(|e| e == "Observation.code"),
+            "{expressions:?}"
+        );
+        let not_json = call(&app, "POST", "/fhir/Patient", Some(&doctor), None).await;
+        assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
+        assert!(is_outcome(&not_json));
+        let unknown = call(&app, "GET", "/fhir/Spaceship/1", Some(&doctor), None).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert!(is_outcome(&unknown));
+        let strict = call_with(
+            &app,
+            "GET",
+            "/fhir/Patient?colour=blue",
+            Some(&doctor),
+            None,
+            &[("prefer", "handling=strict")],
+        )
+        .await;
+        assert_eq!(strict.status, StatusCode::BAD_REQUEST);
+        let lenient = call(
+            &app,
+            "GET",
+            "/fhir/Patient?colour=blue",
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(lenient.status, StatusCode::OK);
+        let purpose = call_with(
+            &app,
+            "GET",
+            "/fhir/Patient",
+            Some(&doctor),
+            None,
+            &[("x-purpose-of-use", "CURIOSITY")],
+        )
+        .await;
+        assert_eq!(purpose.status, StatusCode::BAD_REQUEST);
+
+        // Any R4 type is stored and served.
+        let device = call(&app, "POST", "/fhir/Device", Some(&doctor), Some(json!({ "resourceType": "Device", "patient": { "reference": format!("Patient/{id}") } }))).await;
+        assert_eq!(device.status, StatusCode::CREATED, "{}", device.body);
+        let devices = call(
+            &app,
+            "GET",
+            &format!("/fhir/Device?patient={id}"),
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(devices.json()["total"], 1);
+
+        // Reach by role: another hospital's doctor sees nothing of this patient; the platform
+        // administrator reads no health record; the access is on the ledger as AuditEvents.
+        let other_hospital = token(&app, "doctor021").await;
+        let hidden = call(
+            &app,
+            "GET",
+            &format!("/fhir/Patient/{id}"),
+            Some(&other_hospital),
+            None,
+        )
+        .await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+        let none = call(
+            &app,
+            "GET",
+            "/fhir/Condition?code=http://hl7.org/fhir/sid/icd-10|I10",
+            Some(&other_hospital),
+            None,
+        )
+        .await;
+        assert_eq!(
+            none.json()["total"],
+            0,
+            "a search never counts what the caller may not see"
+        );
+        let admin = token(&app, "admin").await;
+        let refused = call(&app, "GET", "/fhir/Patient", Some(&admin), None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(is_outcome(&refused));
+        let events = call(
+            &app,
+            "GET",
+            &format!("/fhir/AuditEvent?patient=Patient/{id}"),
+            Some(&doctor),
+            None,
+        )
+        .await;
+        let events = events.json();
+        assert!(events["total"].as_u64().unwrap() >= 5, "{events}");
+        assert_eq!(events["entry"][0]["resource"]["resourceType"], "AuditEvent");
+        let write_audit = call(
+            &app,
+            "POST",
+            "/fhir/AuditEvent",
+            Some(&doctor),
+            Some(json!({ "resourceType": "AuditEvent" })),
+        )
+        .await;
+        assert_eq!(write_audit.status, StatusCode::METHOD_NOT_ALLOWED);
+
+        // Delete keeps the history; a read then says the resource is gone.
+        let deleted = call(
+            &app,
+            "DELETE",
+            &format!("/fhir/Device/{}", device.json()["id"].as_str().unwrap()),
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(deleted.status, StatusCode::OK);
+        let gone = call(
+            &app,
+            "GET",
+            &format!("/fhir/Device/{}", device.json()["id"].as_str().unwrap()),
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(gone.status, StatusCode::GONE);
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_bundle_is_all_or_nothing() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let app = app(db).await;
+        let doctor = token(&app, "doctor").await;
+        let bundle = json!({
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                { "fullUrl": "urn:uuid:5a0e3b9c-0000-4000-8000-000000000001", "resource": patient("110105194912310038"), "request": { "method": "POST", "url": "Patient" } },
+                { "resource": { "resourceType": "Observation", "status": "final", "code": { "coding": [{ "system": "http://loinc.org", "code": "8480-6" }] }, "subject": { "reference": "urn:uuid:5a0e3b9c-0000-4000-8000-000000000001" }, "effectiveDateTime": "2025-05-01", "valueQuantity": { "value": 150, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]" } }, "request": { "method": "POST", "url": "Observation" } }
+            ]
+        });
+        let done = call(&app, "POST", "/fhir", Some(&doctor), Some(bundle.clone())).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        let response = done.json();
+        assert_eq!(response["type"], "transaction-response");
+        let patient_id = response["entry"][0]["resource"]["id"].as_str().unwrap();
+        assert_eq!(
+            response["entry"][1]["resource"]["subject"]["reference"],
+            format!("Patient/{patient_id}")
+        );
+        let by_value = call(
+            &app,
+            "GET",
+            "/fhir/Observation?value-quantity=gt140",
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(by_value.json()["total"], 1, "{}", by_value.body);
+
+        let mut broken = bundle;
+        broken["entry"][0]["resource"]["identifier"][0]["value"] = json!("110105194912310046");
+        broken["entry"][1]["resource"]["valueQuantity"]["value"] = json!("high");
+        let failed = call(&app, "POST", "/fhir", Some(&doctor), Some(broken)).await;
+        assert_eq!(failed.status, StatusCode::BAD_REQUEST);
+        let text = failed.body.clone();
+        assert!(text.contains("Bundle.entry[1].resource"), "{text}");
+        let patients = call(&app, "GET", "/fhir/Patient", Some(&doctor), None).await;
+        assert_eq!(
+            patients.json()["total"],
+            1,
+            "nothing of the failed transaction was kept"
+        );
+    }
+}
