@@ -39,7 +39,7 @@ pub use cases::today;
 pub use error::{ClinicalError, Result};
 pub use followup::{FieldProblem, FollowUpRecorded, FormValue};
 pub use read::{EVERYTHING_LIMIT, SearchOutcome};
-pub use write::WriteOutcome;
+pub use write::{WriteOutcome, source_organisation, source_uri};
 
 /// The clinical record service. Cheap to clone.
 #[derive(Clone)]
@@ -107,6 +107,21 @@ impl Clinical {
                     .await?,
             )),
         }
+    }
+
+    /// The register entries `actor` may see: the same reach as their record access.
+    pub async fn register_reach(&self, actor: &Actor) -> Result<registry::Reach> {
+        Ok(match self.visibility(actor).await? {
+            Visibility::All => registry::Reach::All,
+            Visibility::Linked {
+                organisations,
+                districts,
+            } => registry::Reach::Served {
+                organisations,
+                districts,
+            },
+            Visibility::Patients(residents) => registry::Reach::Residents(residents),
+        })
     }
 
     /// Whether `actor` may see the record of `resident_id`.

@@ -216,6 +216,30 @@ impl Clinical {
         })
     }
 
+    /// A resident's whole record (every source), for the timeline page; on the ledger with the
+    /// actor's purpose.
+    pub async fn resident_record(&self, actor: &Actor, resident_id: &str) -> Result<Vec<Stored>> {
+        if !self.may_see_resident(actor, resident_id).await? {
+            return Err(ClinicalError::NotFound {
+                resource_type: "Resident".into(),
+                id: resident_id.to_owned(),
+            });
+        }
+        let all = self
+            .inner
+            .records
+            .compartment(resident_id, EVERYTHING_LIMIT)
+            .await?;
+        self.audit(
+            actor,
+            "record.view",
+            crate::audit::Subject::Resident(resident_id),
+            format!("{} resources", all.len()).as_bytes(),
+        )
+        .await;
+        Ok(all)
+    }
+
     /// `Patient/$everything`: the Patient and every resource in the resident's record (from
     /// every source organisation, since the record is the resident's).
     pub async fn everything(&self, actor: &Actor, patient_id: &str) -> Result<Vec<Stored>> {

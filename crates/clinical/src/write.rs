@@ -97,6 +97,17 @@ impl Clinical {
         Self::check_writer(actor, &resource_type)?;
         if let Some(obj) = resource.as_object_mut() {
             obj.insert("id".into(), Value::String(id.to_owned()));
+            // Provenance: the organisation that sent this version, as authenticated (a
+            // client's own claim is not kept, since it cannot be checked).
+            let meta = obj
+                .entry("meta")
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            if let Some(meta) = meta.as_object_mut() {
+                meta.insert(
+                    "source".into(),
+                    Value::String(source_uri(&actor.organisation_id)),
+                );
+            }
         }
         if let Err(issues) = fhir::validate(&resource) {
             let blocking: Vec<Issue> = issues.into_iter().filter(Issue::is_blocking).collect();
@@ -438,6 +449,19 @@ impl Clinical {
             resident: None,
         }
     }
+}
+
+/// The `meta.source` of what `organisation_id` sends.
+pub fn source_uri(organisation_id: &str) -> String {
+    format!("urn:lifehealth:organisation:{organisation_id}")
+}
+
+/// The organisation a `meta.source` names, when this platform set it.
+pub fn source_organisation(resource: &Value) -> Option<&str> {
+    resource
+        .pointer("/meta/source")
+        .and_then(Value::as_str)
+        .and_then(|s| s.strip_prefix("urn:lifehealth:organisation:"))
 }
 
 pub(crate) fn outcome(c: Committed, enrolled: Vec<Enrolment>) -> WriteOutcome {

@@ -462,3 +462,55 @@ async fn a_followup_is_checked_by_its_template_and_kept_on_the_register() {
         assert!(visits[0].danger);
     }
 }
+
+#[tokio::test]
+async fn provenance_and_register_reach_follow_the_sender() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let (clinical, _) = service(db).await;
+        let a = doctor("doc-a", "hospital-a");
+        let mut claimed = wang();
+        claimed["meta"] = json!({ "source": "urn:somewhere-else" });
+        let p = clinical.create(&a, claimed, None).await.unwrap();
+        assert_eq!(
+            clinical::source_organisation(&p.resource),
+            Some("hospital-a")
+        );
+        clinical
+            .create(
+                &a,
+                condition(&p.id, "http://snomed.info/sct", "38341003"),
+                None,
+            )
+            .await
+            .unwrap();
+        let resident = clinical
+            .read(&a, "Patient", &p.id)
+            .await
+            .unwrap()
+            .patient_id
+            .unwrap();
+        let record = clinical.resident_record(&a, &resident).await.unwrap();
+        assert_eq!(record.len(), 2);
+        let filter = |reach| registry::RegisterFilter {
+            reach,
+            limit: 10,
+            ..registry::RegisterFilter::default()
+        };
+        let reach_a = clinical.register_reach(&a).await.unwrap();
+        assert_eq!(
+            clinical.registers().count(&filter(reach_a)).await.unwrap(),
+            1
+        );
+        let c = doctor("doc-c", "hospital-c");
+        let reach_c = clinical.register_reach(&c).await.unwrap();
+        assert_eq!(
+            clinical.registers().count(&filter(reach_c)).await.unwrap(),
+            0
+        );
+        assert!(matches!(
+            clinical.resident_record(&c, &resident).await,
+            Err(ClinicalError::NotFound { .. })
+        ));
+    }
+}

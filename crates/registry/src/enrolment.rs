@@ -63,9 +63,27 @@ pub struct RegisterRow {
     pub birth_date: Option<Date>,
 }
 
+/// Whose enrolments a viewer may see: the same reach as their health-record access, stated
+/// in the registry's own terms (a resident is served by the organisations that sent records
+/// of them and by their community health centre).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Reach {
+    /// Every resident (city scope).
+    #[default]
+    All,
+    /// Residents served by one of `organisations` or living in one of `districts`.
+    Served {
+        organisations: Vec<String>,
+        districts: Vec<String>,
+    },
+    /// These residents only.
+    Residents(Vec<String>),
+}
+
 /// Which enrolments to list or count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegisterFilter {
+    pub reach: Reach,
     pub disease: Option<String>,
     pub district: Option<String>,
     pub community_centre_id: Option<String>,
@@ -372,6 +390,48 @@ fn filter_sql(filter: &RegisterFilter) -> (String, Vec<String>) {
     add("e.disease", &filter.disease);
     add("p.district", &filter.district);
     add("p.community_centre_id", &filter.community_centre_id);
+    let placeholders = |binds: &mut Vec<String>, values: &[String]| {
+        values
+            .iter()
+            .map(|v| {
+                binds.push(v.clone());
+                format!("${}", binds.len())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match &filter.reach {
+        Reach::All => {}
+        Reach::Residents(ids) if ids.is_empty() => clauses.push("1 = 0".to_owned()),
+        Reach::Residents(ids) => {
+            let list = placeholders(&mut binds, ids);
+            clauses.push(format!("e.resident_id IN ({list})"));
+        }
+        Reach::Served {
+            organisations,
+            districts,
+        } => {
+            let mut any = Vec::new();
+            if !organisations.is_empty() {
+                let list = placeholders(&mut binds, organisations);
+                any.push(format!("p.community_centre_id IN ({list})"));
+                let list = placeholders(&mut binds, organisations);
+                any.push(format!(
+                    "e.resident_id IN (SELECT s.resident_id FROM registry_resident_sources s \
+                     WHERE s.organisation_id IN ({list}))"
+                ));
+            }
+            if !districts.is_empty() {
+                let list = placeholders(&mut binds, districts);
+                any.push(format!("p.district IN ({list})"));
+            }
+            if any.is_empty() {
+                clauses.push("1 = 0".to_owned());
+            } else {
+                clauses.push(format!("({})", any.join(" OR ")));
+            }
+        }
+    }
     match filter.controlled {
         Some(true) => clauses.push("e.last_controlled = 1".to_owned()),
         Some(false) => clauses.push("e.last_controlled = 0".to_owned()),

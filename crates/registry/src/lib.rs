@@ -8,7 +8,7 @@ pub mod matching;
 mod residents;
 
 pub use enrolment::{
-    CaseFinding, Enrolment, RegisterCounts, RegisterFilter, RegisterRow, Registers, Visit,
+    CaseFinding, Enrolment, Reach, RegisterCounts, RegisterFilter, RegisterRow, Registers, Visit,
 };
 pub use error::{RegistryError, Result};
 pub use matching::{Candidate, Decision, Evidence, PersonFacts, Score};

@@ -196,6 +196,44 @@ async fn enrolment_visits_and_counts() {
         assert_eq!(rows[0].enrolment.resident_id, a);
         assert_eq!(rows[0].community_centre_id.as_deref(), Some("chc-gulou"));
         assert_eq!(registers.count(&filter).await.unwrap(), 1);
+        let served = |organisations: &[&str], districts: &[&str]| RegisterFilter {
+            reach: registry::Reach::Served {
+                organisations: organisations.iter().map(|s| (*s).to_owned()).collect(),
+                districts: districts.iter().map(|s| (*s).to_owned()).collect(),
+            },
+            limit: 10,
+            ..RegisterFilter::default()
+        };
+        // The sending hospital serves both; a centre serves its own; a district its residents.
+        assert_eq!(
+            registers
+                .count(&served(&["hospital-a"], &[]))
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(
+            registers
+                .count(&served(&["chc-jiangning"], &[]))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(registers.count(&served(&[], &["gulou"])).await.unwrap(), 2);
+        assert_eq!(
+            registers.count(&served(&["elsewhere"], &[])).await.unwrap(),
+            0
+        );
+        assert_eq!(registers.count(&served(&[], &[])).await.unwrap(), 0);
+        let own = RegisterFilter {
+            reach: registry::Reach::Residents(vec![b.clone()]),
+            limit: 10,
+            ..RegisterFilter::default()
+        };
+        assert_eq!(
+            registers.list(&own).await.unwrap()[0].enrolment.resident_id,
+            b
+        );
         let uncontrolled = RegisterFilter {
             controlled: Some(false),
             limit: 10,
