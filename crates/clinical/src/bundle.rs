@@ -189,9 +189,16 @@ impl Clinical {
             }
         }
 
+        let referenced: Vec<String> = entries
+            .iter()
+            .filter(|e| e.resource_type != "Patient")
+            .filter_map(|e| e.resource.as_ref().and_then(fhir::patient_reference))
+            .collect();
+        let mut placement = crate::write::Placement::default();
+        self.preload(actor, &mut placement, referenced).await?;
+
         // Patients first, so the other entries find their resident.
         let mut writes: Vec<(usize, Prepared)> = Vec::new();
-        let mut local: HashMap<String, String> = HashMap::new();
         let writing = |e: &PlannedEntry| e.method != Method::Get;
         let patients_first: Vec<usize> = order
             .iter()
@@ -240,7 +247,7 @@ impl Clinical {
                         }
                     };
                     let resource = entry.resource.clone().unwrap_or(Value::Null);
-                    self.prepare(actor, kind, resource, &id, &local, &at)
+                    self.prepare(actor, kind, resource, &id, &mut placement, &at)
                         .await
                         .map_err(|e| match e {
                             ClinicalError::Invalid(issues) if !at.is_empty() => {
@@ -253,7 +260,7 @@ impl Clinical {
             };
             if entry.resource_type == "Patient" {
                 if let Some(resident) = &prepared.resident {
-                    local.insert(id.clone(), resident.clone());
+                    placement.learn(&id, resident);
                 }
             }
             writes.push((entry.index, prepared));

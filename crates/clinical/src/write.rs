@@ -27,6 +27,25 @@ pub struct WriteOutcome {
     pub enrolled: Vec<Enrolment>,
 }
 
+/// What one request has learnt about the records it writes into, so a Bundle of a thousand
+/// Observations for ten patients looks each patient up, and checks the actor's reach to
+/// them, once.
+#[derive(Default)]
+pub(crate) struct Placement {
+    /// Patient id → resident, for Patients written or looked up in this request.
+    residents: HashMap<String, String>,
+    /// Residents the actor's reach was checked against and found to cover.
+    reachable: std::collections::HashSet<String>,
+}
+
+impl Placement {
+    pub(crate) fn learn(&mut self, patient_id: &str, resident: &str) {
+        self.residents
+            .insert(patient_id.to_owned(), resident.to_owned());
+        self.reachable.insert(resident.to_owned());
+    }
+}
+
 /// A write ready to commit, with the resident whose record it joins.
 pub(crate) struct Prepared {
     pub write: Write,
@@ -86,7 +105,7 @@ impl Clinical {
         kind: WriteKind,
         mut resource: Value,
         id: &str,
-        local: &HashMap<String, String>,
+        placement: &mut Placement,
         at: &str,
     ) -> Result<Prepared> {
         let resource_type = resource
@@ -118,7 +137,7 @@ impl Clinical {
         let resident = if resource_type == "Patient" {
             Some(self.resolve_patient(actor, id, &resource).await?)
         } else if let Some(patient_id) = fhir::patient_reference(&resource) {
-            Some(self.resident_of(actor, &patient_id, local, at).await?)
+            Some(self.resident_of(actor, &patient_id, placement, at).await?)
         } else {
             None
         };
@@ -157,15 +176,54 @@ impl Clinical {
         })
     }
 
+    /// Looks up the residents of many Patients at once, and the actor's reach to them, so a
+    /// Bundle costs two queries for its patients rather than two for each resource.
+    pub(crate) async fn preload(
+        &self,
+        actor: &Actor,
+        placement: &mut Placement,
+        mut patient_ids: Vec<String>,
+    ) -> Result<()> {
+        patient_ids.retain(|p| !placement.residents.contains_key(p));
+        patient_ids.sort();
+        patient_ids.dedup();
+        if patient_ids.is_empty() {
+            return Ok(());
+        }
+        let found: Vec<(String, String)> = self
+            .inner
+            .records
+            .patients_of("Patient", &patient_ids)
+            .await?
+            .into_iter()
+            .filter_map(|(id, resident)| resident.map(|r| (id, r)))
+            .collect();
+        let mut residents: Vec<String> = found.iter().map(|(_, r)| r.clone()).collect();
+        residents.sort();
+        residents.dedup();
+        let visibility = self.visibility(actor).await?;
+        let reachable = self
+            .inner
+            .records
+            .visible_patients(&residents, &visibility)
+            .await?;
+        for (patient, resident) in found {
+            if reachable.contains(&resident) {
+                placement.learn(&patient, &resident);
+            }
+        }
+        Ok(())
+    }
+
     /// The resident whose record `Patient/patient_id` is, if the actor may write into it.
     async fn resident_of(
         &self,
         actor: &Actor,
         patient_id: &str,
-        local: &HashMap<String, String>,
+        placement: &mut Placement,
         at: &str,
     ) -> Result<String> {
-        if let Some(resident) = local.get(patient_id) {
+        if let Some(resident) = placement.residents.get(patient_id) {
             return Ok(resident.clone());
         }
         let stored = match self.inner.records.read("Patient", patient_id).await {
@@ -189,9 +247,12 @@ impl Clinical {
         let Some(resident) = stored.patient_id else {
             return Err(invalid(at, format!("Patient/{patient_id} has no record")));
         };
-        if !self.may_see_resident(actor, &resident).await? {
+        if !placement.reachable.contains(&resident)
+            && !self.may_see_resident(actor, &resident).await?
+        {
             return Err(ClinicalError::PatientOutOfScope(patient_id.to_owned()));
         }
+        placement.learn(patient_id, &resident);
         Ok(resident)
     }
 
@@ -208,6 +269,10 @@ impl Clinical {
             .commit(prepared.into_iter().map(|p| p.write).collect())
             .await?;
         let mut out = Vec::with_capacity(committed.len());
+        // One ledger entry per resident and action for the whole commit, hashing every
+        // version it wrote: a Bundle of a thousand Observations is one access to each record.
+        let mut accesses: std::collections::BTreeMap<(&'static str, String, String), Vec<u8>> =
+            std::collections::BTreeMap::new();
         for (c, resident) in committed.into_iter().zip(residents) {
             let mut enrolled = Vec::new();
             if let Some(resident) = &resident {
@@ -223,16 +288,31 @@ impl Clinical {
                 (Some(_), true) => "fhir.create",
                 (Some(_), false) => "fhir.update",
             };
-            let data = c.body.as_ref().map(Value::to_string).unwrap_or_default();
-            self.audit(
-                actor,
-                action,
-                Subject::of(resident.as_deref(), &c.resource_type, &c.id),
-                data.as_bytes(),
-            )
-            .await;
+            let (kind, subject) = match &resident {
+                Some(r) => ("resident".to_owned(), r.clone()),
+                None => ("fhir".to_owned(), format!("{}/{}", c.resource_type, c.id)),
+            };
+            let data = accesses.entry((action, kind, subject)).or_default();
+            data.extend_from_slice(
+                format!("{}/{}/{};", c.resource_type, c.id, c.version).as_bytes(),
+            );
+            if let Some(body) = &c.body {
+                data.extend_from_slice(body.to_string().as_bytes());
+            }
             out.push((c, enrolled));
         }
+        let events = accesses
+            .iter()
+            .map(|((action, kind, subject), data)| {
+                let subject = if kind == "resident" {
+                    Subject::Resident(subject)
+                } else {
+                    Subject::Reference(subject)
+                };
+                (*action, subject, data.clone())
+            })
+            .collect();
+        self.audit_all(actor, events).await;
         Ok(out)
     }
 
@@ -293,7 +373,14 @@ impl Clinical {
         }
         let id = kernel::Id::new().to_string();
         let prepared = self
-            .prepare(actor, WriteKind::Create, resource, &id, &HashMap::new(), "")
+            .prepare(
+                actor,
+                WriteKind::Create,
+                resource,
+                &id,
+                &mut Placement::default(),
+                "",
+            )
             .await?;
         let mut done = self.commit(actor, vec![prepared]).await?;
         let (c, enrolled) = done
@@ -384,7 +471,7 @@ impl Clinical {
                 WriteKind::Update { if_match },
                 resource,
                 id,
-                &HashMap::new(),
+                &mut Placement::default(),
                 "",
             )
             .await?;

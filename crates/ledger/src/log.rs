@@ -434,6 +434,29 @@ impl Ledger {
         answer.await.map_err(|_| LedgerError::Closed)?
     }
 
+    /// Records several events and returns once all are committed, in order. They are queued
+    /// together, so the writer commits them in as few transactions as its batch size allows
+    /// (one caller awaiting [`Ledger::record`] in a loop would wait a commit per event).
+    pub async fn record_all(&self, events: Vec<AuditEvent>) -> Result<Vec<Receipt>> {
+        for event in &events {
+            event.validate()?;
+        }
+        let mut answers = Vec::with_capacity(events.len());
+        for event in events {
+            let (reply, answer) = oneshot::channel();
+            self.sender
+                .send(Request { event, reply })
+                .await
+                .map_err(|_| LedgerError::Closed)?;
+            answers.push(answer);
+        }
+        let mut receipts = Vec::with_capacity(answers.len());
+        for answer in answers {
+            receipts.push(answer.await.map_err(|_| LedgerError::Closed)??);
+        }
+        Ok(receipts)
+    }
+
     /// The key that verifies this ledger's tree heads; publish it.
     pub fn public_key(&self) -> VerifyingKey {
         self.shared.public_key

@@ -619,3 +619,27 @@ async fn a_failed_commit_acknowledges_nothing_and_leaves_the_tree_unchanged() {
         assert!(c.verify(&before.root_hash, &ledger.latest_tree_head().root_hash));
     }
 }
+
+#[tokio::test]
+async fn record_all_commits_events_in_order_and_refuses_a_bad_one_first() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let ledger = Ledger::open(db.clone(), key()).await.expect("open");
+        let receipts = ledger
+            .record_all((0..300).map(event).collect())
+            .await
+            .expect("recorded");
+        let seqs: Vec<u64> = receipts.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, (0..300).collect::<Vec<_>>());
+        let mut bad = event(1);
+        bad.data_hash = "not a hash".into();
+        assert!(ledger.record_all(vec![event(2), bad]).await.is_err());
+        assert_eq!(
+            ledger.tree_size(),
+            300,
+            "nothing of a refused batch was recorded"
+        );
+        let entry = ledger.entry(299).await.expect("read").expect("entry");
+        assert_eq!(entry.event, event(299));
+    }
+}

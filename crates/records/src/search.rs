@@ -256,6 +256,76 @@ impl RecordStore {
             .collect()
     }
 
+    /// Which of `patient_ids` are within `reach`: [`RecordStore::patient_visible`] for many
+    /// patients, in one query per 500 (the test `visibility_is_part_of_the_query...` checks
+    /// the two agree).
+    pub async fn visible_patients(
+        &self,
+        patient_ids: &[String],
+        reach: &Visibility,
+    ) -> Result<std::collections::HashSet<String>> {
+        let (organisations, districts) = match reach {
+            Visibility::All => return Ok(patient_ids.iter().cloned().collect()),
+            Visibility::Patients(ids) => {
+                return Ok(patient_ids
+                    .iter()
+                    .filter(|p| ids.contains(p))
+                    .cloned()
+                    .collect());
+            }
+            Visibility::Linked {
+                organisations,
+                districts,
+            } => (organisations, districts),
+        };
+        let mut visible = std::collections::HashSet::new();
+        for chunk in patient_ids.chunks(500) {
+            let mut sql = Sql::new();
+            sql.push(
+                "SELECT DISTINCT l.patient_id FROM fhir_patient_links l WHERE l.patient_id IN (",
+            );
+            sql.list(chunk);
+            sql.push(") AND (1 = 0");
+            for (kind, values) in [("organisation", organisations), ("district", districts)] {
+                if values.is_empty() {
+                    continue;
+                }
+                sql.push(" OR (l.kind = '");
+                sql.push(kind);
+                sql.push("' AND l.value IN (");
+                sql.list(values);
+                sql.push("))");
+            }
+            sql.push(")");
+            for row in sql.query().fetch_all(self.db().pool()).await? {
+                visible.insert(row.try_get::<String, _>(0)?);
+            }
+        }
+        Ok(visible)
+    }
+
+    /// The record (patient) of each existing, current resource of one type among `ids`:
+    /// (id, patient id). Bodies are not read.
+    pub async fn patients_of(
+        &self,
+        resource_type: &str,
+        ids: &[String],
+    ) -> Result<Vec<(String, Option<String>)>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new();
+            sql.push("SELECT r.id, r.patient_id FROM fhir_resources r WHERE r.resource_type = ");
+            sql.text(resource_type);
+            sql.push(" AND r.deleted = 0 AND r.id IN (");
+            sql.list(chunk);
+            sql.push(")");
+            for row in sql.query().fetch_all(self.db().pool()).await? {
+                found.push((row.try_get(0)?, row.try_get(1)?));
+            }
+        }
+        Ok(found)
+    }
+
     /// Whether the records of `patient_id` are within `visibility`: the same rule a search
     /// applies to each row, asked of one patient (before writing into their record).
     pub async fn patient_visible(&self, patient_id: &str, reach: &Visibility) -> Result<bool> {
