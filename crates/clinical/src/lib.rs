@@ -18,6 +18,7 @@ mod audit;
 mod bundle;
 mod cases;
 mod error;
+mod export;
 mod followup;
 mod patient;
 mod read;
@@ -37,9 +38,23 @@ pub use actor::Actor;
 pub use bundle::parse_etag;
 pub use cases::today;
 pub use error::{ClinicalError, Result};
+pub use export::{EXPORT_RETENTION_MS, ExportLevel, ExportStatus, RESOURCES_PER_PART};
 pub use followup::{FieldProblem, FollowUpRecorded, FormValue};
 pub use read::{EVERYTHING_LIMIT, SearchOutcome};
 pub use write::{WriteOutcome, source_organisation, source_uri};
+
+/// The tables of this crate (export jobs; the records themselves are the `records` crate's).
+pub fn migrations() -> store::MigrationSet {
+    const MIGRATIONS: &[store::Migration] = &[store::Migration::portable(
+        1,
+        "exports",
+        include_str!("../migrations/0001_exports.sql"),
+    )];
+    store::MigrationSet {
+        component: "clinical",
+        migrations: MIGRATIONS,
+    }
+}
 
 /// The clinical record service. Cheap to clone.
 #[derive(Clone)]
@@ -48,6 +63,7 @@ pub struct Clinical {
 }
 
 struct Inner {
+    keys: Arc<Keyring>,
     records: RecordStore,
     residents: ResidentIndex,
     registers: Registers,
@@ -56,12 +72,18 @@ struct Inner {
 }
 
 impl Clinical {
+    /// Opens the service, applying the migrations of the tables it uses (records, registry,
+    /// exports) if they are not yet applied.
     pub async fn open(db: Db, keys: Arc<Keyring>, ledger: Ledger) -> Result<Clinical> {
+        db.migrate(&[records::migrations(), registry::migrations(), migrations()])
+            .await
+            .map_err(|e| ClinicalError::Records(records::RecordsError::Migration(e.to_string())))?;
         let catalogue = Catalogue::builtin().map_err(ClinicalError::Templates)?;
         Ok(Clinical {
             inner: Arc::new(Inner {
                 records: RecordStore::open(db.clone(), keys.clone()).await?,
-                residents: ResidentIndex::new(db.clone(), keys),
+                residents: ResidentIndex::new(db.clone(), keys.clone()),
+                keys,
                 registers: Registers::new(db),
                 ledger,
                 catalogue,

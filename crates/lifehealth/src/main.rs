@@ -200,6 +200,7 @@ fn migration_sets() -> Vec<MigrationSet> {
         ledger::migrations(),
         records::migrations(),
         registry::migrations(),
+        clinical::migrations(),
     ]
 }
 

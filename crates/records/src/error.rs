@@ -35,6 +35,8 @@ pub enum RecordsError {
     UnsupportedSearch { param: String, reason: &'static str },
     #[error("the resource body is not a JSON object")]
     NotAnObject,
+    #[error("the record tables could not be migrated: {0}")]
+    Migration(String),
     #[error(transparent)]
     Database(#[from] store::sqlx::Error),
 }

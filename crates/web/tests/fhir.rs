@@ -436,3 +436,182 @@ async fn a_transaction_bundle_is_all_or_nothing() {
         );
     }
 }
+
+/// Polls an export's status URL until the manifest is ready.
+async fn manifest(app: &App, status_url: &str, token: &str) -> Value {
+    for _ in 0..200 {
+        let status = call(app, "GET", status_url, Some(token), None).await;
+        match status.status {
+            StatusCode::ACCEPTED => {
+                assert!(status.headers.get("x-progress").is_some());
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            StatusCode::OK => return status.json(),
+            other => panic!("export status {other}: {}", status.body),
+        }
+    }
+    panic!("the export did not finish");
+}
+
+#[tokio::test]
+async fn bulk_export_runs_in_the_background_within_reach() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let app = app(db).await;
+        let doctor = token(&app, "doctor").await;
+        let mut ids = Vec::new();
+        for number in ["110105194912310011", "110105194912310038"] {
+            let p = call(
+                &app,
+                "POST",
+                "/fhir/Patient",
+                Some(&doctor),
+                Some(patient(number)),
+            )
+            .await;
+            ids.push(p.json()["id"].as_str().unwrap().to_owned());
+        }
+        let group = call(
+            &app,
+            "POST",
+            "/fhir/Group",
+            Some(&doctor),
+            Some(json!({ "resourceType": "Group", "type": "person", "actual": true, "member": [{ "entity": { "reference": format!("Patient/{}", ids[0]) } }] })),
+        )
+        .await;
+        assert_eq!(group.status, StatusCode::CREATED, "{}", group.body);
+        let group_id = group.json()["id"].as_str().unwrap().to_owned();
+
+        let sync = call(&app, "GET", "/fhir/$export", Some(&doctor), None).await;
+        assert_eq!(
+            sync.status,
+            StatusCode::BAD_REQUEST,
+            "respond-async is required"
+        );
+        let bad_type = call_with(
+            &app,
+            "GET",
+            "/fhir/$export?_type=Spaceship",
+            Some(&doctor),
+            None,
+            &[("prefer", "respond-async")],
+        )
+        .await;
+        assert_eq!(bad_type.status, StatusCode::BAD_REQUEST);
+
+        let started = call_with(
+            &app,
+            "GET",
+            "/fhir/Patient/$export?_type=Patient",
+            Some(&doctor),
+            None,
+            &[("prefer", "respond-async")],
+        )
+        .await;
+        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+        let location = started
+            .headers
+            .get(header::CONTENT_LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let path = &location[location.find("/fhir/").unwrap()..];
+        let other = token(&app, "doctor021").await;
+        let foreign = call(&app, "GET", path, Some(&other), None).await;
+        assert_eq!(
+            foreign.status,
+            StatusCode::NOT_FOUND,
+            "only the requester sees the job"
+        );
+        let m = manifest(&app, path, &doctor).await;
+        assert_eq!(m["requiresAccessToken"], true);
+        let outputs = m["output"].as_array().unwrap();
+        assert_eq!(outputs.len(), 1);
+        assert_eq!(outputs[0]["type"], "Patient");
+        assert_eq!(outputs[0]["count"], 2);
+        let url = outputs[0]["url"].as_str().unwrap();
+        let file = call(
+            &app,
+            "GET",
+            &url[url.find("/fhir/").unwrap()..],
+            Some(&doctor),
+            None,
+        )
+        .await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert!(
+            file.headers
+                .get(header::CONTENT_TYPE)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("ndjson")
+        );
+        let lines: Vec<Value> = file
+            .body
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| l["resourceType"] == "Patient"));
+
+        // The Group's export holds its member only; the other hospital's export holds nothing.
+        let g = call_with(
+            &app,
+            "GET",
+            &format!("/fhir/Group/{group_id}/$export"),
+            Some(&doctor),
+            None,
+            &[("prefer", "respond-async")],
+        )
+        .await;
+        let g_path = g
+            .headers
+            .get(header::CONTENT_LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let gm = manifest(&app, &g_path[g_path.find("/fhir/").unwrap()..], &doctor).await;
+        let patients: Vec<&Value> = gm["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["type"] == "Patient")
+            .collect();
+        assert_eq!(patients[0]["count"], 1);
+        let o = call_with(
+            &app,
+            "GET",
+            "/fhir/$export",
+            Some(&other),
+            None,
+            &[("prefer", "respond-async")],
+        )
+        .await;
+        let o_path = o
+            .headers
+            .get(header::CONTENT_LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let om = manifest(&app, &o_path[o_path.find("/fhir/").unwrap()..], &other).await;
+        assert!(
+            om["output"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|o| o["type"] != "Patient"),
+            "{om}"
+        );
+
+        let cancelled = call(&app, "DELETE", path, Some(&doctor), None).await;
+        assert_eq!(cancelled.status, StatusCode::ACCEPTED);
+        assert_eq!(
+            call(&app, "GET", path, Some(&doctor), None).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}

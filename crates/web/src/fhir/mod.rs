@@ -4,6 +4,7 @@
 //! (`lifehealth token create`); a signed-in browser session works too, for GET.
 
 mod audit_events;
+mod export;
 
 use access::{Principal, Role};
 use axum::Router;
@@ -34,6 +35,15 @@ pub const PURPOSE_HEADER: &str = "x-purpose-of-use";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/metadata", get(metadata))
+        .route("/$export", get(export::system))
+        .route(
+            "/$export-status/{job}",
+            get(export::status).delete(export::cancel),
+        )
+        .route(
+            "/$export-file/{job}/{resource_type}/{file}",
+            get(export::file),
+        )
         .route("/", axum::routing::post(bundle))
         .route("/{resource_type}", get(search).post(create))
         .route("/{resource_type}/_search", axum::routing::post(search_post))
@@ -52,6 +62,8 @@ pub struct Fhir {
     status: StatusCode,
     body: Value,
     headers: Vec<(header::HeaderName, String)>,
+    /// A body sent as is (NDJSON), instead of `body`.
+    raw: Option<(String, &'static str)>,
 }
 
 impl Fhir {
@@ -60,6 +72,7 @@ impl Fhir {
             status: StatusCode::OK,
             body,
             headers: Vec::new(),
+            raw: None,
         }
     }
 
@@ -68,6 +81,7 @@ impl Fhir {
             status,
             body: fhir::operation_outcome(issues),
             headers: Vec::new(),
+            raw: None,
         }
     }
 
@@ -102,9 +116,13 @@ impl From<ClinicalError> for Fhir {
 
 impl IntoResponse for Fhir {
     fn into_response(self) -> Response {
-        let mut response = (self.status, self.body.to_string()).into_response();
+        let (text, content_type) = match self.raw {
+            Some((text, content_type)) => (text, content_type),
+            None => (self.body.to_string(), FHIR_JSON),
+        };
+        let mut response = (self.status, text).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         for (name, value) in self.headers {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 headers.insert(name, v);
@@ -258,11 +276,23 @@ async fn not_found() -> Fhir {
 async fn read(
     State(app): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path((resource_type, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
 ) -> FhirResult {
     known_type(&resource_type)?;
     if resource_type == "AuditEvent" {
         return audit_events::read(&app, &caller, &id).await;
+    }
+    if resource_type == "Patient" && id == "$export" {
+        return export::kick_off(
+            &app,
+            &caller,
+            &headers,
+            clinical::ExportLevel::Patient,
+            &query,
+        )
+        .await;
     }
     Ok(resource_response(
         app.clinical
@@ -296,10 +326,22 @@ async fn vread(
 async fn instance_operation(
     State(app): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path((resource_type, id, operation)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
 ) -> FhirResult {
     known_type(&resource_type)?;
     match (resource_type.as_str(), operation.as_str()) {
+        ("Group", "$export") => {
+            export::kick_off(
+                &app,
+                &caller,
+                &headers,
+                clinical::ExportLevel::Group(id),
+                &query,
+            )
+            .await
+        }
         (_, "_history") => {
             let versions = app
                 .clinical
@@ -509,6 +551,7 @@ async fn delete(
             &format!("{resource_type}/{id} deleted; its versions stay in the history"),
         ),
         headers: Vec::new(),
+        raw: None,
     })
 }
 
