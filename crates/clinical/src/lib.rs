@@ -22,6 +22,7 @@ mod export;
 mod followup;
 mod patient;
 mod read;
+mod reviews;
 pub mod translate;
 mod write;
 

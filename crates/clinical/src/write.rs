@@ -319,6 +319,16 @@ impl Clinical {
     /// Makes the resident's record visible through every organisation that sent a record of
     /// them, their community health centre, and their district.
     pub async fn link_resident(&self, resident_id: &str) -> Result<()> {
+        if self.inner.residents.resident(resident_id).await?.is_none() {
+            // A provisional record waiting for review: only its sender sees it.
+            if let Some(review) = self.inner.residents.review(resident_id).await? {
+                self.inner
+                    .records
+                    .set_patient_links(resident_id, &[review.organisation_id], None)
+                    .await?;
+            }
+            return Ok(());
+        }
         let mut organisations: Vec<String> = self
             .inner
             .residents

@@ -514,3 +514,64 @@ async fn provenance_and_register_reach_follow_the_sender() {
         ));
     }
 }
+
+#[tokio::test]
+async fn an_uncertain_match_waits_for_its_sender_to_decide() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let (clinical, ledger) = service(db).await;
+        let a = doctor("doc-a", "hospital-a");
+        let b = doctor("doc-b", "hospital-b");
+        let first = clinical.create(&a, wang(), None).await.unwrap();
+        // Hospital B knows the same name, birth date and sex but no ID number: a namesake is
+        // possible, so a person decides.
+        let unsure = json!({
+            "resourceType": "Patient",
+            "name": [{ "family": "王", "given": ["芳"] }],
+            "gender": "female",
+            "birthDate": "1949-12-31"
+        });
+        let second = clinical.create(&b, unsure, None).await.unwrap();
+        let obs = clinical
+            .create(&b, blood_pressure(&second.id, 141.0), None)
+            .await
+            .unwrap();
+        let provisional = clinical.read(&b, "Observation", &obs.id).await.unwrap();
+        let review_id = provisional.patient_id.clone().unwrap();
+        assert!(
+            clinical.read(&a, "Patient", &second.id).await.is_err(),
+            "A does not see B's unconfirmed record"
+        );
+        assert!(
+            clinical.open_reviews(&a).await.unwrap().is_empty(),
+            "A does not decide B's"
+        );
+        let reviews = clinical.open_reviews(&b).await.unwrap();
+        assert_eq!(reviews.len(), 1);
+        let candidate = reviews[0].candidates[0].resident_id.clone();
+
+        let resident = clinical
+            .decide_review(
+                &b,
+                &review_id,
+                registry::ReviewDecision::SameAs(candidate.clone()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resident, candidate);
+        let moved = clinical.read(&a, "Observation", &obs.id).await.unwrap();
+        assert_eq!(moved.patient_id.as_deref(), Some(resident.as_str()));
+        let record = clinical.everything(&a, &first.id).await.unwrap();
+        assert_eq!(
+            record.len(),
+            3,
+            "both Patients and B's Observation, now one record"
+        );
+        assert!(clinical.open_reviews(&b).await.unwrap().is_empty());
+        let merges = ledger
+            .entries_for_subject("resident", &resident, 100)
+            .await
+            .unwrap();
+        assert!(merges.iter().any(|e| e.event.action == "registry.merge"));
+    }
+}

@@ -226,6 +226,26 @@ impl RecordStore {
         Ok(())
     }
 
+    /// Moves every resource of the record `from` into the record `to` (a provisional record
+    /// whose person a reviewer identified), with its links; returns how many moved.
+    pub async fn rekey_patient(&self, from: &str, to: &str) -> Result<u64> {
+        let _writer = self.inner.writer.lock().await;
+        let mut conn = self.inner.db.pool().acquire().await?;
+        let mut tx = conn.begin().await?;
+        let moved = sqlx::query("UPDATE fhir_resources SET patient_id = $1 WHERE patient_id = $2")
+            .bind(to)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM fhir_patient_links WHERE patient_id = $1")
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
     /// Commits `writes` in one transaction: all of them or, on any error, none.
     pub async fn commit(&self, writes: Vec<Write>) -> Result<Vec<Committed>> {
         let mut seen = HashSet::with_capacity(writes.len());

@@ -230,7 +230,6 @@ impl ResidentIndex {
         Ok(resident_id)
     }
 
-    /// One resident, with personal fields decrypted; `None` if unknown.
     /// The residents whose own platform account is `user_id` (normally one).
     pub async fn residents_of_user(&self, user_id: &str) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT id FROM registry_residents WHERE user_id = $1 ORDER BY id")
@@ -242,6 +241,19 @@ impl ResidentIndex {
             .collect()
     }
 
+    /// One review, open or decided; `None` if unknown.
+    pub async fn review(&self, review_id: &str) -> Result<Option<MatchReview>> {
+        let row = sqlx::query(
+            "SELECT id, organisation_id, source_patient_id, name_enc, mobile_enc, id_number_enc, \
+             birth_date, sex, candidates FROM registry_match_reviews WHERE id = $1",
+        )
+        .bind(review_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(|row| self.review_from_row(&row)).transpose()
+    }
+
+    /// One resident, with personal fields decrypted; `None` if unknown.
     pub async fn resident(&self, id: &str) -> Result<Option<Resident>> {
         let row = sqlx::query(&format!("{SELECT_RESIDENT} WHERE id = $1"))
             .bind(id)
