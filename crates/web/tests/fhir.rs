@@ -94,6 +94,7 @@ async fn the_fhir_interface_works_and_explains_its_errors() {
         let cs = metadata.json();
         assert_eq!(cs["resourceType"], "CapabilityStatement");
         assert_eq!(cs["fhirVersion"], "4.0.1");
+        assert_eq!(fhir::validate(&cs), Ok(()));
         let anonymous = call(&app, "GET", "/fhir/Patient", None, None).await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
         assert!(is_outcome(&anonymous));
@@ -406,6 +407,7 @@ async fn a_transaction_bundle_is_all_or_nothing() {
         assert_eq!(done.status, StatusCode::OK, "{}", done.body);
         let response = done.json();
         assert_eq!(response["type"], "transaction-response");
+        assert_eq!(fhir::validate(&response), Ok(()), "{response}");
         let patient_id = response["entry"][0]["resource"]["id"].as_str().unwrap();
         assert_eq!(
             response["entry"][1]["resource"]["subject"]["reference"],
