@@ -26,6 +26,17 @@ pub const DEMO_RESIDENTS: usize = 240;
 /// The seed of the records (apart from the city's, so adding records leaves the city as it was).
 const SEED: u64 = 20_261_125;
 
+/// The usual long-term medicine of each demo diagnosis (generic name, dose), for the timeline.
+fn usual_medicine(disease: &str) -> (&'static str, &'static str) {
+    match disease {
+        "hypertension" => ("苯磺酸氨氯地平片 amlodipine", "5 mg 每日一次 once daily"),
+        "t2dm" => ("盐酸二甲双胍片 metformin", "500 mg 每日两次 twice daily"),
+        "chd" => ("阿司匹林肠溶片 aspirin", "100 mg 每日一次 once daily"),
+        "stroke" => ("阿托伐他汀钙片 atorvastatin", "20 mg 每晚一次 at night"),
+        _ => ("噻托溴铵粉吸入剂 tiotropium", "18 μg 每日一次吸入 inhaled once daily"),
+    }
+}
+
 /// Diagnoses the demo draws from: template, ICD-10 code, display, synthetic share of residents
 /// in per mille.
 const DIAGNOSES: [(&str, &str, &str, u32); 5] = [
@@ -309,7 +320,44 @@ fn diagnosis_bundle(
             "request": { "method": "POST", "url": "Encounter" }
         }),
     ];
-    for (_, code, display, _) in diagnoses {
+    // The yearly check-up (健康体检) before the diagnosis.
+    let checkup = format!("urn:uuid:{}", kernel::Id::new());
+    let checkup_day = diagnosed
+        .checked_sub(Span::new().days(200))
+        .unwrap_or(diagnosed);
+    entries.push(json!({
+        "fullUrl": checkup,
+        "resource": {
+            "resourceType": "Encounter",
+            "status": "finished",
+            "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory" },
+            "type": [{ "text": "健康体检 · health check-up" }],
+            "subject": { "reference": patient },
+            "period": { "start": checkup_day.to_string(), "end": checkup_day.to_string() }
+        },
+        "request": { "method": "POST", "url": "Encounter" }
+    }));
+    for (loinc, text, value, unit, ucum) in [
+        ("8302-2", "身高 Body height", 165.0, "cm", "cm"),
+        ("29463-7", "体重 Body weight", 66.0, "kg", "kg"),
+        ("8480-6", "收缩压 Systolic blood pressure", 146.0, "mmHg", "mm[Hg]"),
+        ("8462-4", "舒张压 Diastolic blood pressure", 92.0, "mmHg", "mm[Hg]"),
+    ] {
+        entries.push(json!({
+            "resource": {
+                "resourceType": "Observation",
+                "status": "final",
+                "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs" }] }],
+                "code": { "coding": [{ "system": "http://loinc.org", "code": loinc }], "text": text },
+                "subject": { "reference": patient },
+                "encounter": { "reference": checkup },
+                "effectiveDateTime": checkup_day.to_string(),
+                "valueQuantity": { "value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": ucum }
+            },
+            "request": { "method": "POST", "url": "Observation" }
+        }));
+    }
+    for (disease, code, display, _) in diagnoses {
         entries.push(json!({
             "resource": {
                 "resourceType": "Condition",
@@ -324,6 +372,48 @@ fn diagnosis_bundle(
             },
             "request": { "method": "POST", "url": "Condition" }
         }));
+        let (medicine, dose) = usual_medicine(disease);
+        entries.push(json!({
+            "resource": {
+                "resourceType": "MedicationStatement",
+                "status": "active",
+                "medicationCodeableConcept": { "text": medicine },
+                "subject": { "reference": patient },
+                "effectivePeriod": { "start": diagnosed.to_string() },
+                "dosage": [{ "text": dose }]
+            },
+            "request": { "method": "POST", "url": "MedicationStatement" }
+        }));
+        // Stroke and coronary disease: an inpatient stay, and for stroke rehabilitation.
+        if matches!(*disease, "stroke" | "chd") {
+            let discharged = diagnosed.checked_add(Span::new().days(9)).unwrap_or(diagnosed);
+            entries.push(json!({
+                "resource": {
+                    "resourceType": "Encounter",
+                    "status": "finished",
+                    "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP", "display": "inpatient encounter" },
+                    "type": [{ "text": format!("住院 · inpatient stay: {display}") }],
+                    "subject": { "reference": patient },
+                    "period": { "start": diagnosed.to_string(), "end": discharged.to_string() }
+                },
+                "request": { "method": "POST", "url": "Encounter" }
+            }));
+        }
+        if *disease == "stroke" {
+            let until = diagnosed.checked_add(Span::new().days(90)).unwrap_or(diagnosed);
+            entries.push(json!({
+                "resource": {
+                    "resourceType": "CarePlan",
+                    "status": "completed",
+                    "intent": "plan",
+                    "category": [{ "text": "康复 · rehabilitation" }],
+                    "title": "脑卒中康复训练计划 · stroke rehabilitation",
+                    "subject": { "reference": patient },
+                    "period": { "start": diagnosed.to_string(), "end": until.to_string() }
+                },
+                "request": { "method": "POST", "url": "CarePlan" }
+            }));
+        }
     }
     json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
 }
