@@ -33,7 +33,10 @@ fn usual_medicine(disease: &str) -> (&'static str, &'static str) {
         "t2dm" => ("盐酸二甲双胍片 metformin", "500 mg 每日两次 twice daily"),
         "chd" => ("阿司匹林肠溶片 aspirin", "100 mg 每日一次 once daily"),
         "stroke" => ("阿托伐他汀钙片 atorvastatin", "20 mg 每晚一次 at night"),
-        _ => ("噻托溴铵粉吸入剂 tiotropium", "18 μg 每日一次吸入 inhaled once daily"),
+        _ => (
+            "噻托溴铵粉吸入剂 tiotropium",
+            "18 μg 每日一次吸入 inhaled once daily",
+        ),
     }
 }
 
@@ -340,8 +343,20 @@ fn diagnosis_bundle(
     for (loinc, text, value, unit, ucum) in [
         ("8302-2", "身高 Body height", 165.0, "cm", "cm"),
         ("29463-7", "体重 Body weight", 66.0, "kg", "kg"),
-        ("8480-6", "收缩压 Systolic blood pressure", 146.0, "mmHg", "mm[Hg]"),
-        ("8462-4", "舒张压 Diastolic blood pressure", 92.0, "mmHg", "mm[Hg]"),
+        (
+            "8480-6",
+            "收缩压 Systolic blood pressure",
+            146.0,
+            "mmHg",
+            "mm[Hg]",
+        ),
+        (
+            "8462-4",
+            "舒张压 Diastolic blood pressure",
+            92.0,
+            "mmHg",
+            "mm[Hg]",
+        ),
     ] {
         entries.push(json!({
             "resource": {
@@ -386,7 +401,9 @@ fn diagnosis_bundle(
         }));
         // Stroke and coronary disease: an inpatient stay, and for stroke rehabilitation.
         if matches!(*disease, "stroke" | "chd") {
-            let discharged = diagnosed.checked_add(Span::new().days(9)).unwrap_or(diagnosed);
+            let discharged = diagnosed
+                .checked_add(Span::new().days(9))
+                .unwrap_or(diagnosed);
             entries.push(json!({
                 "resource": {
                     "resourceType": "Encounter",
@@ -400,7 +417,9 @@ fn diagnosis_bundle(
             }));
         }
         if *disease == "stroke" {
-            let until = diagnosed.checked_add(Span::new().days(90)).unwrap_or(diagnosed);
+            let until = diagnosed
+                .checked_add(Span::new().days(90))
+                .unwrap_or(diagnosed);
             entries.push(json!({
                 "resource": {
                     "resourceType": "CarePlan",
