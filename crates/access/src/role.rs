@@ -242,13 +242,7 @@ pub fn authorize(
     permission: Permission,
     target: Target<'_>,
 ) -> Result<(), Denied> {
-    let relevant: Vec<&Grant> = grants
-        .iter()
-        .filter(|g| permission.roles().contains(&g.role))
-        .collect();
-    if relevant.is_empty() {
-        return Err(Denied::NoRole { permission });
-    }
+    let relevant = grants_for(grants, permission)?;
     if relevant
         .iter()
         .any(|g| scope_covers(&g.scope, user_id, target))
@@ -277,13 +271,7 @@ pub enum RecordScope {
 /// Which records `permission` reaches for the holder of `grants`; `Denied::NoRole` when none.
 /// This is [`authorize`] for a whole population rather than one target.
 pub fn record_scope(grants: &[Grant], permission: Permission) -> Result<RecordScope, Denied> {
-    let relevant: Vec<&Grant> = grants
-        .iter()
-        .filter(|g| permission.roles().contains(&g.role))
-        .collect();
-    if relevant.is_empty() {
-        return Err(Denied::NoRole { permission });
-    }
+    let relevant = grants_for(grants, permission)?;
     if relevant.iter().any(|g| g.scope == Scope::City) {
         return Ok(RecordScope::City);
     }
@@ -303,6 +291,19 @@ pub fn record_scope(grants: &[Grant], permission: Permission) -> Result<RecordSc
         organisations,
         districts,
     })
+}
+
+/// The grants whose role carries `permission`; `Denied::NoRole` when there are none.
+fn grants_for(grants: &[Grant], permission: Permission) -> Result<Vec<&Grant>, Denied> {
+    let relevant: Vec<&Grant> = grants
+        .iter()
+        .filter(|g| permission.roles().contains(&g.role))
+        .collect();
+    if relevant.is_empty() {
+        Err(Denied::NoRole { permission })
+    } else {
+        Ok(relevant)
+    }
 }
 
 fn scope_covers(scope: &Scope, user_id: &str, target: Target<'_>) -> bool {

@@ -382,15 +382,20 @@ impl Clinical {
             }
         }
         let id = kernel::Id::new().to_string();
+        self.write_one(actor, WriteKind::Create, resource, &id)
+            .await
+    }
+
+    /// Prepares and commits one resource.
+    async fn write_one(
+        &self,
+        actor: &Actor,
+        kind: WriteKind,
+        resource: Value,
+        id: &str,
+    ) -> Result<WriteOutcome> {
         let prepared = self
-            .prepare(
-                actor,
-                WriteKind::Create,
-                resource,
-                &id,
-                &mut Placement::default(),
-                "",
-            )
+            .prepare(actor, kind, resource, id, &mut Placement::default(), "")
             .await?;
         let mut done = self.commit(actor, vec![prepared]).await?;
         let (c, enrolled) = done
@@ -475,21 +480,8 @@ impl Clinical {
         Self::check_writer(actor, resource_type)?;
         self.check_existing_visible(actor, resource_type, id)
             .await?;
-        let prepared = self
-            .prepare(
-                actor,
-                WriteKind::Update { if_match },
-                resource,
-                id,
-                &mut Placement::default(),
-                "",
-            )
-            .await?;
-        let mut done = self.commit(actor, vec![prepared]).await?;
-        let (c, enrolled) = done
-            .pop()
-            .ok_or_else(|| invalid("", "nothing was written"))?;
-        Ok(outcome(c, enrolled))
+        self.write_one(actor, WriteKind::Update { if_match }, resource, id)
+            .await
     }
 
     /// Refuses to touch an existing resource the actor cannot see (as if it did not exist).

@@ -165,22 +165,27 @@ impl FromRequestParts<AppState> for Caller {
             return Err(unauthorized());
         };
         let purpose = purpose(&parts.headers, &user)?;
-        let scheme = if state.settings.secure_cookies {
-            "https"
-        } else {
-            "http"
-        };
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
         Ok(Caller {
             actor: Actor::from_principal(&user, purpose),
             user,
-            base_url: format!("{scheme}://{host}/fhir"),
+            base_url: base_url(state, &parts.headers),
         })
     }
+}
+
+/// This server's FHIR base URL as the client reached it (HTTPS when the platform runs behind
+/// TLS, as `secure_cookies` says).
+fn base_url(app: &AppState, headers: &HeaderMap) -> String {
+    let scheme = if app.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}/fhir")
 }
 
 /// The purpose stated in `X-Purpose-Of-Use`, or the usual one of the caller's main role.
@@ -251,16 +256,12 @@ fn resource_response(stored: Stored) -> Fhir {
     Fhir::ok(stored.body).versioned(stored.version, stored.last_updated)
 }
 
-async fn metadata(State(_app): State<AppState>, headers: HeaderMap) -> Fhir {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
+async fn metadata(State(app): State<AppState>, headers: HeaderMap) -> Fhir {
     Fhir::ok(fhir::capability_statement(&fhir::ServerInfo {
-        base_url: format!("http://{host}/fhir"),
+        base_url: base_url(&app, &headers),
         software: "lifehealth".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        date: "2026-11-25".into(),
+        date: clinical::today().to_string(),
     }))
 }
 
