@@ -77,6 +77,7 @@ fn run(backend: Backend) {
     for (username, role, shot) in ACCOUNTS {
         walk.account(username, role, full.then_some(shot));
     }
+    walk.registry(full);
     eprintln!(
         "[{}] done after {:.1} s",
         backend.name(),
@@ -423,6 +424,163 @@ impl Walk<'_> {
                 broken.join("; ")
             ));
         }
+    }
+
+    /// S1: the community doctor's work list, a follow-up recorded from it, the resident's
+    /// timeline and the registers; an official's aggregates. Screenshots at desktop and phone
+    /// width; no page scrolls sideways on a phone.
+    fn registry(&self, full: bool) {
+        self.step("community.doctor signs in for the registry");
+        self.viewport(DESKTOP);
+        self.sign_in("community.doctor", PASSWORD);
+        self.wait_for_route("/");
+
+        self.step("the work list");
+        self.goto("/worklist");
+        self.wait_for_route("/worklist");
+        self.expect_page("table.worklist a.button");
+        self.shots(
+            full,
+            "worklist",
+            Some(("worklist-phone", "#section-0")),
+            "/worklist",
+        );
+
+        self.step("the follow-up form");
+        self.click("table.worklist a.button");
+        self.wait("the follow-up form", |b| {
+            Ok(b.current_url()?.ends_with("/followup")
+                && b.execute("return document.readyState;", vec![])? == "complete")
+        });
+        self.expect_page("form.followup-form input[name=visit_date]");
+        let missing = self.ok(self.b.execute(
+            "const v = { sbp: '132', dbp: '84', heart_rate: '72', weight: '65', height: '165',
+                         bmi: '23.9', smoking: '0', fpg: '6.2', hba1c: '6.6', ldl_c: '2.1',
+                         spo2: '97', mrs: '1', cat: '10', mmrc: '1', fev1_fvc: '62' };
+             const missing = [];
+             for (const input of document.querySelectorAll('form.followup-form input[required]')) {
+               if (input.name === 'visit_date') continue;
+               if (v[input.name] === undefined) { missing.push(input.name); continue; }
+               input.value = v[input.name];
+             }
+             return missing;",
+            vec![],
+        ));
+        if missing.as_array().is_some_and(|m| !m.is_empty()) {
+            self.fail(format!("no demo value for the required fields {missing}"));
+        }
+        self.shots(
+            full,
+            "followup-form",
+            Some(("followup-form-phone", "main h1")),
+            "the follow-up form",
+        );
+        self.click("form.followup-form button[type=submit]");
+        self.wait("the follow-up result", |b| {
+            Ok(b.exists(".notice-success")? || b.exists(".error-summary")?)
+        });
+        if self.ok(self.b.exists(".error-summary")) {
+            let text = self.ok(self.b.find(".error-summary").and_then(|e| self.b.text(&e)));
+            self.fail(format!("the follow-up was refused: {text}"));
+        }
+        if full {
+            self.screenshot("followup-result");
+        }
+
+        self.step("the resident's timeline");
+        self.click("p.actions a[href^='/residents/']");
+        self.wait("the timeline", |b| {
+            Ok(b.current_url()?.contains("/residents/") && b.exists("ol.timeline")?)
+        });
+        self.expect_page("ol.timeline");
+        if !self.ok(self.b.exists("figure.chart svg")) {
+            self.fail("the timeline shows no trend chart");
+        }
+        self.shots(
+            full,
+            "resident-timeline",
+            Some(("resident-timeline-phone", "main h1")),
+            "the timeline",
+        );
+
+        self.step("the registers");
+        self.goto("/registry");
+        self.wait_for_route("/registry");
+        self.expect_page(".registry-cards .disease-card");
+        self.shots(
+            full,
+            "registry-overview",
+            Some(("registry-overview-phone", "main h1")),
+            "/registry",
+        );
+        self.goto("/registry/hypertension");
+        self.wait_for_route("/registry/hypertension");
+        self.expect_page("table.register");
+        self.shots(
+            full,
+            "registry-list",
+            Some(("registry-list-phone", "main h1")),
+            "/registry/hypertension",
+        );
+        self.sign_out();
+
+        self.step("health.official's registry aggregates");
+        self.sign_in("health.official", PASSWORD);
+        self.wait_for_route("/");
+        self.goto("/registry");
+        self.wait_for_route("/registry");
+        self.expect_page("figure.chart svg");
+        if self.ok(self.b.exists("a[href^='/residents/']")) {
+            self.fail("an official's overview links to residents");
+        }
+        self.shots(
+            full,
+            "registry-overview-official",
+            Some(("registry-overview-official-phone", "#compare")),
+            "the officials' /registry",
+        );
+        self.sign_out();
+    }
+
+    /// The page has an <h1>, no error summary, and `css`.
+    fn expect_page(&self, css: &str) {
+        if !self.ok(self.b.exists("h1")) {
+            self.fail("the page has no <h1>");
+        }
+        if !self.ok(self.b.exists(css)) {
+            self.fail(format!("the page has no {css}"));
+        }
+    }
+
+    /// A desktop screenshot and, optionally, a phone one after checking sideways scrolling
+    /// (checked on every backend; screenshots only on the full run).
+    /// The phone screenshot shows the page from `focus` down (its top is the masthead).
+    fn shots(&self, full: bool, desktop: &str, phone: Option<(&str, &str)>, page: &str) {
+        if full {
+            self.screenshot(desktop);
+            // The whole page too, for reviewing what lies below the fold.
+            self.viewport((DESKTOP.0, 3000));
+            self.screenshot(&format!("{desktop}-full"));
+            self.viewport(DESKTOP);
+        }
+        if let Some((phone, focus)) = phone {
+            self.viewport(PHONE);
+            self.no_horizontal_scroll(page);
+            if full {
+                self.ok(self.b.execute(
+                    "const el = document.querySelector(arguments[0]); if (el) el.scrollIntoView();",
+                    vec![serde_json::Value::String(focus.to_owned())],
+                ));
+                self.screenshot(phone);
+                self.ok(self.b.execute("window.scrollTo(0, 0);", vec![]));
+            }
+            self.viewport(DESKTOP);
+        }
+    }
+
+    fn sign_out(&self) {
+        self.click("form[action=\"/logout\"] [type=submit]");
+        self.wait_for_route("/login");
     }
 
     fn language_switch_signed_in(&self, role: &str) {

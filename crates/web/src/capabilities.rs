@@ -53,7 +53,7 @@ pub const CAPABILITIES: [Capability; 17] = [
         id: "S1",
         group: Group::Health,
         seeds: "nanjing-2022 三(七), 二; nanjing-2020 二(三), 三(一)1; zhejiang 20",
-        live_path: None,
+        live_path: Some("/registry"),
     },
     Capability {
         id: "S2",

@@ -61,7 +61,16 @@ pub fn router(state: AppState) -> Router {
             get(pages::admin::organisations).post(pages::admin::create_organisation),
         )
         .route("/ledger", get(pages::ledger::show))
-        .route("/capabilities/{id}", get(pages::capability::show));
+        .route("/capabilities/{id}", get(pages::capability::show))
+        .route("/registry", get(pages::registry::overview::show))
+        .route("/registry/{disease}", get(pages::registry::list::show))
+        .route(
+            "/registry/enrolments/{id}/followup",
+            get(pages::registry::followup::form).post(pages::registry::followup::submit),
+        )
+        .route("/residents/{id}", get(pages::registry::timeline::show))
+        .route("/me/record", get(pages::registry::timeline::mine))
+        .route("/worklist", get(pages::registry::worklist::show));
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router().fallback(api_not_found))

@@ -55,6 +55,7 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
             dd { (roles_line(lang, &user)) }
         }
         (figures)
+        (registry_links(lang, role))
         h2 { (t(lang, "home.worklist")) }
         p.muted { (t(lang, "home.worklist_empty")) }
         @if let Some(role) = role {
@@ -73,6 +74,32 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
         }
     };
     page(&ctx, t(lang, "nav.home"), body).into_response()
+}
+
+/// The S1 pages a role works with: the registers, the work list, one's own record.
+fn registry_links(lang: Lang, role: Option<Role>) -> Markup {
+    let links: &[(&str, &str)] = match role {
+        Some(Role::CommunityDoctor | Role::HospitalDoctor) => &[
+            ("/worklist", "worklist.title"),
+            ("/registry", "registry.title"),
+        ],
+        Some(Role::Resident) => &[
+            ("/me/record", "timeline.my_record"),
+            ("/registry", "registry.title"),
+        ],
+        Some(Role::BureauOfficial) => &[("/registry", "registry.title")],
+        _ => &[],
+    };
+    html! {
+        @if !links.is_empty() {
+            h2 { (t(lang, "home.registry_links")) }
+            p.actions {
+                @for (i, (href, key)) in links.iter().enumerate() {
+                    a.button.button-secondary[i > 0] href=(href) { (t(lang, key)) }
+                }
+            }
+        }
+    }
 }
 
 /// "部门工作人员（全市）、…" — every grant in words.

@@ -6,3 +6,4 @@ pub mod capability;
 pub mod home;
 pub mod ledger;
 pub mod login;
+pub mod registry;

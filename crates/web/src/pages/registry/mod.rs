@@ -1,0 +1,293 @@
+//! S1, the single-disease registry: the registers' overview (`/registry`), one register's list
+//! (`/registry/{disease}`), a resident's timeline (`/residents/{id}`, `/me/record`), the
+//! community doctor's work list (`/worklist`) and the follow-up form generated from the
+//! disease template (`/registry/enrolments/{id}/followup`).
+//!
+//! Every read of a person's data goes through the clinical record service with the viewer's
+//! reach; officials, who read no health record, see aggregates only. Names are masked.
+
+pub mod followup;
+pub mod list;
+pub mod overview;
+pub mod timeline;
+pub mod worklist;
+
+use std::collections::HashMap;
+
+use access::{Organisation, Principal, Role};
+use clinical::{Actor, ClinicalError};
+use diseases::{FollowUpStatus, NextFollowUp, Template};
+use jiff::civil::Date;
+use kernel::Lang;
+use ledger::PurposeOfUse;
+use maud::{Markup, html};
+use registry::{Enrolment, RegisterCounts, RegisterRow};
+
+use crate::error::AppError;
+use crate::i18n::{t, tf};
+use crate::layout::status_tag;
+use crate::state::AppState;
+
+/// How many rows a list page shows.
+pub const PAGE_SIZE: usize = 50;
+
+/// More than any reach holds; lists that are filtered or counted in memory ask for all.
+const ALL_ROWS: u32 = 1_000_000;
+
+/// The actor a signed-in user is, with the purpose of their role.
+pub fn actor(user: &Principal) -> Actor {
+    let purpose = match user.primary_role() {
+        Some(Role::HospitalDoctor | Role::Pharmacist) => PurposeOfUse::Treatment,
+        Some(Role::Resident) => PurposeOfUse::PatientRequest,
+        _ => PurposeOfUse::CareManagement,
+    };
+    Actor::from_principal(user, purpose)
+}
+
+/// A clinical error as a page error: out of reach is "not found", so existence is not revealed.
+pub fn clinical_error(e: ClinicalError) -> AppError {
+    match e {
+        ClinicalError::Forbidden(_) | ClinicalError::PatientOutOfScope(_) => AppError::Forbidden,
+        ClinicalError::NotFound { .. } | ClinicalError::Gone { .. } => AppError::NotFound,
+        other => AppError::Internal(other.to_string()),
+    }
+}
+
+pub fn registry_error(e: registry::RegistryError) -> AppError {
+    AppError::Internal(e.to_string())
+}
+
+/// Organisations by id, for names.
+pub struct Orgs(HashMap<String, Organisation>);
+
+impl Orgs {
+    pub async fn load(app: &AppState) -> Result<Orgs, AppError> {
+        let all = app.accounts.organisations().await?;
+        Ok(Orgs(all.into_iter().map(|o| (o.id.clone(), o)).collect()))
+    }
+
+    /// The organisation's name, or a dash when it is not known.
+    pub fn name(&self, id: Option<&str>, lang: Lang) -> String {
+        id.and_then(|id| self.0.get(id))
+            .map(|o| o.name(lang == Lang::En).to_owned())
+            .unwrap_or_else(|| "—".to_owned())
+    }
+}
+
+/// `2026年11月22日` in Chinese, ISO in English.
+pub fn date(lang: Lang, d: Date) -> String {
+    match lang {
+        Lang::Zh => d.strftime("%Y年%m月%d日").to_string(),
+        Lang::En => d.to_string(),
+    }
+}
+
+/// A date or a dash.
+pub fn date_or_dash(lang: Lang, d: Option<Date>) -> String {
+    d.map(|d| date(lang, d)).unwrap_or_else(|| "—".to_owned())
+}
+
+/// Whole years from `birth` to `today`.
+pub fn age_years(birth: Date, today: Date) -> i16 {
+    let mut years = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years.max(0)
+}
+
+/// "68岁" / "68".
+pub fn age(lang: Lang, birth: Option<Date>, today: Date) -> String {
+    birth
+        .map(|b| {
+            tf(
+                lang,
+                "registry.age_years",
+                &[("n", &age_years(b, today).to_string())],
+            )
+        })
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+/// 男 / 女 from the FHIR gender code.
+pub fn sex(lang: Lang, code: Option<&str>) -> &'static str {
+    match code {
+        Some("male") => t(lang, "registry.sex_male"),
+        Some("female") => t(lang, "registry.sex_female"),
+        _ => "—",
+    }
+}
+
+pub fn district_name(lang: Lang, key: Option<&str>) -> String {
+    key.and_then(|k| city::districts().by_key(k))
+        .map(|d| d.name(lang == Lang::En).to_owned())
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+pub fn disease_name(lang: Lang, template: &Template) -> &str {
+    match lang {
+        Lang::Zh => &template.name_zh,
+        Lang::En => &template.name_en,
+    }
+}
+
+/// The disease's name from its code, or the code.
+pub fn disease_label(app: &AppState, lang: Lang, code: &str) -> String {
+    app.clinical
+        .catalogue()
+        .get(code)
+        .map(|t| disease_name(lang, t).to_owned())
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// Zh or en text of a pair.
+pub fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// When the enrolment's next follow-up is due.
+pub fn next_followup(template: &Template, e: &Enrolment, today: Date) -> NextFollowUp {
+    template.next_followup(e.last_visit, e.enrolled_on, today)
+}
+
+/// 已逾期 N 天 / 到期 / 未到期, in words and colour.
+pub fn followup_tag(lang: Lang, next: &NextFollowUp) -> Markup {
+    match next.status {
+        FollowUpStatus::Overdue { days } => status_tag(
+            &tf(
+                lang,
+                "registry.overdue_days",
+                &[("days", &days.to_string())],
+            ),
+            "error",
+        ),
+        FollowUpStatus::Due => status_tag(t(lang, "registry.due"), "warn"),
+        FollowUpStatus::NotYetDue => status_tag(t(lang, "registry.not_yet_due"), "ok"),
+    }
+}
+
+/// The outcome of the last follow-up: 达标 / 未达标 / 无法判断 / 未随访.
+pub fn control_tag(lang: Lang, e: &Enrolment) -> Markup {
+    match (e.last_visit, e.last_controlled) {
+        (None, _) => status_tag(t(lang, "registry.not_followed"), "muted"),
+        (Some(_), Some(true)) => status_tag(t(lang, "registry.controlled"), "ok"),
+        (Some(_), Some(false)) => status_tag(t(lang, "registry.not_controlled"), "error"),
+        (Some(_), None) => status_tag(t(lang, "registry.control_unknown"), "muted"),
+    }
+}
+
+/// A back link above the title.
+pub fn back_link(href: &str, text: &str) -> Markup {
+    html! { p.back { a href=(href) { "← " (text) } } }
+}
+
+/// Every enrolment of the reach (optionally of one disease), most recently enrolled first.
+pub async fn rows_in_reach(
+    app: &AppState,
+    reach: &registry::Reach,
+    disease: Option<&str>,
+) -> Result<Vec<RegisterRow>, AppError> {
+    app.clinical
+        .registers()
+        .list(&registry::RegisterFilter {
+            reach: reach.clone(),
+            disease: disease.map(str::to_owned),
+            limit: ALL_ROWS,
+            ..Default::default()
+        })
+        .await
+        .map_err(registry_error)
+}
+
+/// The counts of `rows` on `today`, the same way [`registry::Registers::counts`] counts a
+/// district: follow-ups of the 365 days up to today, the plan's yearly minimum for standard
+/// management, overdue after interval + grace days.
+pub async fn counts_of_rows(
+    app: &AppState,
+    template: &Template,
+    rows: &[RegisterRow],
+    today: Date,
+) -> Result<RegisterCounts, AppError> {
+    let plan = template.followup();
+    let since = today
+        .checked_sub(jiff::Span::new().days(364))
+        .unwrap_or(today);
+    let overdue_after = plan.interval_days.value + plan.grace_days.value;
+    let mut counts = RegisterCounts::default();
+    for row in rows {
+        let e = &row.enrolment;
+        counts.registered += 1;
+        let visits = if e.last_visit.is_some_and(|d| d >= since) {
+            app.clinical
+                .registers()
+                .visits(&e.id)
+                .await
+                .map_err(registry_error)?
+                .iter()
+                .filter(|v| v.visit_date >= since && v.visit_date <= today)
+                .count()
+        } else {
+            0
+        };
+        if visits > 0 {
+            counts.followed_up += 1;
+            if e.last_controlled == Some(true) {
+                counts.controlled += 1;
+            }
+        }
+        if visits >= plan.min_visits_per_year.value as usize {
+            counts.standard += 1;
+        }
+        let base = e.last_visit.unwrap_or(e.enrolled_on);
+        let overdue_from = base
+            .checked_add(jiff::Span::new().days(i64::from(overdue_after)))
+            .unwrap_or(base);
+        if today <= overdue_from {
+            counts.on_time += 1;
+        }
+    }
+    Ok(counts)
+}
+
+/// The count a template's indicator names, from what the register measures; `None` for the
+/// counts not measured yet.
+pub fn measured(name: &str, c: &RegisterCounts) -> Option<u64> {
+    match name {
+        "registered" => Some(c.registered),
+        "managed" => Some(c.followed_up),
+        "standard_managed" => Some(c.standard),
+        "followed_up_on_time" => Some(c.on_time),
+        n if n.ends_with("_controlled_last_visit") => Some(c.controlled),
+        _ => None,
+    }
+}
+
+/// The register's counts under the names the template's indicators use.
+pub fn indicator_counts(template: &Template, c: &RegisterCounts) -> diseases::Counts {
+    let mut out = diseases::Counts::new();
+    let names = template
+        .counts()
+        .iter()
+        .map(|d| d.name.as_str())
+        .chain(
+            template
+                .indicators()
+                .iter()
+                .flat_map(|i| [i.numerator.as_str(), i.denominator.as_str()]),
+        )
+        .chain(["registered"]);
+    for name in names {
+        if let Some(n) = measured(name, c) {
+            out = out.set(name, n);
+        }
+    }
+    out
+}
+
+/// `12.3%`.
+pub fn percent(value: f64) -> String {
+    format!("{:.1}%", value * 100.0)
+}

@@ -1,0 +1,342 @@
+//! The S1 pages through HTTP on both backends, with the demo city and its health records: the
+//! registers, a resident's timeline, the work list and the follow-up form, each for the roles
+//! that may see them, and refused or aggregated for the others.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod support;
+
+use axum::http::StatusCode;
+use clinical::Actor;
+use ledger::PurposeOfUse;
+use registry::{Reach, RegisterFilter};
+use store::testing::TestDatabases;
+use support::{App, Client, app};
+
+async fn signed_in<'a>(app: &'a App, username: &str) -> Client<'a> {
+    let mut client = Client::new(app);
+    let reply = client.login(username, demo::DEMO_PASSWORD).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SEE_OTHER,
+        "{username} signs in: {}",
+        reply.body
+    );
+    client
+}
+
+/// The first `prefix…"` link target in a page, without the prefix.
+fn first_link(body: &str, prefix: &str) -> Option<String> {
+    let marker = format!("href=\"{prefix}");
+    let start = body.find(&marker)? + marker.len();
+    Some(
+        body[start..]
+            .split(['"', '/', '?'])
+            .next()
+            .unwrap_or("")
+            .to_owned(),
+    )
+}
+
+/// Full names of every registered resident, to check that pages never show one.
+async fn full_names(app: &App) -> Vec<String> {
+    let rows = app
+        .clinical
+        .registers()
+        .list(&RegisterFilter {
+            reach: Reach::All,
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    for row in rows {
+        if let Some(r) = app
+            .clinical
+            .residents()
+            .resident(&row.enrolment.resident_id)
+            .await
+            .unwrap()
+        {
+            names.extend(r.facts.name.filter(|n| n.chars().count() >= 3));
+        }
+    }
+    names
+}
+
+fn shows_no_full_name(body: &str, names: &[String], page: &str) {
+    if let Some(n) = names.iter().find(|n| body.contains(n.as_str())) {
+        panic!("{page} shows the full name {n}");
+    }
+}
+
+#[tokio::test]
+async fn registry_pages_serve_each_role_within_its_reach() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let app = app(db).await;
+        let today = clinical::today();
+        demo::generate_records(&app.accounts, &app.clinical, today, &mut |_, _| {})
+            .await
+            .unwrap();
+        let names = full_names(&app).await;
+
+        // The community doctor: the registers of her centre, with indicators.
+        let mut doctor = signed_in(&app, "community.doctor").await;
+        let overview = doctor.get("/registry").await;
+        assert_eq!(overview.status, StatusCode::OK);
+        assert!(overview.body.contains("高血压"));
+        assert!(overview.body.contains("规范管理率"));
+        assert!(overview.body.contains('%'));
+        assert!(overview.body.contains("href=\"/registry/hypertension\""));
+        assert!(
+            overview.body.contains("尚未统计"),
+            "an unmeasured indicator says so"
+        );
+
+        let list = doctor.get("/registry/hypertension").await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(list.body.contains("高血压登记名单"));
+        assert!(list.body.contains("共 "));
+        assert!(list.body.contains("<th scope=\"col\">"));
+        shows_no_full_name(&list.body, &names, "the register");
+        let resident = first_link(&list.body, "/residents/").expect("a resident link");
+        let filtered = doctor
+            .get("/registry/hypertension?status=not_followed&district=&centre=")
+            .await;
+        assert_eq!(filtered.status, StatusCode::OK);
+        assert!(filtered.body.contains("未随访"));
+        let unknown = doctor.get("/registry/no-such-disease").await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert!(unknown.body.contains("no-such-disease"));
+        assert!(unknown.body.contains("href=\"/registry/t2dm\""));
+
+        // A timeline: why enrolled, a trend chart with its table, entries by date.
+        let timeline = doctor.get(&format!("/residents/{resident}")).await;
+        assert_eq!(timeline.status, StatusCode::OK, "{}", timeline.body);
+        assert!(timeline.body.contains("的健康档案"));
+        assert!(timeline.body.contains("ICD-10"));
+        assert!(timeline.body.contains("<svg"));
+        assert!(timeline.body.contains("表格视图"));
+        assert!(timeline.body.contains("诊断"));
+        shows_no_full_name(&timeline.body, &names, "the timeline");
+
+        // The work list, and a follow-up recorded from it.
+        let worklist = doctor.get("/worklist").await;
+        assert_eq!(worklist.status, StatusCode::OK);
+        assert!(worklist.body.contains("已逾期"));
+        shows_no_full_name(&worklist.body, &names, "the work list");
+        let enrolment_id =
+            first_link(&worklist.body, "/registry/enrolments/").expect("a follow-up button");
+        let enrolment = app
+            .clinical
+            .registers()
+            .enrolment(&enrolment_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let template = app.clinical.catalogue().get(&enrolment.disease).unwrap();
+        let form_uri = format!("/registry/enrolments/{enrolment_id}/followup");
+        let form = doctor.get(&form_uri).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let first = template
+            .elements()
+            .iter()
+            .find(|e| e.required_at_followup)
+            .unwrap();
+        assert!(form.body.contains(&format!("name=\"{}\"", first.key)));
+        assert!(form.body.contains("合理范围"));
+        let csrf = form.csrf();
+
+        let good: Vec<(String, String)> = template
+            .elements()
+            .iter()
+            .filter(|e| e.required_at_followup)
+            .map(|e| {
+                let mid = (e.plausible.low + e.plausible.high) / 2.0;
+                let v = if e.integer { mid.round() } else { mid };
+                (e.key.clone(), v.to_string())
+            })
+            .collect();
+        let mut bad = good.clone();
+        let wrong = (first.plausible.high * 10.0 + 1.0).round().to_string();
+        bad[0].1 = wrong.clone();
+        let fields = |values: &[(String, String)]| {
+            let mut f = vec![
+                ("_csrf".to_owned(), csrf.clone()),
+                ("visit_date".to_owned(), today.to_string()),
+            ];
+            f.extend(values.iter().cloned());
+            f
+        };
+        let as_refs = |f: &[(String, String)]| -> Vec<(String, String)> { f.to_vec() };
+        let bad_fields = as_refs(&fields(&bad));
+        let refused = doctor
+            .post_form(
+                &form_uri,
+                &bad_fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("error-summary"));
+        assert!(refused.body.contains("超出合理范围"), "{}", refused.body);
+        assert!(refused.body.contains(&format!("value=\"{wrong}\"")));
+        let unchanged = app
+            .clinical
+            .registers()
+            .enrolment(&enrolment_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(unchanged.last_visit, enrolment.last_visit);
+
+        let good_fields = fields(&good);
+        let recorded = doctor
+            .post_form(
+                &form_uri,
+                &good_fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .await;
+        assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.body);
+        assert!(recorded.body.contains("随访已记录"));
+        assert!(recorded.body.contains("控制情况"));
+        let moved = app
+            .clinical
+            .registers()
+            .enrolment(&enrolment_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(moved.last_visit, Some(today));
+
+        // A hospital doctor: a resident outside the hospital's reach is not found.
+        let hospital = app
+            .accounts
+            .user_id_by_username("doctor")
+            .await
+            .unwrap()
+            .unwrap();
+        let hospital_user = app.accounts.user(&hospital).await.unwrap().unwrap();
+        let hospital_actor = Actor {
+            user_id: hospital.clone(),
+            organisation_id: hospital_user.organisation_id.clone(),
+            read: Some(access::RecordScope::Linked {
+                organisations: vec![hospital_user.organisation_id.clone()],
+                districts: vec![],
+            }),
+            write: true,
+            purpose: PurposeOfUse::Treatment,
+        };
+        let everyone = app
+            .clinical
+            .registers()
+            .list(&RegisterFilter {
+                reach: Reach::All,
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut outside = None;
+        for row in &everyone {
+            let id = &row.enrolment.resident_id;
+            if !app
+                .clinical
+                .may_see_resident(&hospital_actor, id)
+                .await
+                .unwrap()
+            {
+                outside = Some(id.clone());
+                break;
+            }
+        }
+        let outside = outside.expect("a resident the hospital never saw");
+        let mut other = signed_in(&app, "doctor").await;
+        let hidden = other.get(&format!("/residents/{outside}")).await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+        let own_list = other.get("/registry/hypertension").await;
+        assert_eq!(own_list.status, StatusCode::OK);
+        assert!(!own_list.body.contains(&format!("/residents/{outside}\"")));
+
+        // The platform administrator reads no health record.
+        let mut admin = signed_in(&app, "admin").await;
+        let refused = admin.get("/registry/hypertension").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            admin.get(&format!("/residents/{resident}")).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(admin.get("/worklist").await.status, StatusCode::FORBIDDEN);
+        let explained = admin.get("/registry").await;
+        assert_eq!(explained.status, StatusCode::OK);
+        assert!(!explained.body.contains("/residents/"));
+
+        // An official: aggregates and districts compared, no names, no register lists.
+        let mut official = signed_in(&app, "health.official").await;
+        let aggregates = official.get("/registry").await;
+        assert_eq!(aggregates.status, StatusCode::OK);
+        assert!(aggregates.body.contains("各区比较"));
+        assert!(aggregates.body.contains("<svg"));
+        assert!(aggregates.body.contains("鼓楼区"));
+        assert!(!aggregates.body.contains("/residents/"));
+        shows_no_full_name(&aggregates.body, &names, "the officials' overview");
+        let compared = official.get("/registry?disease=t2dm").await;
+        assert_eq!(compared.status, StatusCode::OK);
+        assert_eq!(
+            official.get("/registry/hypertension").await.status,
+            StatusCode::FORBIDDEN
+        );
+        let mut district = signed_in(&app, "gulou.official").await;
+        let own = district.get("/registry").await;
+        assert_eq!(own.status, StatusCode::OK);
+        assert!(own.body.contains("鼓楼区"));
+        assert!(
+            !own.body.contains("玄武区"),
+            "a district official sees only their district"
+        );
+
+        // The resident: their own record.
+        let mut resident_client = signed_in(&app, "resident").await;
+        let mine = resident_client.get("/me/record").await;
+        assert_eq!(mine.status, StatusCode::SEE_OTHER);
+        let own_record = resident_client.get(mine.location()).await;
+        assert_eq!(own_record.status, StatusCode::OK);
+        assert!(own_record.body.contains("高血压"));
+        assert!(!own_record.body.contains("录入随访"));
+        assert_eq!(
+            resident_client
+                .get(&format!("/residents/{outside}"))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+
+        // English works too.
+        let english = doctor.get("/lang/en?next=/worklist").await;
+        assert!(english.status.is_redirection());
+        let worklist_en = doctor.get("/worklist").await;
+        assert!(worklist_en.body.contains("Record follow-up"));
+    }
+}
+
+#[tokio::test]
+async fn a_resident_without_a_record_is_told_so() {
+    let dbs = TestDatabases::new().await;
+    let app = app(&dbs.sqlite).await;
+    let mut resident = signed_in(&app, "resident").await;
+    let page = resident.get("/me/record").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("还没有健康档案"));
+    let overview = resident.get("/registry").await;
+    assert_eq!(overview.status, StatusCode::OK);
+    let list = resident.get("/registry/hypertension").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("共 0 条"));
+}
