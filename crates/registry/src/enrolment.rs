@@ -89,6 +89,8 @@ pub struct RegisterFilter {
     pub community_centre_id: Option<String>,
     /// Only the enrolments whose last follow-up had this outcome.
     pub controlled: Option<bool>,
+    /// Only those followed up at least once (true) or never (false).
+    pub followed_up: Option<bool>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -317,13 +319,13 @@ impl Registers {
             .collect()
     }
 
-    /// The counts of one register on `today`: follow-ups of the 365 days up to today count;
-    /// `standard_visits` is the plan's yearly minimum, and a resident is overdue once
-    /// `overdue_after_days` have passed since the last visit (or enrolment, before any).
+    /// The counts of the enrolments `filter` selects (its paging ignored) on `today`:
+    /// follow-ups of the 365 days up to today count; `standard_visits` is the plan's yearly
+    /// minimum, and a resident is overdue once `overdue_after_days` have passed since the
+    /// last visit (or enrolment, before any).
     pub async fn counts(
         &self,
-        disease: &str,
-        district: Option<&str>,
+        filter: &RegisterFilter,
         today: Date,
         standard_visits: u32,
         overdue_after_days: u32,
@@ -332,24 +334,24 @@ impl Registers {
             .checked_sub(jiff::Span::new().days(364))
             .unwrap_or(today)
             .to_string();
-        let mut sql = String::from(
+        let (clause, binds) = filter_sql(filter);
+        let sql = format!(
             "SELECT e.last_controlled, e.last_visit, e.enrolled_on, \
              (SELECT COUNT(*) FROM registry_followups f WHERE f.enrolment_id = e.id \
-              AND f.visit_date >= $1 AND f.visit_date <= $2) AS visits \
-             FROM registry_enrolments e JOIN registry_residents p ON p.id = e.resident_id \
-             WHERE e.disease = $3",
+              AND f.visit_date >= ${} AND f.visit_date <= ${}) AS visits \
+             FROM registry_enrolments e JOIN registry_residents p ON p.id = e.resident_id {clause}",
+            binds.len() + 1,
+            binds.len() + 2
         );
-        if district.is_some() {
-            sql.push_str(" AND p.district = $4");
+        let mut query = sqlx::query(&sql);
+        for b in binds {
+            query = query.bind(b);
         }
-        let mut query = sqlx::query(&sql)
+        let rows = query
             .bind(&since)
             .bind(today.to_string())
-            .bind(disease);
-        if let Some(d) = district {
-            query = query.bind(d);
-        }
-        let rows = query.fetch_all(self.db.pool()).await?;
+            .fetch_all(self.db.pool())
+            .await?;
         let mut counts = RegisterCounts::default();
         for row in rows {
             counts.registered += 1;
@@ -375,6 +377,40 @@ impl Registers {
             }
         }
         Ok(counts)
+    }
+
+    /// The districts and community centres among the enrolments `filter` selects (its
+    /// district and centre ignored), for the choices of a list's filters.
+    pub async fn facets(&self, filter: &RegisterFilter) -> Result<(Vec<String>, Vec<String>)> {
+        let open = RegisterFilter {
+            district: None,
+            community_centre_id: None,
+            ..filter.clone()
+        };
+        let (clause, binds) = filter_sql(&open);
+        let mut out = (Vec::new(), Vec::new());
+        for (column, target) in [("p.district", 0), ("p.community_centre_id", 1)] {
+            let sql = format!(
+                "SELECT DISTINCT {column} AS v FROM registry_enrolments e \
+                 JOIN registry_residents p ON p.id = e.resident_id {clause} ORDER BY 1"
+            );
+            let mut query = sqlx::query(&sql);
+            for b in &binds {
+                query = query.bind(b);
+            }
+            let values: Vec<String> = query
+                .fetch_all(self.db.pool())
+                .await?
+                .iter()
+                .filter_map(|r| r.try_get::<Option<String>, _>("v").ok().flatten())
+                .collect();
+            if target == 0 {
+                out.0 = values;
+            } else {
+                out.1 = values;
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -431,6 +467,11 @@ fn filter_sql(filter: &RegisterFilter) -> (String, Vec<String>) {
                 clauses.push(format!("({})", any.join(" OR ")));
             }
         }
+    }
+    match filter.followed_up {
+        Some(true) => clauses.push("e.last_visit IS NOT NULL".to_owned()),
+        Some(false) => clauses.push("e.last_visit IS NULL".to_owned()),
+        None => {}
     }
     match filter.controlled {
         Some(true) => clauses.push("e.last_controlled = 1".to_owned()),

@@ -35,6 +35,14 @@ fn finding(resident_id: &str, disease: &str, code: &str, on: Date) -> CaseFindin
     }
 }
 
+fn of(disease: &str, district: Option<&str>) -> RegisterFilter {
+    RegisterFilter {
+        disease: Some(disease.into()),
+        district: district.map(str::to_owned),
+        ..RegisterFilter::default()
+    }
+}
+
 fn visit(enrolment_id: &str, on: Date, controlled: Option<bool>) -> Visit {
     Visit {
         enrolment_id: enrolment_id.into(),
@@ -161,7 +169,7 @@ async fn enrolment_visits_and_counts() {
         assert_eq!(registers.visits(&first.id).await.unwrap().len(), 4);
 
         let counts = registers
-            .counts("hypertension", None, date(2026, 1, 31), 4, 104)
+            .counts(&of("hypertension", None), date(2026, 1, 31), 4, 104)
             .await
             .unwrap();
         // a: last visit 2025-12-10, 52 days before; b: enrolled 2025-05-01, never seen.
@@ -172,7 +180,7 @@ async fn enrolment_visits_and_counts() {
         assert_eq!(counts.controlled, 1);
         // A year later the old visits no longer count.
         let later = registers
-            .counts("hypertension", None, date(2027, 1, 31), 4, 104)
+            .counts(&of("hypertension", None), date(2027, 1, 31), 4, 104)
             .await
             .unwrap();
         assert_eq!(
@@ -180,7 +188,12 @@ async fn enrolment_visits_and_counts() {
             (0, 0, 0)
         );
         let gulou = registers
-            .counts("hypertension", Some("jiangning"), date(2026, 1, 31), 4, 104)
+            .counts(
+                &of("hypertension", Some("jiangning")),
+                date(2026, 1, 31),
+                4,
+                104,
+            )
             .await
             .unwrap();
         assert_eq!((gulou.registered, gulou.followed_up), (1, 0));
@@ -240,6 +253,28 @@ async fn enrolment_visits_and_counts() {
             ..RegisterFilter::default()
         };
         assert_eq!(registers.count(&uncontrolled).await.unwrap(), 0);
+        let never = RegisterFilter {
+            followed_up: Some(false),
+            limit: 10,
+            ..RegisterFilter::default()
+        };
+        // b's hypertension and a's diabetes were never followed up.
+        assert_eq!(registers.count(&never).await.unwrap(), 2);
+        let (districts, centres) = registers
+            .facets(&of("hypertension", Some("gulou")))
+            .await
+            .unwrap();
+        assert_eq!(
+            districts,
+            ["gulou", "jiangning"],
+            "a facet ignores its own filter"
+        );
+        assert_eq!(centres, ["chc-gulou", "chc-jiangning"]);
+        let in_reach = registers
+            .counts(&served(&["chc-gulou"], &[]), date(2026, 1, 31), 4, 104)
+            .await
+            .unwrap();
+        assert_eq!((in_reach.registered, in_reach.standard), (2, 1));
 
         let missing = registers
             .record_visit(&visit("nope", date(2025, 1, 1), None), &mut new_id, 7)

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{
     Orgs, PAGE_SIZE, actor, age, back_link, clinical_error, control_tag, date, date_or_dash,
-    disease_name, district_name, followup_tag, next_followup, pick, rows_in_reach, sex,
+    disease_name, district_name, followup_tag, next_followup, pick, sex,
 };
 use crate::ctx::{Ctx, Signed};
 use crate::error::urlencode;
@@ -30,17 +30,25 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn keeps(&self, row: &RegisterRow) -> bool {
-        let e = &row.enrolment;
-        (self.district.is_empty() || row.district.as_deref() == Some(self.district.as_str()))
-            && (self.centre.is_empty()
-                || row.community_centre_id.as_deref() == Some(self.centre.as_str()))
-            && match self.status.as_str() {
-                "controlled" => e.last_controlled == Some(true),
-                "not_controlled" => e.last_controlled == Some(false),
-                "not_followed" => e.last_visit.is_none(),
-                _ => true,
-            }
+    /// The register filter these choices mean, within `reach`.
+    fn filter(&self, reach: &registry::Reach, code: &str) -> registry::RegisterFilter {
+        let chosen = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+        let (controlled, followed_up) = match self.status.as_str() {
+            "controlled" => (Some(true), None),
+            "not_controlled" => (Some(false), None),
+            "not_followed" => (None, Some(false)),
+            _ => (None, None),
+        };
+        registry::RegisterFilter {
+            reach: reach.clone(),
+            disease: Some(code.to_owned()),
+            district: chosen(&self.district),
+            community_centre_id: chosen(&self.centre),
+            controlled,
+            followed_up,
+            limit: u32::try_from(PAGE_SIZE).unwrap_or(50),
+            offset: 0,
+        }
     }
 
     fn href(&self, code: &str, page: usize) -> String {
@@ -75,17 +83,23 @@ pub async fn show(
         Ok(r) => r,
         Err(e) => return ctx.page_error(clinical_error(e)).into_response(),
     };
-    let (rows, orgs) = match (
-        rows_in_reach(&app, &reach, Some(&code)).await,
+    let mut filter = q.filter(&reach, &code);
+    let registers = app.clinical.registers();
+    let (facets, total, orgs) = match (
+        registers.facets(&filter).await,
+        registers.count(&filter).await,
         Orgs::load(&app).await,
     ) {
-        (Ok(r), Ok(o)) => (r, o),
-        (Err(e), _) | (_, Err(e)) => return ctx.page_error(e).into_response(),
+        (Ok(f), Ok(n), Ok(o)) => (f, n, o),
+        (Err(e), _, _) | (_, Err(e), _) => {
+            return ctx.page_error(super::registry_error(e)).into_response();
+        }
+        (_, _, Err(e)) => return ctx.page_error(e).into_response(),
     };
     let today = clinical::today();
 
     // The choices the filters offer: what the reach holds.
-    let mut districts: Vec<String> = rows.iter().filter_map(|r| r.district.clone()).collect();
+    let (mut districts, centre_ids) = facets;
     districts.sort_by_key(|k| {
         city::districts()
             .all()
@@ -93,24 +107,25 @@ pub async fn show(
             .position(|d| &d.key == k)
             .unwrap_or(usize::MAX)
     });
-    districts.dedup();
-    let mut centres: Vec<(String, String)> = rows
-        .iter()
-        .filter_map(|r| r.community_centre_id.clone())
+    let mut centres: Vec<(String, String)> = centre_ids
+        .into_iter()
         .map(|id| {
             let name = orgs.name(Some(&id), lang);
             (id, name)
         })
         .collect();
     centres.sort_by(|a, b| a.1.cmp(&b.1));
-    centres.dedup();
 
-    let shown: Vec<&RegisterRow> = rows.iter().filter(|r| q.keeps(r)).collect();
-    let total = shown.len();
+    let total = usize::try_from(total).unwrap_or(usize::MAX);
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page_no = q.page.unwrap_or(1).clamp(1, pages);
+    filter.offset = u32::try_from((page_no - 1) * PAGE_SIZE).unwrap_or(u32::MAX);
+    let rows = match registers.list(&filter).await {
+        Ok(r) => r,
+        Err(e) => return ctx.page_error(super::registry_error(e)).into_response(),
+    };
     let mut lines = Vec::new();
-    for row in shown.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE) {
+    for row in &rows {
         let id = &row.enrolment.resident_id;
         // The list comes from the reach; the index is read only for residents the actor sees.
         let visible = match app.clinical.may_see_resident(&actor, id).await {
@@ -127,7 +142,7 @@ pub async fn show(
                 .unwrap_or_else(|| "—".into()),
             Err(e) => return ctx.page_error(super::registry_error(e)).into_response(),
         };
-        lines.push((name, *row));
+        lines.push((name, row));
     }
 
     // Columns that would say the same on every row are left out (a centre's own list).
@@ -293,6 +308,32 @@ mod tests {
         assert_eq!(
             q.href("hypertension", 2),
             "/registry/hypertension?district=gulou&status=not_followed&centre=&page=2"
+        );
+    }
+
+    #[test]
+    fn the_choices_become_a_register_filter() {
+        let q = ListQuery {
+            district: "gulou".into(),
+            status: "not_followed".into(),
+            centre: String::new(),
+            page: Some(3),
+        };
+        let f = q.filter(&registry::Reach::All, "t2dm");
+        assert_eq!(f.disease.as_deref(), Some("t2dm"));
+        assert_eq!(f.district.as_deref(), Some("gulou"));
+        assert_eq!(
+            f.community_centre_id, None,
+            "an empty choice filters nothing"
+        );
+        assert_eq!((f.followed_up, f.controlled), (Some(false), None));
+        let controlled = ListQuery {
+            status: "controlled".into(),
+            ..q
+        };
+        assert_eq!(
+            controlled.filter(&registry::Reach::All, "t2dm").controlled,
+            Some(true)
         );
     }
 }

@@ -184,17 +184,16 @@ pub fn back_link(href: &str, text: &str) -> Markup {
     html! { p.back { a href=(href) { "← " (text) } } }
 }
 
-/// Every enrolment of the reach (optionally of one disease), most recently enrolled first.
+/// Every enrolment of the reach, most recently enrolled first (a work list needs them all to
+/// order them by due date).
 pub async fn rows_in_reach(
     app: &AppState,
     reach: &registry::Reach,
-    disease: Option<&str>,
 ) -> Result<Vec<RegisterRow>, AppError> {
     app.clinical
         .registers()
         .list(&registry::RegisterFilter {
             reach: reach.clone(),
-            disease: disease.map(str::to_owned),
             limit: ALL_ROWS,
             ..Default::default()
         })
@@ -202,54 +201,28 @@ pub async fn rows_in_reach(
         .map_err(registry_error)
 }
 
-/// The counts of `rows` on `today`, the same way [`registry::Registers::counts`] counts a
-/// district: follow-ups of the 365 days up to today, the plan's yearly minimum for standard
-/// management, overdue after interval + grace days.
-pub async fn counts_of_rows(
+/// The counts of the enrolments `filter` selects on `today`, by the template's follow-up plan:
+/// its yearly minimum for standard management, overdue after interval + grace days.
+pub async fn register_counts(
     app: &AppState,
     template: &Template,
-    rows: &[RegisterRow],
+    filter: registry::RegisterFilter,
     today: Date,
 ) -> Result<RegisterCounts, AppError> {
     let plan = template.followup();
-    let since = today
-        .checked_sub(jiff::Span::new().days(364))
-        .unwrap_or(today);
-    let overdue_after = plan.interval_days.value + plan.grace_days.value;
-    let mut counts = RegisterCounts::default();
-    for row in rows {
-        let e = &row.enrolment;
-        counts.registered += 1;
-        let visits = if e.last_visit.is_some_and(|d| d >= since) {
-            app.clinical
-                .registers()
-                .visits(&e.id)
-                .await
-                .map_err(registry_error)?
-                .iter()
-                .filter(|v| v.visit_date >= since && v.visit_date <= today)
-                .count()
-        } else {
-            0
-        };
-        if visits > 0 {
-            counts.followed_up += 1;
-            if e.last_controlled == Some(true) {
-                counts.controlled += 1;
-            }
-        }
-        if visits >= plan.min_visits_per_year.value as usize {
-            counts.standard += 1;
-        }
-        let base = e.last_visit.unwrap_or(e.enrolled_on);
-        let overdue_from = base
-            .checked_add(jiff::Span::new().days(i64::from(overdue_after)))
-            .unwrap_or(base);
-        if today <= overdue_from {
-            counts.on_time += 1;
-        }
-    }
-    Ok(counts)
+    app.clinical
+        .registers()
+        .counts(
+            &registry::RegisterFilter {
+                disease: Some(template.code.clone()),
+                ..filter
+            },
+            today,
+            plan.min_visits_per_year.value,
+            plan.interval_days.value + plan.grace_days.value,
+        )
+        .await
+        .map_err(registry_error)
 }
 
 /// The count a template's indicator names, from what the register measures; `None` for the

@@ -13,8 +13,7 @@ use registry::{Reach, RegisterCounts};
 use serde::Deserialize;
 
 use super::{
-    actor, clinical_error, counts_of_rows, date, disease_name, indicator_counts, percent, pick,
-    registry_error, rows_in_reach,
+    actor, clinical_error, date, disease_name, indicator_counts, percent, pick, register_counts,
 };
 use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
@@ -76,8 +75,11 @@ async fn reader_page(
     let today = clinical::today();
     let mut cards = Vec::new();
     for template in app.clinical.catalogue().templates() {
-        let rows = rows_in_reach(app, reach, Some(&template.code)).await?;
-        let counts = counts_of_rows(app, template, &rows, today).await?;
+        let filter = registry::RegisterFilter {
+            reach: reach.clone(),
+            ..Default::default()
+        };
+        let counts = register_counts(app, template, filter, today).await?;
         cards.push(disease_card(
             lang,
             template,
@@ -203,18 +205,11 @@ async fn district_counts(
     district: Option<&str>,
     today: jiff::civil::Date,
 ) -> Result<RegisterCounts, AppError> {
-    let plan = template.followup();
-    app.clinical
-        .registers()
-        .counts(
-            &template.code,
-            district,
-            today,
-            plan.min_visits_per_year.value,
-            plan.interval_days.value + plan.grace_days.value,
-        )
-        .await
-        .map_err(registry_error)
+    let filter = registry::RegisterFilter {
+        district: district.map(str::to_owned),
+        ..Default::default()
+    };
+    register_counts(app, template, filter, today).await
 }
 
 /// The indicator districts are compared by: the control rate when the register measures one,

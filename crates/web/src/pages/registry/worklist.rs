@@ -40,7 +40,7 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
         Ok(r) => r,
         Err(e) => return ctx.page_error(clinical_error(e)).into_response(),
     };
-    let rows = match rows_in_reach(&app, &reach, None).await {
+    let rows = match rows_in_reach(&app, &reach).await {
         Ok(r) => r,
         Err(e) => return ctx.page_error(e).into_response(),
     };
