@@ -234,13 +234,14 @@ pub async fn generate_records(
             let Some(template) = clinical.catalogue().get(&enrolment.disease) else {
                 continue;
             };
-            let visits = if rng.gen_bool(0.2) {
-                rng.gen_range(0..=2)
+            // One in five has fallen behind: their last visits were some months ago.
+            let (visits, behind) = if rng.gen_bool(0.2) {
+                (rng.gen_range(1..=2), rng.gen_range(60..200))
             } else {
-                4
+                (4, 0)
             };
             for v in (0..visits).rev() {
-                let days_ago = 20 + 91 * v + rng.gen_range(0..20);
+                let days_ago = 20 + behind + 91 * v + rng.gen_range(0..20);
                 let Ok(day) = today.checked_sub(Span::new().days(days_ago)) else {
                     continue;
                 };
