@@ -6,9 +6,25 @@ use std::collections::HashMap;
 use fhir::{BundleKind, EntryResponse, Method, PlannedEntry, SearchRequest};
 use records::WriteKind;
 use serde_json::Value;
+use store::sqlx::{self, Row};
 
 use crate::write::{Prepared, located, outcome};
 use crate::{Actor, Clinical, ClinicalError, Result, WriteOutcome};
+
+/// The replay key of a transaction Bundle: its `identifier` as `system|value`. Batches are not
+/// keyed: their entries succeed or fail one by one, so a replay is not all-or-nothing.
+fn receipt_key(bundle: &Value) -> Option<String> {
+    if bundle.get("type").and_then(Value::as_str) != Some("transaction") {
+        return None;
+    }
+    let identifier = bundle.get("identifier")?;
+    let value = identifier.get("value").and_then(Value::as_str)?;
+    let system = identifier
+        .get("system")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Some(format!("{system}|{value}"))
+}
 
 /// `W/"3"` or `3` → 3.
 pub fn parse_etag(etag: &str) -> Option<i64> {
@@ -45,6 +61,96 @@ fn failed(e: &ClinicalError) -> EntryResponse {
 impl Clinical {
     /// Runs a batch or transaction Bundle; `base_url` names the server in search results.
     pub async fn bundle(&self, actor: &Actor, bundle: &Value, base_url: &str) -> Result<Value> {
+        let key = receipt_key(bundle);
+        if let Some(key) = &key {
+            if let Some(earlier) = self.claim_receipt(actor, key).await? {
+                return Ok(earlier);
+            }
+        }
+        let outcome = self.run_bundle(actor, bundle, base_url).await;
+        if let Some(key) = &key {
+            self.settle_receipt(actor, key, outcome.as_ref().ok())
+                .await?;
+        }
+        outcome
+    }
+
+    /// A transaction's identity for replays: `system|value` of `Bundle.identifier`.
+    async fn claim_receipt(&self, actor: &Actor, key: &str) -> Result<Option<Value>> {
+        let db = self.inner.records.db();
+        let claimed = sqlx::query(
+            "INSERT INTO clinical_bundle_receipts (organisation, identifier, status, created_at) \
+             VALUES ($1, $2, 'processing', $3) ON CONFLICT (organisation, identifier) DO NOTHING",
+        )
+        .bind(&actor.organisation_id)
+        .bind(key)
+        .bind(kernel::UtcMillis::now().0)
+        .execute(db.pool())
+        .await
+        .map_err(records::RecordsError::from)?
+        .rows_affected();
+        if claimed == 1 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT status, response FROM clinical_bundle_receipts \
+             WHERE organisation = $1 AND identifier = $2",
+        )
+        .bind(&actor.organisation_id)
+        .bind(key)
+        .fetch_one(db.pool())
+        .await
+        .map_err(records::RecordsError::from)?;
+        let status: String = row.try_get(0).map_err(records::RecordsError::from)?;
+        let response: Option<String> = row.try_get(1).map_err(records::RecordsError::from)?;
+        match (status.as_str(), response) {
+            ("done", Some(text)) => Ok(Some(serde_json::from_str(&text).unwrap_or(Value::Null))),
+            _ => Err(ClinicalError::InProgress(format!(
+                "a transaction with identifier {key} is being processed; retry when it has finished"
+            ))),
+        }
+    }
+
+    /// Keeps the answer of a processed transaction (statuses and locations only), or frees the
+    /// identifier when it failed so a corrected Bundle can be sent under it.
+    async fn settle_receipt(&self, actor: &Actor, key: &str, answer: Option<&Value>) -> Result<()> {
+        let db = self.inner.records.db();
+        match answer {
+            Some(answer) => {
+                let mut minimal = answer.clone();
+                if let Some(entries) = minimal.get_mut("entry").and_then(Value::as_array_mut) {
+                    for e in entries {
+                        if let Some(obj) = e.as_object_mut() {
+                            obj.remove("resource");
+                        }
+                    }
+                }
+                sqlx::query(
+                    "UPDATE clinical_bundle_receipts SET status = 'done', response = $1 \
+                     WHERE organisation = $2 AND identifier = $3",
+                )
+                .bind(minimal.to_string())
+                .bind(&actor.organisation_id)
+                .bind(key)
+                .execute(db.pool())
+                .await
+                .map_err(records::RecordsError::from)?;
+            }
+            None => {
+                sqlx::query(
+                    "DELETE FROM clinical_bundle_receipts WHERE organisation = $1 AND identifier = $2",
+                )
+                .bind(&actor.organisation_id)
+                .bind(key)
+                .execute(db.pool())
+                .await
+                .map_err(records::RecordsError::from)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_bundle(&self, actor: &Actor, bundle: &Value, base_url: &str) -> Result<Value> {
         let plan = fhir::plan_bundle(bundle, &mut |_| kernel::Id::new().to_string())
             .map_err(ClinicalError::Invalid)?;
         let mut responses: Vec<Option<EntryResponse>> = vec![None; plan.entries.len()];

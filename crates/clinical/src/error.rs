@@ -25,6 +25,9 @@ pub enum ClinicalError {
     /// `If-Match` named another version than the current one.
     #[error("{0}")]
     VersionConflict(String),
+    /// The same transaction (by `Bundle.identifier`) is being processed right now.
+    #[error("{0}")]
+    InProgress(String),
     /// A conditional create matched more than one resource.
     #[error("If-None-Exist matched {0} resources; make the condition more specific")]
     AmbiguousCondition(u64),
@@ -54,6 +57,7 @@ impl ClinicalError {
             ClinicalError::NotFound { .. } => 404,
             ClinicalError::ReadOnly(_) => 405,
             ClinicalError::VersionConflict(_) => 412,
+            ClinicalError::InProgress(_) => 409,
             ClinicalError::AmbiguousCondition(_) => 412,
             ClinicalError::Gone { .. } => 410,
             ClinicalError::UnsupportedSearch(_) => 400,
@@ -86,7 +90,7 @@ impl ClinicalError {
             ClinicalError::ReadOnly(_) | ClinicalError::UnsupportedSearch(_) => {
                 vec![Issue::error(IssueCode::NotSupported, "", self.to_string())]
             }
-            ClinicalError::VersionConflict(_) => {
+            ClinicalError::VersionConflict(_) | ClinicalError::InProgress(_) => {
                 vec![Issue::error(IssueCode::Conflict, "", self.to_string())]
             }
             ClinicalError::AmbiguousCondition(_) => {

@@ -21,6 +21,7 @@ mod error;
 mod export;
 mod followup;
 mod patient;
+pub mod plausible;
 mod read;
 mod reviews;
 pub mod translate;
@@ -44,13 +45,17 @@ pub use followup::{FieldProblem, FollowUpRecorded, FormValue};
 pub use read::{EVERYTHING_LIMIT, SearchOutcome};
 pub use write::{WriteOutcome, source_organisation, source_uri};
 
-/// The tables of this crate (export jobs; the records themselves are the `records` crate's).
+/// The tables of this crate (export jobs, Bundle receipts; the records themselves are the
+/// `records` crate's).
 pub fn migrations() -> store::MigrationSet {
-    const MIGRATIONS: &[store::Migration] = &[store::Migration::portable(
-        1,
-        "exports",
-        include_str!("../migrations/0001_exports.sql"),
-    )];
+    const MIGRATIONS: &[store::Migration] = &[
+        store::Migration::portable(1, "exports", include_str!("../migrations/0001_exports.sql")),
+        store::Migration::portable(
+            2,
+            "bundle receipts",
+            include_str!("../migrations/0002_bundle_receipts.sql"),
+        ),
+    ];
     store::MigrationSet {
         component: "clinical",
         migrations: MIGRATIONS,

@@ -71,10 +71,16 @@ pub(crate) fn located(issues: Vec<Issue>, prefix: &str) -> Vec<Issue> {
     issues
         .into_iter()
         .map(|mut i| {
-            i.expression = if i.expression.is_empty() {
+            // `Observation.valueQuantity` inside an entry is `Bundle.entry[0].resource.valueQuantity`.
+            let within = match i.expression.split_once('.') {
+                Some((head, rest)) if head.starts_with(char::is_uppercase) => rest.to_owned(),
+                None if i.expression.starts_with(char::is_uppercase) => String::new(),
+                _ => i.expression.clone(),
+            };
+            i.expression = if within.is_empty() {
                 prefix.trim_end_matches('.').to_owned()
             } else {
-                format!("{prefix}{}", i.expression)
+                format!("{prefix}{within}")
             };
             i
         })
@@ -128,11 +134,17 @@ impl Clinical {
                 );
             }
         }
-        if let Err(issues) = fhir::validate(&resource) {
-            let blocking: Vec<Issue> = issues.into_iter().filter(Issue::is_blocking).collect();
-            if !blocking.is_empty() {
-                return Err(ClinicalError::Invalid(located(blocking, at)));
-            }
+        let mut blocking: Vec<Issue> = match fhir::validate(&resource) {
+            Ok(()) => Vec::new(),
+            Err(issues) => issues.into_iter().filter(Issue::is_blocking).collect(),
+        };
+        blocking.extend(crate::plausible::problems(
+            &resource,
+            self.inner.catalogue,
+            kernel::UtcMillis::now().0,
+        ));
+        if !blocking.is_empty() {
+            return Err(ClinicalError::Invalid(located(blocking, at)));
         }
         let resident = if resource_type == "Patient" {
             Some(self.resolve_patient(actor, id, &resource).await?)

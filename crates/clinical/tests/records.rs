@@ -575,3 +575,51 @@ async fn an_uncertain_match_waits_for_its_sender_to_decide() {
         assert!(merges.iter().any(|e| e.event.action == "registry.merge"));
     }
 }
+
+#[tokio::test]
+async fn a_transaction_sent_twice_is_applied_once() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let (clinical, _) = service(db).await;
+        let a = doctor("doc-a", "hospital-a");
+        let p = clinical.create(&a, wang(), None).await.unwrap();
+        let bundle = |value: f64| {
+            json!({
+                "resourceType": "Bundle",
+                "type": "transaction",
+                "identifier": { "system": "urn:hospital-a:his", "value": "batch-0001" },
+                "entry": [{ "resource": blood_pressure(&p.id, value), "request": { "method": "POST", "url": "Observation" } }]
+            })
+        };
+        let obs = search("Observation", &[]);
+        let first = clinical.bundle(&a, &bundle(150.0), "").await.unwrap();
+        let again = clinical.bundle(&a, &bundle(150.0), "").await.unwrap();
+        assert_eq!(
+            first["entry"][0]["response"]["location"], again["entry"][0]["response"]["location"],
+            "the replay answers what the first run did"
+        );
+        assert_eq!(clinical.search(&a, &obs).await.unwrap().total, 1);
+        // Another sender may use the same identifier for its own Bundle.
+        let b = doctor("doc-b", "hospital-b");
+        let mut theirs = wang();
+        theirs["identifier"][0]["value"] = json!("110105194912310046");
+        let pb = clinical.create(&b, theirs, None).await.unwrap();
+        let mut other = bundle(120.0);
+        other["entry"][0]["resource"]["subject"]["reference"] = json!(format!("Patient/{}", pb.id));
+        clinical.bundle(&b, &other, "").await.unwrap();
+
+        // A failed transaction frees its identifier for the corrected Bundle.
+        let mut fresh = bundle(900.0);
+        fresh["identifier"]["value"] = json!("batch-0002");
+        let Err(ClinicalError::Invalid(issues)) = clinical.bundle(&a, &fresh, "").await else {
+            panic!("a blood pressure of 900 is refused");
+        };
+        assert_eq!(
+            issues[0].expression,
+            "Bundle.entry[0].resource.valueQuantity.value"
+        );
+        fresh["entry"][0]["resource"]["valueQuantity"]["value"] = json!(150);
+        clinical.bundle(&a, &fresh, "").await.unwrap();
+        assert_eq!(clinical.search(&a, &obs).await.unwrap().total, 2);
+    }
+}
