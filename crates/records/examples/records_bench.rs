@@ -1,6 +1,7 @@
 //! Record store benchmark: resources committed per second in batches (as transaction Bundles
 //! arrive), beside the raw multi-row insert of the same rows into the same tables without
-//! encryption or version checks; then patient-scoped search latency and throughput.
+//! encryption or version checks; then patient-scoped search latency and throughput, and the
+//! time to read one patient's whole record (the timeline) beside the raw SELECT of its rows.
 //!
 //! ```text
 //! cargo run --release -p records --example records_bench -- \
@@ -371,6 +372,33 @@ async fn main() -> BoxResult<()> {
                 found
             );
         }
+        let (mut raw_samples, mut samples) = (Vec::new(), Vec::new());
+        let (mut raw_read, mut read) = (0, 0);
+        for i in 0..1_000 {
+            let patient = format!("p{}", (i * 7919) % args.patients);
+            let at = Instant::now();
+            let rows = sqlx::query(
+                "SELECT body FROM fhir_resources WHERE patient_id = $1 AND deleted = 0",
+            )
+            .bind(&patient)
+            .fetch_all(db.pool())
+            .await?;
+            raw_read += rows.len();
+            raw_samples.push(at.elapsed());
+            let at = Instant::now();
+            read += store.compartment(&patient, 5_000).await?.len();
+            samples.push(at.elapsed());
+        }
+        println!(
+            "  one patient's record (timeline), raw rows   p50 {:.2} ms  p99 {:.2} ms  ({raw_read} rows, encrypted)",
+            percentile(&mut raw_samples, 0.5),
+            percentile(&mut raw_samples, 0.99)
+        );
+        println!(
+            "  one patient's record via compartment()       p50 {:.2} ms  p99 {:.2} ms  ({read} resources)",
+            percentile(&mut samples, 0.5),
+            percentile(&mut samples, 0.99)
+        );
         db.close().await;
     }
     Ok(())
