@@ -539,6 +539,23 @@ impl Walk<'_> {
             Some(("registry-overview-official-phone", "#compare")),
             "the officials' /registry",
         );
+
+        self.step("health.official drills down to a district");
+        self.goto("/registry/hypertension/districts/gulou");
+        self.wait_for_route("/registry/hypertension/districts/gulou");
+        self.expect_page("figure.chart svg");
+        if !self.ok(self.b.exists("a[href^='/registry/hypertension/centres/']")) {
+            self.fail("the district page links to no centre");
+        }
+        if self.ok(self.b.exists("a[href^='/residents/']")) {
+            self.fail("an official's district page links to residents");
+        }
+        self.shots(
+            full,
+            "registry-district",
+            None,
+            "/registry/hypertension/districts/gulou",
+        );
         self.sign_out();
     }
 

@@ -91,6 +91,10 @@ pub struct RegisterFilter {
     pub controlled: Option<bool>,
     /// Only those followed up at least once (true) or never (false).
     pub followed_up: Option<bool>,
+    /// Only those enrolled on or after this day (a period of enrolment, inclusive).
+    pub enrolled_from: Option<Date>,
+    /// Only those enrolled on or before this day (inclusive).
+    pub enrolled_to: Option<Date>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -121,6 +125,26 @@ pub struct RegisterCounts {
     pub controlled: u64,
     /// Residents not overdue for follow-up on the day counted.
     pub on_time: u64,
+    /// Residents whose last follow-up in that year found a danger sign (to be referred).
+    pub referred: u64,
+}
+
+/// What [`Registers::counts_by`] groups enrolments by (the resident's care team).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// The district key (`gulou`).
+    District,
+    /// The community health centre's organisation id.
+    CommunityCentre,
+}
+
+impl Group {
+    fn column(self) -> &'static str {
+        match self {
+            Group::District => "p.district",
+            Group::CommunityCentre => "p.community_centre_id",
+        }
+    }
 }
 
 /// The disease registers. Cheap to clone.
@@ -281,10 +305,12 @@ impl Registers {
         let last = parse_date(known.try_get::<Option<String>, _>("last_visit")?)?;
         if last.is_none_or(|d| d <= visit.visit_date) {
             sqlx::query(
-                "UPDATE registry_enrolments SET last_visit = $1, last_controlled = $2 WHERE id = $3",
+                "UPDATE registry_enrolments SET last_visit = $1, last_controlled = $2, \
+                 last_danger = $3 WHERE id = $4",
             )
             .bind(visit.visit_date.to_string())
             .bind(visit.controlled.map(i64::from))
+            .bind(i64::from(visit.danger))
             .bind(&visit.enrolment_id)
             .execute(&mut *tx)
             .await?;
@@ -319,10 +345,14 @@ impl Registers {
             .collect()
     }
 
-    /// The counts of the enrolments `filter` selects (its paging ignored) on `today`:
-    /// follow-ups of the 365 days up to today count; `standard_visits` is the plan's yearly
-    /// minimum, and a resident is overdue once `overdue_after_days` have passed since the
-    /// last visit (or enrolment, before any).
+    /// The counts of the enrolments `filter` selects (its paging ignored) on `today`, the
+    /// reporting day: follow-ups of the 365 days up to and including today count;
+    /// `standard_visits` is the plan's yearly minimum, and a resident is overdue once more
+    /// than `overdue_after_days` have passed since the last visit (or enrolment, before any).
+    ///
+    /// Computed by the database in one aggregate query; no enrolment is loaded. Only
+    /// enrolments made by `today` count, and a past `today` sees each enrolment as it stood
+    /// then (visits after it are ignored), so "as of" figures for a past day are correct.
     pub async fn counts(
         &self,
         filter: &RegisterFilter,
@@ -330,53 +360,129 @@ impl Registers {
         standard_visits: u32,
         overdue_after_days: u32,
     ) -> Result<RegisterCounts> {
-        let since = today
-            .checked_sub(jiff::Span::new().days(364))
-            .unwrap_or(today)
-            .to_string();
+        let rows = self
+            .aggregate(filter, None, today, standard_visits, overdue_after_days)
+            .await?;
+        Ok(rows.into_iter().next().map(|(_, c)| c).unwrap_or_default())
+    }
+
+    /// [`counts`](Self::counts) for each district or community centre among the enrolments
+    /// `filter` selects, in one query, ordered by key. Residents without a district (or
+    /// centre) are grouped under the empty key `""`.
+    pub async fn counts_by(
+        &self,
+        filter: &RegisterFilter,
+        group: Group,
+        today: Date,
+        standard_visits: u32,
+        overdue_after_days: u32,
+    ) -> Result<Vec<(String, RegisterCounts)>> {
+        self.aggregate(
+            filter,
+            Some(group),
+            today,
+            standard_visits,
+            overdue_after_days,
+        )
+        .await
+    }
+
+    async fn aggregate(
+        &self,
+        filter: &RegisterFilter,
+        group: Option<Group>,
+        today: Date,
+        standard_visits: u32,
+        overdue_after_days: u32,
+    ) -> Result<Vec<(String, RegisterCounts)>> {
+        let days = |n: u32| {
+            today
+                .checked_sub(jiff::Span::new().days(i64::from(n)))
+                .unwrap_or(Date::MIN)
+                .to_string()
+        };
+        let since = days(364);
+        let overdue_before = days(overdue_after_days);
         let (clause, binds) = filter_sql(filter);
+        let n = binds.len();
+        let (p_since, p_today, p_overdue, p_standard) = (n + 1, n + 2, n + 3, n + 4);
+        // The filtered enrolments as they stood on `today`: the stored last visit and its
+        // outcome when it is not after today (always, when counting for the present), else
+        // the latest follow-up up to today (a past reporting day).
+        let as_of = |column: &str| {
+            format!(
+                "CASE WHEN e.last_visit IS NULL OR e.last_visit <= ${p_today} THEN e.{column} \
+                 ELSE (SELECT f.{column_f} FROM registry_followups f \
+                 WHERE f.enrolment_id = e.id AND f.visit_date <= ${p_today} \
+                 ORDER BY f.visit_date DESC, f.recorded_at DESC LIMIT 1) END AS {column}",
+                column_f = match column {
+                    "last_visit" => "visit_date",
+                    "last_controlled" => "controlled",
+                    _ => "danger",
+                }
+            )
+        };
+        let key = group.map_or("''", Group::column);
+        let enrolled_by = if clause.is_empty() {
+            format!("WHERE e.enrolled_on <= ${p_today}")
+        } else {
+            format!("{clause} AND e.enrolled_on <= ${p_today}")
+        };
         let sql = format!(
-            "SELECT e.last_controlled, e.last_visit, e.enrolled_on, \
-             (SELECT COUNT(*) FROM registry_followups f WHERE f.enrolment_id = e.id \
-              AND f.visit_date >= ${} AND f.visit_date <= ${}) AS visits \
-             FROM registry_enrolments e JOIN registry_residents p ON p.id = e.resident_id {clause}",
-            binds.len() + 1,
-            binds.len() + 2
+            "SELECT x.g AS g, COUNT(*) AS registered, \
+             COALESCE(SUM(CASE WHEN x.last_visit >= ${p_since} THEN 1 ELSE 0 END), 0) \
+               AS followed_up, \
+             COALESCE(SUM(CASE WHEN x.last_visit >= ${p_since} AND x.last_controlled = 1 \
+               THEN 1 ELSE 0 END), 0) AS controlled, \
+             COALESCE(SUM(CASE WHEN x.last_visit >= ${p_since} AND x.last_danger = 1 \
+               THEN 1 ELSE 0 END), 0) AS referred, \
+             COALESCE(SUM(CASE WHEN COALESCE(x.last_visit, x.enrolled_on) >= ${p_overdue} \
+               THEN 1 ELSE 0 END), 0) AS on_time, \
+             COALESCE(SUM(CASE WHEN w.enrolment_id IS NULL THEN 0 ELSE 1 END), 0) AS standard \
+             FROM (SELECT e.id, e.enrolled_on, COALESCE({key}, '') AS g, {last_visit}, \
+               {last_controlled}, {last_danger} \
+               FROM registry_enrolments e JOIN registry_residents p ON p.id = e.resident_id \
+               {enrolled_by}) x \
+             LEFT JOIN (SELECT f.enrolment_id FROM registry_followups f \
+               WHERE f.visit_date >= ${p_since} AND f.visit_date <= ${p_today} \
+               AND f.enrolment_id IN (SELECT e.id FROM registry_enrolments e \
+                 JOIN registry_residents p ON p.id = e.resident_id {enrolled_by}) \
+               GROUP BY f.enrolment_id HAVING COUNT(*) >= ${p_standard}) w \
+             ON w.enrolment_id = x.id \
+             GROUP BY x.g ORDER BY x.g",
+            last_visit = as_of("last_visit"),
+            last_controlled = as_of("last_controlled"),
+            last_danger = as_of("last_danger"),
         );
         let mut query = sqlx::query(&sql);
         for b in binds {
             query = query.bind(b);
         }
         let rows = query
-            .bind(&since)
+            .bind(since)
             .bind(today.to_string())
+            .bind(overdue_before)
+            .bind(i64::from(standard_visits))
             .fetch_all(self.db.pool())
             .await?;
-        let mut counts = RegisterCounts::default();
-        for row in rows {
-            counts.registered += 1;
-            let visits: i64 = row.try_get("visits")?;
-            if visits > 0 {
-                counts.followed_up += 1;
-                if row.try_get::<Option<i64>, _>("last_controlled")? == Some(1) {
-                    counts.controlled += 1;
-                }
-            }
-            if visits >= i64::from(standard_visits) {
-                counts.standard += 1;
-            }
-            let last = parse_date(row.try_get("last_visit")?)?;
-            let enrolled = parse_date(Some(row.try_get("enrolled_on")?))?;
-            if let Some(since) = last.or(enrolled) {
-                let overdue_from = since
-                    .checked_add(jiff::Span::new().days(i64::from(overdue_after_days)))
-                    .unwrap_or(since);
-                if today <= overdue_from {
-                    counts.on_time += 1;
-                }
-            }
-        }
-        Ok(counts)
+        let count = |r: &AnyRow, column: &str| -> Result<u64> {
+            Ok(u64::try_from(r.try_get::<i64, _>(column)?).unwrap_or(0))
+        };
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("g")?,
+                    RegisterCounts {
+                        registered: count(r, "registered")?,
+                        followed_up: count(r, "followed_up")?,
+                        standard: count(r, "standard")?,
+                        controlled: count(r, "controlled")?,
+                        on_time: count(r, "on_time")?,
+                        referred: count(r, "referred")?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// The districts and community centres among the enrolments `filter` selects (its
@@ -472,6 +578,12 @@ fn filter_sql(filter: &RegisterFilter) -> (String, Vec<String>) {
         Some(true) => clauses.push("e.last_visit IS NOT NULL".to_owned()),
         Some(false) => clauses.push("e.last_visit IS NULL".to_owned()),
         None => {}
+    }
+    for (op, day) in [(">=", filter.enrolled_from), ("<=", filter.enrolled_to)] {
+        if let Some(day) = day {
+            binds.push(day.to_string());
+            clauses.push(format!("e.enrolled_on {op} ${}", binds.len()));
+        }
     }
     match filter.controlled {
         Some(true) => clauses.push("e.last_controlled = 1".to_owned()),

@@ -8,7 +8,8 @@ pub mod matching;
 mod residents;
 
 pub use enrolment::{
-    CaseFinding, Enrolment, Reach, RegisterCounts, RegisterFilter, RegisterRow, Registers, Visit,
+    CaseFinding, Enrolment, Group, Reach, RegisterCounts, RegisterFilter, RegisterRow, Registers,
+    Visit,
 };
 pub use error::{RegistryError, Result};
 pub use matching::{Candidate, Decision, Evidence, PersonFacts, Score};
@@ -30,6 +31,11 @@ pub fn migrations() -> MigrationSet {
             2,
             "enrolments",
             include_str!("../migrations/0002_enrolments.sql"),
+        ),
+        Migration::portable(
+            3,
+            "indicators",
+            include_str!("../migrations/0003_indicators.sql"),
         ),
     ];
     MigrationSet {

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use jiff::civil::{Date, date};
 use kernel::{ResidentIdNumber, Sex};
 use registry::{
-    CareTeam, CaseFinding, PersonFacts, RegisterFilter, Registers, RegistryError, ResidentIndex,
-    SourceRecord, Visit,
+    CareTeam, CaseFinding, Group, PersonFacts, RegisterCounts, RegisterFilter, Registers,
+    RegistryError, ResidentIndex, SourceRecord, Visit,
 };
 use store::testing::TestDatabases;
 use vault::Keyring;
@@ -98,6 +98,7 @@ async fn enrolment_visits_and_counts() {
         let mut new_id = ids();
         let a = resident(&index, "a", "11010519491231002X", "gulou").await;
         let b = resident(&index, "b", "110105194912310046", "jiangning").await;
+        let c = resident(&index, "c", "110105195001010012", "gulou").await;
 
         let first = registers
             .enrol(
@@ -138,6 +139,15 @@ async fn enrolment_visits_and_counts() {
             .await
             .unwrap()
             .unwrap();
+        let third = registers
+            .enrol(
+                &finding(&c, "hypertension", "I10", date(2025, 2, 1)),
+                &mut new_id,
+                4,
+            )
+            .await
+            .unwrap()
+            .unwrap();
         let of_a = registers.enrolments_of(&a).await.unwrap();
         assert_eq!(
             of_a.iter().map(|e| e.disease.as_str()).collect::<Vec<_>>(),
@@ -163,6 +173,26 @@ async fn enrolment_visits_and_counts() {
             )
             .await
             .unwrap();
+        // c: controlled in July; in November not, with a danger sign (to be referred).
+        registers
+            .record_visit(
+                &visit(&third.id, date(2025, 7, 1), Some(true)),
+                &mut new_id,
+                6,
+            )
+            .await
+            .unwrap();
+        registers
+            .record_visit(
+                &Visit {
+                    danger: true,
+                    ..visit(&third.id, date(2025, 11, 20), Some(false))
+                },
+                &mut new_id,
+                7,
+            )
+            .await
+            .unwrap();
         let now = registers.enrolment(&first.id).await.unwrap().unwrap();
         assert_eq!(now.last_visit, Some(date(2025, 12, 10)));
         assert_eq!(now.last_controlled, Some(true));
@@ -172,22 +202,181 @@ async fn enrolment_visits_and_counts() {
             .counts(&of("hypertension", None), date(2026, 1, 31), 4, 104)
             .await
             .unwrap();
-        // a: last visit 2025-12-10, 52 days before; b: enrolled 2025-05-01, never seen.
-        assert_eq!(counts.on_time, 1);
-        assert_eq!(counts.registered, 2);
-        assert_eq!(counts.followed_up, 1);
-        assert_eq!(counts.standard, 1);
-        assert_eq!(counts.controlled, 1);
+        // a: 4 visits in the year, the last (2025-12-10, 52 days before) controlled;
+        // c: 2 visits, the last (2025-11-20) not controlled and with a danger sign;
+        // b: enrolled 2025-05-01, never seen, overdue.
+        assert_eq!(
+            counts,
+            RegisterCounts {
+                registered: 3,
+                followed_up: 2,
+                standard: 1,
+                controlled: 1,
+                on_time: 2,
+                referred: 1,
+            }
+        );
         // A year later the old visits no longer count.
         let later = registers
             .counts(&of("hypertension", None), date(2027, 1, 31), 4, 104)
             .await
             .unwrap();
         assert_eq!(
-            (later.followed_up, later.standard, later.controlled),
-            (0, 0, 0)
+            (
+                later.registered,
+                later.followed_up,
+                later.standard,
+                later.controlled,
+                later.referred,
+                later.on_time
+            ),
+            (3, 0, 0, 0, 0, 0)
         );
-        let gulou = registers
+        // As of a past day, each enrolment as it stood then: a's last visit was 2025-09-10
+        // (controlled, third of the year), c's 2025-07-01 (controlled, no danger sign).
+        let autumn = registers
+            .counts(&of("hypertension", None), date(2025, 9, 30), 3, 104)
+            .await
+            .unwrap();
+        assert_eq!(
+            autumn,
+            RegisterCounts {
+                registered: 3,
+                followed_up: 2,
+                standard: 1,
+                controlled: 2,
+                on_time: 2,
+                referred: 0,
+            }
+        );
+        // Before b was enrolled, and before c's first visit.
+        let spring = registers
+            .counts(&of("hypertension", None), date(2025, 4, 15), 4, 104)
+            .await
+            .unwrap();
+        assert_eq!(
+            spring,
+            RegisterCounts {
+                registered: 2,
+                followed_up: 1,
+                standard: 0,
+                controlled: 0,
+                on_time: 2,
+                referred: 0,
+            }
+        );
+        // A period of enrolment: those enrolled from March to December 2025 (a and b); those
+        // enrolled before March (c).
+        let period = |from: Option<Date>, to: Option<Date>| RegisterFilter {
+            enrolled_from: from,
+            enrolled_to: to,
+            ..of("hypertension", None)
+        };
+        let spring_on = registers
+            .counts(
+                &period(Some(date(2025, 3, 1)), Some(date(2025, 12, 31))),
+                date(2026, 1, 31),
+                4,
+                104,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                spring_on.registered,
+                spring_on.followed_up,
+                spring_on.referred
+            ),
+            (2, 1, 0)
+        );
+        let early = registers
+            .counts(
+                &period(None, Some(date(2025, 2, 28))),
+                date(2026, 1, 31),
+                4,
+                104,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                early.registered,
+                early.followed_up,
+                early.referred,
+                early.controlled
+            ),
+            (1, 1, 1, 0)
+        );
+        assert_eq!(
+            registers
+                .count(&RegisterFilter {
+                    limit: 10,
+                    ..period(Some(date(2025, 3, 1)), None)
+                })
+                .await
+                .unwrap(),
+            2,
+            "lists honour the period too"
+        );
+
+        // By district and by centre, in one query each; the parts add up to the whole.
+        let by_district = registers
+            .counts_by(
+                &of("hypertension", None),
+                Group::District,
+                date(2026, 1, 31),
+                4,
+                104,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            by_district
+                .iter()
+                .map(|(k, c)| (k.as_str(), c.registered, c.followed_up, c.referred))
+                .collect::<Vec<_>>(),
+            [("gulou", 2, 2, 1), ("jiangning", 1, 0, 0)]
+        );
+        let gulou_counts = registers
+            .counts(
+                &of("hypertension", Some("gulou")),
+                date(2026, 1, 31),
+                4,
+                104,
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_district[0].1, gulou_counts);
+        let by_centre = registers
+            .counts_by(
+                &of("hypertension", Some("gulou")),
+                Group::CommunityCentre,
+                date(2026, 1, 31),
+                4,
+                104,
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_centre, [("chc-gulou".to_owned(), gulou_counts)]);
+        let none = registers
+            .counts_by(
+                &of("no-such-disease", None),
+                Group::District,
+                date(2026, 1, 31),
+                4,
+                104,
+            )
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+        assert_eq!(
+            registers
+                .counts(&of("no-such-disease", None), date(2026, 1, 31), 4, 104)
+                .await
+                .unwrap(),
+            RegisterCounts::default()
+        );
+        let jiangning = registers
             .counts(
                 &of("hypertension", Some("jiangning")),
                 date(2026, 1, 31),
@@ -196,7 +385,7 @@ async fn enrolment_visits_and_counts() {
             )
             .await
             .unwrap();
-        assert_eq!((gulou.registered, gulou.followed_up), (1, 0));
+        assert_eq!((jiangning.registered, jiangning.followed_up), (1, 0));
 
         let filter = RegisterFilter {
             disease: Some("hypertension".into()),
@@ -205,10 +394,10 @@ async fn enrolment_visits_and_counts() {
             ..RegisterFilter::default()
         };
         let rows = registers.list(&filter).await.unwrap();
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].enrolment.resident_id, a);
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().any(|r| r.enrolment.resident_id == a));
         assert_eq!(rows[0].community_centre_id.as_deref(), Some("chc-gulou"));
-        assert_eq!(registers.count(&filter).await.unwrap(), 1);
+        assert_eq!(registers.count(&filter).await.unwrap(), 2);
         let served = |organisations: &[&str], districts: &[&str]| RegisterFilter {
             reach: registry::Reach::Served {
                 organisations: organisations.iter().map(|s| (*s).to_owned()).collect(),
@@ -223,7 +412,7 @@ async fn enrolment_visits_and_counts() {
                 .count(&served(&["hospital-a"], &[]))
                 .await
                 .unwrap(),
-            3
+            4
         );
         assert_eq!(
             registers
@@ -232,7 +421,7 @@ async fn enrolment_visits_and_counts() {
                 .unwrap(),
             1
         );
-        assert_eq!(registers.count(&served(&[], &["gulou"])).await.unwrap(), 2);
+        assert_eq!(registers.count(&served(&[], &["gulou"])).await.unwrap(), 3);
         assert_eq!(
             registers.count(&served(&["elsewhere"], &[])).await.unwrap(),
             0
@@ -252,7 +441,7 @@ async fn enrolment_visits_and_counts() {
             limit: 10,
             ..RegisterFilter::default()
         };
-        assert_eq!(registers.count(&uncontrolled).await.unwrap(), 0);
+        assert_eq!(registers.count(&uncontrolled).await.unwrap(), 1, "c");
         let never = RegisterFilter {
             followed_up: Some(false),
             limit: 10,
@@ -274,10 +463,13 @@ async fn enrolment_visits_and_counts() {
             .counts(&served(&["chc-gulou"], &[]), date(2026, 1, 31), 4, 104)
             .await
             .unwrap();
-        assert_eq!((in_reach.registered, in_reach.standard), (2, 1));
+        assert_eq!(
+            (in_reach.registered, in_reach.standard, in_reach.referred),
+            (3, 1, 1)
+        );
 
         let missing = registers
-            .record_visit(&visit("nope", date(2025, 1, 1), None), &mut new_id, 7)
+            .record_visit(&visit("nope", date(2025, 1, 1), None), &mut new_id, 8)
             .await;
         assert!(matches!(missing, Err(RegistryError::UnknownEnrolment(_))));
     }

@@ -65,6 +65,26 @@ pub fn router(state: AppState) -> Router {
         .route("/registry", get(pages::registry::overview::show))
         .route("/registry/{disease}", get(pages::registry::list::show))
         .route(
+            "/registry/{disease}/patients.csv",
+            get(pages::registry::drill::patients_csv),
+        )
+        .route(
+            "/registry/{disease}/districts.csv",
+            get(pages::registry::drill::districts_csv),
+        )
+        .route(
+            "/registry/{disease}/centres.csv",
+            get(pages::registry::drill::centres_csv),
+        )
+        .route(
+            "/registry/{disease}/districts/{district}",
+            get(pages::registry::drill::district),
+        )
+        .route(
+            "/registry/{disease}/centres/{centre}",
+            get(pages::registry::drill::centre),
+        )
+        .route(
             "/registry/enrolments/{id}/followup",
             get(pages::registry::followup::form).post(pages::registry::followup::submit),
         )

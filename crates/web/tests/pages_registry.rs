@@ -318,6 +318,8 @@ async fn registry_pages_serve_each_role_within_its_reach() {
             StatusCode::NOT_FOUND
         );
 
+        drill_down(&app, &names).await;
+
         // English works too.
         let english = doctor.get("/lang/en?next=/worklist").await;
         assert!(english.status.is_redirection());
@@ -339,4 +341,373 @@ async fn a_resident_without_a_record_is_told_so() {
     let list = resident.get("/registry/hypertension").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains("共 0 条"));
+}
+
+/// The CSV's data lines (after the BOM and the header), fields unquoted; a field holding a
+/// comma stays whole.
+fn csv_lines(body: &str) -> Vec<Vec<String>> {
+    let mut lines = Vec::new();
+    for line in body.trim_start_matches('\u{feff}').split("\r\n").skip(1) {
+        if line.is_empty() {
+            continue;
+        }
+        let inner = line
+            .strip_prefix('"')
+            .and_then(|l| l.strip_suffix('"'))
+            .unwrap();
+        lines.push(
+            inner
+                .split("\",\"")
+                .map(|f| f.replace("\"\"", "\""))
+                .collect(),
+        );
+    }
+    lines
+}
+
+fn is_csv_download(reply: &support::Reply) {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(
+        reply.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let disposition = reply.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\""),
+        "{disposition}"
+    );
+    assert!(reply.body.starts_with('\u{feff}'), "a BOM for Excel");
+    assert!(reply.body.contains("\r\n"));
+}
+
+/// Drill-down from the districts' comparison to a district, its centres and a centre; the
+/// CSV exports; officials stay in their scope and never see a name.
+async fn drill_down(app: &App, names: &[String]) {
+    let today = clinical::today();
+    let mut official = signed_in(app, "health.official").await;
+    let compared = official.get("/registry?disease=hypertension").await;
+    assert!(
+        compared
+            .body
+            .contains("href=\"/registry/hypertension/districts/gulou\""),
+        "each district links to its drill-down"
+    );
+    assert!(
+        compared
+            .body
+            .contains("href=\"/registry/hypertension/districts.csv\"")
+    );
+    assert!(compared.body.contains("CSV（可用 Excel 打开）"));
+
+    let district = official.get("/registry/hypertension/districts/gulou").await;
+    assert_eq!(district.status, StatusCode::OK, "{}", district.body);
+    assert!(district.body.contains("鼓楼区·高血压"));
+    assert!(district.body.contains("各社区卫生服务中心比较"));
+    assert!(district.body.contains("<svg"));
+    assert!(district.body.contains("规范管理率"));
+    assert!(district.body.contains("来源："));
+    assert!(district.body.contains("统计时点"));
+    assert!(district.body.contains(&format!("{}年", today.year())));
+    assert!(!district.body.contains("/residents/"));
+    shows_no_full_name(&district.body, names, "an official's district page");
+    let centre_id = first_link(&district.body, "/registry/hypertension/centres/")
+        .expect("each centre links to its page");
+    let centre_uri = format!("/registry/hypertension/centres/{centre_id}");
+    let centre = official.get(&centre_uri).await;
+    assert_eq!(centre.status, StatusCode::OK, "{}", centre.body);
+    assert!(centre.body.contains("规范管理率"));
+    assert!(
+        !centre.body.contains("status=not_controlled"),
+        "an official's drill-down stops at the centre's figures"
+    );
+    assert!(!centre.body.contains("/residents/"));
+    shows_no_full_name(&centre.body, names, "an official's centre page");
+    let last_year = official
+        .get(&format!(
+            "/registry/hypertension/districts/gulou?year={}",
+            today.year() - 1
+        ))
+        .await;
+    assert_eq!(last_year.status, StatusCode::OK);
+    assert!(
+        last_year
+            .body
+            .contains(&format!("{}年12月31日", today.year() - 1))
+    );
+
+    // The figures on the page are the register's counts; the CSV has the same.
+    let template = app.clinical.catalogue().get("hypertension").unwrap();
+    let plan = template.followup();
+    let gulou = app
+        .clinical
+        .registers()
+        .counts(
+            &RegisterFilter {
+                disease: Some("hypertension".into()),
+                district: Some("gulou".into()),
+                ..Default::default()
+            },
+            today,
+            plan.min_visits_per_year.value,
+            plan.interval_days.value + plan.grace_days.value,
+        )
+        .await
+        .unwrap();
+    assert!(gulou.registered > 0);
+    let districts_csv = official.get("/registry/hypertension/districts.csv").await;
+    is_csv_download(&districts_csv);
+    let header = districts_csv.body.lines().next().unwrap();
+    assert!(
+        header.starts_with("\u{feff}\"区\",\"登记人数\""),
+        "{header}"
+    );
+    assert!(header.contains("高血压患者规范管理率·分子"));
+    assert!(header.contains("高血压患者规范管理率·分母"));
+    assert!(header.contains("高血压患者规范管理率·率"));
+    let rows = csv_lines(&districts_csv.body);
+    assert_eq!(rows.len(), city::districts().all().len());
+    let row = rows.iter().find(|r| r[0] == "鼓楼区").unwrap();
+    assert_eq!(row[1], gulou.registered.to_string());
+    // standard management: standard / managed (followed up)
+    assert_eq!(row[2], gulou.standard.to_string());
+    assert_eq!(row[3], gulou.followed_up.to_string());
+    assert!(
+        district.body.contains(&row[4]),
+        "the page shows the rate {}",
+        row[4]
+    );
+    let centres_csv = official
+        .get("/registry/hypertension/centres.csv?district=gulou")
+        .await;
+    is_csv_download(&centres_csv);
+    assert!(centres_csv.body.contains("\"社区卫生服务中心\""));
+
+    // A district official: their district only.
+    let mut gulou_official = signed_in(app, "gulou.official").await;
+    assert_eq!(
+        gulou_official
+            .get("/registry/hypertension/districts/gulou")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        gulou_official
+            .get("/registry/hypertension/districts/xuanwu")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        gulou_official
+            .get("/registry/hypertension/centres.csv?district=xuanwu")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let xuanwu_centre = app
+        .accounts
+        .organisations()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| {
+            o.kind == access::OrganisationKind::CommunityHealthCentre
+                && o.district.as_deref() == Some("xuanwu")
+        })
+        .expect("a centre in Xuanwu")
+        .id;
+    assert_eq!(
+        official
+            .get(&format!("/registry/hypertension/centres/{xuanwu_centre}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        gulou_official
+            .get(&format!("/registry/hypertension/centres/{xuanwu_centre}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let own_csv = gulou_official
+        .get("/registry/hypertension/districts.csv")
+        .await;
+    is_csv_download(&own_csv);
+    assert_eq!(csv_lines(&own_csv.body).len(), 1, "only their district");
+    assert_eq!(
+        gulou_official
+            .get("/registry/hypertension/patients.csv")
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "officials export no patient rows"
+    );
+    assert_eq!(
+        official
+            .get("/registry/no-such/districts/gulou")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        official
+            .get("/registry/hypertension/districts/atlantis")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A doctor: from her centre's figures to the patients behind them.
+    let mut doctor = signed_in(app, "community.doctor").await;
+    let doctor_user = app
+        .accounts
+        .user_id_by_username("community.doctor")
+        .await
+        .unwrap()
+        .unwrap();
+    let own_centre = app
+        .accounts
+        .user(&doctor_user)
+        .await
+        .unwrap()
+        .unwrap()
+        .organisation_id;
+    let mine = doctor
+        .get(&format!("/registry/hypertension/centres/{own_centre}"))
+        .await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    let marker = "status=not_controlled&amp;centre=";
+    assert!(
+        mine.body.contains(marker),
+        "a link to the patients behind the numbers"
+    );
+    assert!(mine.body.contains("未达标 "));
+    let patients = doctor
+        .get(&format!(
+            "/registry/hypertension?district=&status=not_controlled&centre={own_centre}"
+        ))
+        .await;
+    assert_eq!(patients.status, StatusCode::OK);
+    shows_no_full_name(&patients.body, names, "the patients behind the figures");
+    let list = doctor.get("/registry/hypertension").await;
+    assert!(list.body.contains("/registry/hypertension/patients.csv?"));
+    let before = app
+        .ledger
+        .entries_for_subject("register", "hypertension", 100)
+        .await
+        .unwrap()
+        .len();
+    let export = doctor
+        .get("/registry/hypertension/patients.csv?district=&status=&centre=")
+        .await;
+    is_csv_download(&export);
+    assert!(export.body.lines().next().unwrap().contains("\"姓名\""));
+    assert!(!csv_lines(&export.body).is_empty());
+    assert!(export.body.contains('*'), "names masked");
+    shows_no_full_name(&export.body, names, "the register CSV");
+    let after = app
+        .ledger
+        .entries_for_subject("register", "hypertension", 100)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), before + 1, "the export is on the ledger");
+    assert_eq!(after[0].event.action, "registry.export");
+    assert_eq!(after[0].event.actor, doctor_user);
+
+    // A value with a comma is quoted whole: a centre named so, with one patient.
+    let centre = app
+        .accounts
+        .create_organisation(access::NewOrganisation {
+            kind: Some(access::OrganisationKind::CommunityHealthCentre),
+            bureau: None,
+            name_zh: "鼓楼测试社区卫生服务中心（演示）".into(),
+            name_en: "Gulou Test Centre, North (demo)".into(),
+            district: Some("gulou".into()),
+            parent_id: None,
+            uscc: None,
+            internet_hospital: false,
+        })
+        .await
+        .unwrap();
+    let source = registry::SourceRecord {
+        organisation_id: centre.id.clone(),
+        source_patient_id: "comma-1".into(),
+        facts: registry::PersonFacts {
+            name: Some("逗号测试".into()),
+            birth_date: Some(jiff::civil::date(1950, 1, 1)),
+            ..Default::default()
+        },
+    };
+    let resident = app
+        .clinical
+        .residents()
+        .resolve(&source, || "res-comma".into())
+        .await
+        .unwrap()
+        .resident_id()
+        .unwrap()
+        .to_owned();
+    app.clinical
+        .residents()
+        .set_care_team(
+            &resident,
+            &registry::CareTeam {
+                district: Some("gulou".into()),
+                community_centre_id: Some(centre.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.clinical
+        .registers()
+        .enrol(
+            &registry::CaseFinding {
+                resident_id: resident,
+                disease: "hypertension".into(),
+                found_on: today,
+                source_organisation: centre.id.clone(),
+                source_resource: "Condition/comma".into(),
+                code_system: "http://hl7.org/fhir/sid/icd-10".into(),
+                code: "I10".into(),
+                rule: "ICD-10 I10–I15".into(),
+                reason_zh: "I10".into(),
+                reason_en: "I10".into(),
+            },
+            || "enr-comma".into(),
+            1,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    official.get("/lang/en?next=/registry").await;
+    let english = official
+        .get("/registry/hypertension/centres.csv?district=gulou")
+        .await;
+    is_csv_download(&english);
+    assert!(
+        english
+            .body
+            .lines()
+            .next()
+            .unwrap()
+            .contains("\"Community health centre\""),
+        "the header in the user's language"
+    );
+    assert!(
+        english
+            .body
+            .contains("\r\n\"Gulou Test Centre, North (demo)\",\"1\","),
+        "{}",
+        english.body
+    );
+    let row = csv_lines(&english.body)
+        .into_iter()
+        .find(|r| r[0] == "Gulou Test Centre, North (demo)")
+        .unwrap();
+    assert_eq!(row[1], "1");
 }

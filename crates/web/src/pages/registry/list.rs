@@ -31,7 +31,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// The register filter these choices mean, within `reach`.
-    fn filter(&self, reach: &registry::Reach, code: &str) -> registry::RegisterFilter {
+    pub(super) fn filter(&self, reach: &registry::Reach, code: &str) -> registry::RegisterFilter {
         let chosen = |v: &str| (!v.is_empty()).then(|| v.to_owned());
         let (controlled, followed_up) = match self.status.as_str() {
             "controlled" => (Some(true), None),
@@ -48,7 +48,17 @@ impl ListQuery {
             followed_up,
             limit: u32::try_from(PAGE_SIZE).unwrap_or(50),
             offset: 0,
+            ..Default::default()
         }
+    }
+
+    fn csv_href(&self, code: &str) -> String {
+        format!(
+            "/registry/{code}/patients.csv?district={}&status={}&centre={}",
+            urlencode(&self.district),
+            urlencode(&self.status),
+            urlencode(&self.centre)
+        )
     }
 
     fn href(&self, code: &str, page: usize) -> String {
@@ -189,6 +199,9 @@ pub async fn show(
             div.field.filter-submit { button.button-secondary type="submit" { (t(lang, "admin.filter")) } }
         }
         (count_line(lang, total))
+        @if !lines.is_empty() {
+            p.actions { a.button.button-secondary href=(q.csv_href(&code)) download { (t(lang, "registry.export_csv")) } }
+        }
         @if lines.is_empty() {
             p.muted { (t(lang, "registry.empty")) }
         } @else {

@@ -6,6 +6,7 @@
 //! Every read of a person's data goes through the clinical record service with the viewer's
 //! reach; officials, who read no health record, see aggregates only. Names are masked.
 
+pub mod drill;
 pub mod followup;
 pub mod list;
 pub mod overview;
@@ -201,6 +202,31 @@ pub async fn rows_in_reach(
         .map_err(registry_error)
 }
 
+/// [`register_counts`] for each district or centre, in one query.
+pub async fn register_counts_by(
+    app: &AppState,
+    template: &Template,
+    filter: registry::RegisterFilter,
+    group: registry::Group,
+    today: Date,
+) -> Result<Vec<(String, RegisterCounts)>, AppError> {
+    let plan = template.followup();
+    app.clinical
+        .registers()
+        .counts_by(
+            &registry::RegisterFilter {
+                disease: Some(template.code.clone()),
+                ..filter
+            },
+            group,
+            today,
+            plan.min_visits_per_year.value,
+            plan.interval_days.value + plan.grace_days.value,
+        )
+        .await
+        .map_err(registry_error)
+}
+
 /// The counts of the enrolments `filter` selects on `today`, by the template's follow-up plan:
 /// its yearly minimum for standard management, overdue after interval + grace days.
 pub async fn register_counts(
@@ -233,6 +259,7 @@ pub fn measured(name: &str, c: &RegisterCounts) -> Option<u64> {
         "managed" => Some(c.followed_up),
         "standard_managed" => Some(c.standard),
         "followed_up_on_time" => Some(c.on_time),
+        "referred" => Some(c.referred),
         n if n.ends_with("_controlled_last_visit") => Some(c.controlled),
         _ => None,
     }
@@ -258,6 +285,44 @@ pub fn indicator_counts(template: &Template, c: &RegisterCounts) -> diseases::Co
         }
     }
     out
+}
+
+/// A chart with its table view, as [`crate::layout::chart_figure`], where a row's first cell
+/// links to its drill-down when it has one.
+pub fn linked_chart_figure(
+    lang: Lang,
+    svg: &str,
+    headers: &[String],
+    rows: &[(Option<String>, Vec<String>)],
+    source: &str,
+) -> Markup {
+    html! {
+        figure.chart {
+            div.chart-svg { (maud::PreEscaped(svg)) }
+            details.table-view {
+                summary { (t(lang, "table.view")) }
+                div.table-wrap {
+                    table {
+                        thead { tr { @for h in headers { th scope="col" { (h) } } } }
+                        tbody {
+                            @for (href, row) in rows {
+                                tr {
+                                    @for (i, cell) in row.iter().enumerate() {
+                                        @if i == 0 {
+                                            th scope="row" {
+                                                @if let Some(h) = href { a href=(h) { (cell) } } @else { (cell) }
+                                            }
+                                        } @else { td.num { (cell) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !source.is_empty() { figcaption.source { (source) } }
+        }
+    }
 }
 
 /// `12.3%`.

@@ -14,12 +14,13 @@ use serde::Deserialize;
 
 use super::{
     actor, clinical_error, date, disease_name, indicator_counts, percent, pick, register_counts,
+    register_counts_by,
 };
 use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
 use crate::figures::thousands;
 use crate::i18n::{t, tf};
-use crate::layout::{chart_figure, page, status_tag};
+use crate::layout::{page, status_tag};
 use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
@@ -100,12 +101,12 @@ async fn reader_page(
     })
 }
 
-fn period_line(lang: Lang, today: jiff::civil::Date) -> Markup {
+pub(super) fn period_line(lang: Lang, today: jiff::civil::Date) -> Markup {
     html! { p.source { (tf(lang, "registry.period", &[("date", &date(lang, today))])) } }
 }
 
 /// A register's card: how many are registered and each indicator with its source.
-fn disease_card(
+pub(super) fn disease_card(
     lang: Lang,
     template: &Template,
     counts: &RegisterCounts,
@@ -147,7 +148,7 @@ fn disease_card(
 }
 
 /// "来源：国家基本公共卫生服务规范（第三版），工作指标" with a mark when not yet confirmed.
-fn citation_text(lang: Lang, template: &Template, source: &diseases::Source) -> String {
+pub(super) fn citation_text(lang: Lang, template: &Template, source: &diseases::Source) -> String {
     let title = template
         .citation(&source.citation)
         .map(|c| c.title.clone())
@@ -165,7 +166,7 @@ fn citation_text(lang: Lang, template: &Template, source: &diseases::Source) -> 
 
 /// Which districts an official's aggregates cover: every district for city scope, else the
 /// districts of their grants; `None` without aggregate rights.
-fn official_scope(user: &Principal) -> Option<Vec<String>> {
+pub(super) fn official_scope(user: &Principal) -> Option<Vec<String>> {
     let all = city::districts();
     if user
         .authorize(Permission::ViewAggregates, Target::City)
@@ -189,32 +190,9 @@ fn official_scope(user: &Principal) -> Option<Vec<String>> {
     (!own.is_empty()).then_some(own)
 }
 
-fn add(a: RegisterCounts, b: RegisterCounts) -> RegisterCounts {
-    RegisterCounts {
-        registered: a.registered + b.registered,
-        followed_up: a.followed_up + b.followed_up,
-        standard: a.standard + b.standard,
-        controlled: a.controlled + b.controlled,
-        on_time: a.on_time + b.on_time,
-    }
-}
-
-async fn district_counts(
-    app: &AppState,
-    template: &Template,
-    district: Option<&str>,
-    today: jiff::civil::Date,
-) -> Result<RegisterCounts, AppError> {
-    let filter = registry::RegisterFilter {
-        district: district.map(str::to_owned),
-        ..Default::default()
-    };
-    register_counts(app, template, filter, today).await
-}
-
 /// The indicator districts are compared by: the control rate when the register measures one,
 /// else the first indicator it can compute.
-fn comparison_indicator(template: &Template) -> Option<&diseases::Indicator> {
+pub(super) fn comparison_indicator(template: &Template) -> Option<&diseases::Indicator> {
     let blank = RegisterCounts::default();
     let computable = |i: &&diseases::Indicator| {
         super::measured(&i.numerator, &blank).is_some()
@@ -240,17 +218,10 @@ async fn official_page(
     let today = clinical::today();
     let catalogue = app.clinical.catalogue();
     let city_wide = districts.len() == city::districts().all().len();
+    let scope_filter = super::drill::official_filter(districts);
     let mut cards = Vec::new();
     for template in catalogue.templates() {
-        let counts = if city_wide {
-            district_counts(app, template, None, today).await?
-        } else {
-            let mut sum = RegisterCounts::default();
-            for d in districts {
-                sum = add(sum, district_counts(app, template, Some(d), today).await?);
-            }
-            sum
-        };
+        let counts = register_counts(app, template, scope_filter.clone(), today).await?;
         cards.push(disease_card(lang, template, &counts, None));
     }
     let Some(template) = chosen
@@ -259,14 +230,27 @@ async fn official_page(
     else {
         return Err(AppError::NotFound);
     };
-    let mut per_district = Vec::new();
-    for key in districts {
-        let Some(d) = city::districts().by_key(key) else {
-            continue;
-        };
-        let counts = district_counts(app, template, Some(key), today).await?;
-        per_district.push((d.name(english).to_owned(), counts));
-    }
+    let by_district = register_counts_by(
+        app,
+        template,
+        scope_filter,
+        registry::Group::District,
+        today,
+    )
+    .await?;
+    let per_district: Vec<Compared> = districts
+        .iter()
+        .filter_map(|key| city::districts().by_key(key))
+        .map(|d| Compared {
+            name: d.name(english).to_owned(),
+            href: Some(format!("/registry/{}/districts/{}", template.code, d.key)),
+            counts: by_district
+                .iter()
+                .find(|(k, _)| *k == d.key)
+                .map(|(_, c)| *c)
+                .unwrap_or_default(),
+        })
+        .collect();
     let highlight = user
         .organisation
         .district
@@ -302,16 +286,57 @@ async fn official_page(
                 }
             }
         }
-        (comparison(lang, template, &per_district, highlight, today))
+        (comparison(lang, template, &per_district, highlight, &tf(lang, "registry.period", &[("date", &date(lang, today))]), GroupLabels::districts(lang)))
+        (super::drill::drill_list(lang, t(lang, "registry.district_details"), &per_district))
+        p.actions {
+            a.button.button-secondary href={ "/registry/" (template.code) "/districts.csv" } download {
+                (t(lang, "registry.export_csv"))
+            }
+        }
     })
 }
 
-fn comparison(
+/// One district or centre in a comparison, with its drill-down link.
+pub struct Compared {
+    pub name: String,
+    pub href: Option<String>,
+    pub counts: RegisterCounts,
+}
+
+/// The words of a comparison: by district or by community centre.
+pub struct GroupLabels {
+    pub header: &'static str,
+    pub chart_registered: &'static str,
+    pub id: &'static str,
+}
+
+impl GroupLabels {
+    pub fn districts(lang: Lang) -> Self {
+        GroupLabels {
+            header: t(lang, "home.district"),
+            chart_registered: "registry.chart_registered",
+            id: "registry",
+        }
+    }
+
+    pub fn centres(lang: Lang) -> Self {
+        GroupLabels {
+            header: t(lang, "registry.centre"),
+            chart_registered: "registry.chart_registered_centres",
+            id: "registry-centres",
+        }
+    }
+}
+
+/// Bar charts of the registered and of the comparison indicator, each with its table (the
+/// first cell of each row links to the drill-down).
+pub(super) fn comparison(
     lang: Lang,
     template: &Template,
-    per_district: &[(String, RegisterCounts)],
+    per_group: &[Compared],
     highlight: Option<String>,
-    today: jiff::civil::Date,
+    period: &str,
+    labels: GroupLabels,
 ) -> Markup {
     let chart_lang = if lang == Lang::En {
         charts::Lang::En
@@ -319,14 +344,14 @@ fn comparison(
         charts::Lang::Zh
     };
     let disease = disease_name(lang, template);
-    let names: Vec<String> = per_district.iter().map(|(n, _)| n.clone()).collect();
+    let names: Vec<String> = per_group.iter().map(|g| g.name.clone()).collect();
     let registered = ChartData {
         categories: names.clone(),
         series: vec![Series::new(
             t(lang, "registry.registered"),
-            per_district
+            per_group
                 .iter()
-                .map(|(_, c)| c.registered as f64)
+                .map(|g| g.counts.registered as f64)
                 .collect(),
         )],
         unit: t(lang, "registry.unit_people").to_owned(),
@@ -341,30 +366,30 @@ fn comparison(
     };
     let bar = BarChart {
         options: options(
-            "registry-registered",
-            tf(lang, "registry.chart_registered", &[("disease", disease)]),
+            &format!("{}-registered", labels.id),
+            tf(lang, labels.chart_registered, &[("disease", disease)]),
         ),
         orientation: Orientation::Horizontal,
     }
     .render(&registered);
-    let registered_rows: Vec<Vec<String>> = per_district
+    let registered_rows: Vec<(Option<String>, Vec<String>)> = per_group
         .iter()
-        .map(|(n, c)| vec![n.clone(), thousands(c.registered as i64)])
+        .map(|g| {
+            (
+                g.href.clone(),
+                vec![g.name.clone(), thousands(g.counts.registered as i64)],
+            )
+        })
         .collect();
     let registered_headers = vec![
-        t(lang, "home.district").to_owned(),
+        labels.header.to_owned(),
         t(lang, "registry.registered").to_owned(),
     ];
-    let source = tf(
-        lang,
-        "registry.period",
-        &[("date", &super::date(lang, today))],
-    );
 
     let rate = comparison_indicator(template).map(|ind| {
-        let ratios: Vec<Option<diseases::Ratio>> = per_district
+        let ratios: Vec<Option<diseases::Ratio>> = per_group
             .iter()
-            .map(|(_, c)| ind.evaluate(&indicator_counts(template, c)))
+            .map(|g| ind.evaluate(&indicator_counts(template, &g.counts)))
             .collect();
         let data = ChartData {
             categories: names.clone(),
@@ -381,7 +406,7 @@ fn comparison(
             options: ChartOptions {
                 decimals: Some(1),
                 ..options(
-                    "registry-rate",
+                    &format!("{}-rate", labels.id),
                     format!("{} · {}", disease, pick(lang, &ind.name_zh, &ind.name_en)),
                 )
             },
@@ -389,41 +414,44 @@ fn comparison(
         }
         .render(&data);
         let headers = vec![
-            t(lang, "home.district").to_owned(),
+            labels.header.to_owned(),
             t(lang, "registry.numerator").to_owned(),
             t(lang, "registry.denominator").to_owned(),
             pick(lang, &ind.name_zh, &ind.name_en).to_owned(),
         ];
-        let rows: Vec<Vec<String>> = per_district
+        let rows: Vec<(Option<String>, Vec<String>)> = per_group
             .iter()
             .zip(&ratios)
-            .map(|((n, _), r)| match r {
-                Some(r) => vec![
-                    n.clone(),
-                    thousands(r.numerator as i64),
-                    thousands(r.denominator as i64),
-                    percent(r.value),
-                ],
-                None => vec![
-                    n.clone(),
-                    "—".into(),
-                    "—".into(),
-                    t(lang, "registry.no_one").to_owned(),
-                ],
+            .map(|(g, r)| {
+                let cells = match r {
+                    Some(r) => vec![
+                        g.name.clone(),
+                        thousands(r.numerator as i64),
+                        thousands(r.denominator as i64),
+                        percent(r.value),
+                    ],
+                    None => vec![
+                        g.name.clone(),
+                        "—".into(),
+                        "—".into(),
+                        t(lang, "registry.no_one").to_owned(),
+                    ],
+                };
+                (g.href.clone(), cells)
             })
             .collect();
         let source = format!(
             "{}{}{}",
             citation_text(lang, template, &ind.citation),
             if lang == Lang::En { "; " } else { "；" },
-            source
+            period
         );
         (svg, headers, rows, source)
     });
     html! {
-        (chart_figure(lang, &bar, &registered_headers, &registered_rows, &source))
+        (super::linked_chart_figure(lang, &bar, &registered_headers, &registered_rows, period))
         @if let Some((svg, headers, rows, source)) = rate {
-            (chart_figure(lang, &svg, &headers, &rows, &source))
+            (super::linked_chart_figure(lang, &svg, &headers, &rows, &source))
         }
     }
 }
