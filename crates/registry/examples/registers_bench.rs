@@ -22,8 +22,18 @@ use store::sqlx;
 type BoxResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
 const DISTRICTS: [&str; 12] = [
-    "xuanwu", "qinhuai", "jianye", "gulou", "pukou", "qixia", "yuhuatai", "jiangning", "liuhe",
-    "lishui", "gaochun", "jiangbei",
+    "xuanwu",
+    "qinhuai",
+    "jianye",
+    "gulou",
+    "pukou",
+    "qixia",
+    "yuhuatai",
+    "jiangning",
+    "liuhe",
+    "lishui",
+    "gaochun",
+    "jiangbei",
 ];
 const DISEASES: [&str; 5] = ["hypertension", "t2dm", "stroke", "chd", "copd"];
 const CENTRES_PER_DISTRICT: usize = 12;
@@ -121,7 +131,15 @@ async fn load(db: &Db, patients: usize, today: Date) -> BoxResult<usize> {
     insert_rows(
         db,
         "registry_residents",
-        &["id", "sex", "birth_date", "district", "community_centre_id", "created_at", "updated_at"],
+        &[
+            "id",
+            "sex",
+            "birth_date",
+            "district",
+            "community_centre_id",
+            "created_at",
+            "updated_at",
+        ],
         patients,
         |i| {
             let r = mix(i as u64);
@@ -131,7 +149,11 @@ async fn load(db: &Db, patients: usize, today: Date) -> BoxResult<usize> {
                 Value::Text(if r & 1 == 0 { "female" } else { "male" }.into()),
                 Value::Text(day(today, 365 * 40 + (r % (365 * 45)) as i64)),
                 Value::Text(DISTRICTS[d].into()),
-                Value::Text(format!("c-{}-{}", DISTRICTS[d], (r >> 8) as usize % CENTRES_PER_DISTRICT)),
+                Value::Text(format!(
+                    "c-{}-{}",
+                    DISTRICTS[d],
+                    (r >> 8) as usize % CENTRES_PER_DISTRICT
+                )),
                 Value::Int(0),
                 Value::Int(0),
             ]
@@ -154,9 +176,20 @@ async fn load(db: &Db, patients: usize, today: Date) -> BoxResult<usize> {
         db,
         "registry_enrolments",
         &[
-            "id", "resident_id", "disease", "enrolled_on", "enrolled_at", "source_organisation",
-            "source_resource", "code_system", "code", "rule", "reason_zh", "reason_en",
-            "last_visit", "last_controlled",
+            "id",
+            "resident_id",
+            "disease",
+            "enrolled_on",
+            "enrolled_at",
+            "source_organisation",
+            "source_resource",
+            "code_system",
+            "code",
+            "rule",
+            "reason_zh",
+            "reason_en",
+            "last_visit",
+            "last_controlled",
         ],
         enrolments,
         |e| {
@@ -176,21 +209,37 @@ async fn load(db: &Db, patients: usize, today: Date) -> BoxResult<usize> {
                 Value::Text("ICD-10 I10–I15".into()),
                 Value::Text("基准测试".into()),
                 Value::Text("benchmark".into()),
-                if behind { Value::NullText } else { Value::Text(day(today, 20 + (r >> 4) as i64 % 60)) },
-                if behind { Value::NullInt } else { Value::Int(((r >> 12) % 3 != 0) as i64) },
+                if behind {
+                    Value::NullText
+                } else {
+                    Value::Text(day(today, 20 + (r >> 4) as i64 % 60))
+                },
+                if behind {
+                    Value::NullInt
+                } else {
+                    Value::Int(((r >> 12) % 3 != 0) as i64)
+                },
             ]
         },
     )
     .await?;
     // Four follow-ups a year for those not behind.
     let mut rows = 0;
-    let visits: Vec<usize> = (0..enrolments).filter(|e| mix(*e as u64 + 99) % 5 != 0).collect();
+    let visits: Vec<usize> = (0..enrolments)
+        .filter(|e| mix(*e as u64 + 99) % 5 != 0)
+        .collect();
     insert_rows(
         db,
         "registry_followups",
         &[
-            "id", "enrolment_id", "visit_date", "recorded_at", "recorded_by", "organisation_id",
-            "controlled", "danger",
+            "id",
+            "enrolment_id",
+            "visit_date",
+            "recorded_at",
+            "recorded_by",
+            "organisation_id",
+            "controlled",
+            "danger",
         ],
         visits.len() * 4,
         |k| {
