@@ -141,8 +141,8 @@ pub enum Group {
 impl Group {
     fn column(self) -> &'static str {
         match self {
-            Group::District => "p.district",
-            Group::CommunityCentre => "p.community_centre_id",
+            Group::District => "e.district",
+            Group::CommunityCentre => "e.community_centre_id",
         }
     }
 }
@@ -174,8 +174,11 @@ impl Registers {
         // findings of the same case enrol once.
         let inserted = sqlx::query(
             "INSERT INTO registry_enrolments (id, resident_id, disease, enrolled_on, enrolled_at, \
-             source_organisation, source_resource, code_system, code, rule, reason_zh, reason_en) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             source_organisation, source_resource, code_system, code, rule, reason_zh, reason_en, \
+             district, community_centre_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             (SELECT p.district FROM registry_residents p WHERE p.id = $2), \
+             (SELECT p.community_centre_id FROM registry_residents p WHERE p.id = $2)) \
              ON CONFLICT (resident_id, disease) DO NOTHING",
         )
         .bind(&id)
@@ -302,19 +305,43 @@ impl Registers {
         .bind(&visit.encounter)
         .execute(&mut *tx)
         .await?;
-        let last = parse_date(known.try_get::<Option<String>, _>("last_visit")?)?;
-        if last.is_none_or(|d| d <= visit.visit_date) {
-            sqlx::query(
-                "UPDATE registry_enrolments SET last_visit = $1, last_controlled = $2, \
-                 last_danger = $3 WHERE id = $4",
-            )
-            .bind(visit.visit_date.to_string())
-            .bind(visit.controlled.map(i64::from))
-            .bind(i64::from(visit.danger))
-            .bind(&visit.enrolment_id)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let _ = known;
+        // The four latest visits (a visit entered late, dated before the last one, does not
+        // move the last visit back) and the outcome of the latest.
+        let latest = sqlx::query(
+            "SELECT visit_date, controlled, danger FROM registry_followups \
+             WHERE enrolment_id = $1 ORDER BY visit_date DESC, recorded_at DESC LIMIT 4",
+        )
+        .bind(&visit.enrolment_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let date = |n: usize| -> Result<Option<String>> {
+            latest
+                .get(n)
+                .map(|r| r.try_get::<String, _>("visit_date"))
+                .transpose()
+                .map_err(RegistryError::from)
+        };
+        let (controlled, danger) = match latest.first() {
+            Some(r) => (
+                r.try_get::<Option<i64>, _>("controlled")?,
+                Some(r.try_get::<i64, _>("danger")?),
+            ),
+            None => (None, None),
+        };
+        sqlx::query(
+            "UPDATE registry_enrolments SET last_visit = $1, last_controlled = $2, \
+             last_danger = $3, visit_2nd = $4, visit_3rd = $5, visit_4th = $6 WHERE id = $7",
+        )
+        .bind(date(0)?)
+        .bind(controlled)
+        .bind(danger)
+        .bind(date(1)?)
+        .bind(date(2)?)
+        .bind(date(3)?)
+        .bind(&visit.enrolment_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -406,15 +433,20 @@ impl Registers {
         let (clause, binds) = filter_sql(filter);
         let n = binds.len();
         let (p_since, p_today, p_overdue, p_standard) = (n + 1, n + 2, n + 3, n + 4);
-        // The filtered enrolments as they stood on `today`: the stored last visit and its
-        // outcome when it is not after today (always, when counting for the present), else
-        // the latest follow-up up to today (a past reporting day).
+        // The enrolments as they stood on `today`. Follow-ups cannot be dated in the future,
+        // so for the present the stored facts are the answer and the query reads one covering
+        // index (migration 0004). For a past reporting day, an enrolment with visits after it
+        // is read from its follow-ups.
+        let present = today >= kernel::UtcMillis::now().city_date();
         let as_of = |column: &str| {
+            if present {
+                return format!("e.{column}");
+            }
             format!(
-                "CASE WHEN e.last_visit IS NULL OR e.last_visit <= ${p_today} THEN e.{column} \
+                "(CASE WHEN e.last_visit IS NULL OR e.last_visit <= ${p_today} THEN e.{column} \
                  ELSE (SELECT f.{column_f} FROM registry_followups f \
                  WHERE f.enrolment_id = e.id AND f.visit_date <= ${p_today} \
-                 ORDER BY f.visit_date DESC, f.recorded_at DESC LIMIT 1) END AS {column}",
+                 ORDER BY f.visit_date DESC, f.recorded_at DESC LIMIT 1) END)",
                 column_f = match column {
                     "last_visit" => "visit_date",
                     "last_controlled" => "controlled",
@@ -428,31 +460,48 @@ impl Registers {
         } else {
             format!("{clause} AND e.enrolled_on <= ${p_today}")
         };
+        // At least k follow-ups in the year: the k-th latest visit is in it (k up to 4, kept on
+        // the enrolment); for larger k, or when there are visits after the reporting day, the
+        // follow-ups are counted.
+        let counted = format!(
+            "(SELECT COUNT(*) FROM registry_followups f WHERE f.enrolment_id = e.id \
+             AND f.visit_date >= ${p_since} AND f.visit_date <= ${p_today}) >= ${p_standard}"
+        );
+        let kth = match standard_visits {
+            0 => Some("e.enrolled_on"),
+            1 => Some("e.last_visit"),
+            2 => Some("e.visit_2nd"),
+            3 => Some("e.visit_3rd"),
+            4 => Some("e.visit_4th"),
+            _ => None,
+        };
+        let standard = match (kth, present) {
+            (Some(column), true) => format!("CASE WHEN {column} >= ${p_since} THEN 1 ELSE 0 END"),
+            (Some(column), false) => format!(
+                "CASE WHEN e.last_visit IS NULL OR e.last_visit <= ${p_today} \
+                 THEN (CASE WHEN {column} >= ${p_since} THEN 1 ELSE 0 END) \
+                 ELSE (CASE WHEN {counted} THEN 1 ELSE 0 END) END"
+            ),
+            (None, _) => format!("CASE WHEN {counted} THEN 1 ELSE 0 END"),
+        };
+        let (last_visit, last_controlled, last_danger) = (
+            as_of("last_visit"),
+            as_of("last_controlled"),
+            as_of("last_danger"),
+        );
         let sql = format!(
-            "SELECT x.g AS g, COUNT(*) AS registered, \
-             COALESCE(SUM(CASE WHEN x.last_visit >= ${p_since} THEN 1 ELSE 0 END), 0) \
+            "SELECT COALESCE({key}, '') AS g, COUNT(*) AS registered, \
+             COALESCE(SUM(CASE WHEN {last_visit} >= ${p_since} THEN 1 ELSE 0 END), 0) \
                AS followed_up, \
-             COALESCE(SUM(CASE WHEN x.last_visit >= ${p_since} AND x.last_controlled = 1 \
+             COALESCE(SUM(CASE WHEN {last_visit} >= ${p_since} AND {last_controlled} = 1 \
                THEN 1 ELSE 0 END), 0) AS controlled, \
-             COALESCE(SUM(CASE WHEN x.last_visit >= ${p_since} AND x.last_danger = 1 \
+             COALESCE(SUM(CASE WHEN {last_visit} >= ${p_since} AND {last_danger} = 1 \
                THEN 1 ELSE 0 END), 0) AS referred, \
-             COALESCE(SUM(CASE WHEN COALESCE(x.last_visit, x.enrolled_on) >= ${p_overdue} \
+             COALESCE(SUM(CASE WHEN COALESCE({last_visit}, e.enrolled_on) >= ${p_overdue} \
                THEN 1 ELSE 0 END), 0) AS on_time, \
-             COALESCE(SUM(CASE WHEN w.enrolment_id IS NULL THEN 0 ELSE 1 END), 0) AS standard \
-             FROM (SELECT e.id, e.enrolled_on, COALESCE({key}, '') AS g, {last_visit}, \
-               {last_controlled}, {last_danger} \
-               FROM registry_enrolments e JOIN registry_residents p ON p.id = e.resident_id \
-               {enrolled_by}) x \
-             LEFT JOIN (SELECT f.enrolment_id FROM registry_followups f \
-               WHERE f.visit_date >= ${p_since} AND f.visit_date <= ${p_today} \
-               AND f.enrolment_id IN (SELECT e.id FROM registry_enrolments e \
-                 JOIN registry_residents p ON p.id = e.resident_id {enrolled_by}) \
-               GROUP BY f.enrolment_id HAVING COUNT(*) >= ${p_standard}) w \
-             ON w.enrolment_id = x.id \
-             GROUP BY x.g ORDER BY x.g",
-            last_visit = as_of("last_visit"),
-            last_controlled = as_of("last_controlled"),
-            last_danger = as_of("last_danger"),
+             COALESCE(SUM({standard}), 0) AS standard \
+             FROM registry_enrolments e {enrolled_by} \
+             GROUP BY COALESCE({key}, '') ORDER BY 1"
         );
         let mut query = sqlx::query(&sql);
         for b in binds {
@@ -495,7 +544,7 @@ impl Registers {
         };
         let (clause, binds) = filter_sql(&open);
         let mut out = (Vec::new(), Vec::new());
-        for (column, target) in [("p.district", 0), ("p.community_centre_id", 1)] {
+        for (column, target) in [("e.district", 0), ("e.community_centre_id", 1)] {
             let sql = format!(
                 "SELECT DISTINCT {column} AS v FROM registry_enrolments e \
                  JOIN registry_residents p ON p.id = e.resident_id {clause} ORDER BY 1"
@@ -530,8 +579,8 @@ fn filter_sql(filter: &RegisterFilter) -> (String, Vec<String>) {
         }
     };
     add("e.disease", &filter.disease);
-    add("p.district", &filter.district);
-    add("p.community_centre_id", &filter.community_centre_id);
+    add("e.district", &filter.district);
+    add("e.community_centre_id", &filter.community_centre_id);
     let placeholders = |binds: &mut Vec<String>, values: &[String]| {
         values
             .iter()
@@ -556,7 +605,7 @@ fn filter_sql(filter: &RegisterFilter) -> (String, Vec<String>) {
             let mut any = Vec::new();
             if !organisations.is_empty() {
                 let list = placeholders(&mut binds, organisations);
-                any.push(format!("p.community_centre_id IN ({list})"));
+                any.push(format!("e.community_centre_id IN ({list})"));
                 let list = placeholders(&mut binds, organisations);
                 any.push(format!(
                     "e.resident_id IN (SELECT s.resident_id FROM registry_resident_sources s \
@@ -565,7 +614,7 @@ fn filter_sql(filter: &RegisterFilter) -> (String, Vec<String>) {
             }
             if !districts.is_empty() {
                 let list = placeholders(&mut binds, districts);
-                any.push(format!("p.district IN ({list})"));
+                any.push(format!("e.district IN ({list})"));
             }
             if any.is_empty() {
                 clauses.push("1 = 0".to_owned());

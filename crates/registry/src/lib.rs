@@ -37,6 +37,11 @@ pub fn migrations() -> MigrationSet {
             "indicators",
             include_str!("../migrations/0003_indicators.sql"),
         ),
+        Migration::portable(
+            4,
+            "register facts",
+            include_str!("../migrations/0004_register_facts.sql"),
+        ),
     ];
     MigrationSet {
         component: "registry",

@@ -288,6 +288,7 @@ impl ResidentIndex {
 
     /// Sets who is responsible for a resident's care.
     pub async fn set_care_team(&self, resident_id: &str, care: &CareTeam) -> Result<()> {
+        let mut tx = self.db.pool().begin().await?;
         let changed = sqlx::query(
             "UPDATE registry_residents SET district = $1, community_centre_id = $2, \
              family_doctor_id = $3, household_id = $4, user_id = $5, updated_at = $6 \
@@ -300,12 +301,23 @@ impl ResidentIndex {
         .bind(care.user_id.as_deref())
         .bind(now())
         .bind(resident_id)
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if changed == 0 {
             return Err(RegistryError::UnknownResident(resident_id.to_owned()));
         }
+        // The registers keep the care team's district and centre for their counts.
+        sqlx::query(
+            "UPDATE registry_enrolments SET district = $1, community_centre_id = $2 \
+             WHERE resident_id = $3",
+        )
+        .bind(care.district.as_deref())
+        .bind(care.community_centre_id.as_deref())
+        .bind(resident_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

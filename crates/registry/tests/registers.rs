@@ -468,6 +468,40 @@ async fn enrolment_visits_and_counts() {
             (3, 1, 1)
         );
 
+        // A resident who moves: the registers count them in their new district at once.
+        let before = registers
+            .counts(
+                &of("hypertension", Some("gulou")),
+                date(2026, 1, 31),
+                4,
+                104,
+            )
+            .await
+            .unwrap()
+            .registered;
+        index
+            .set_care_team(
+                &b,
+                &CareTeam {
+                    district: Some("gulou".into()),
+                    community_centre_id: Some("chc-gulou".into()),
+                    ..CareTeam::default()
+                },
+            )
+            .await
+            .unwrap();
+        let after = registers
+            .counts(
+                &of("hypertension", Some("gulou")),
+                date(2026, 1, 31),
+                4,
+                104,
+            )
+            .await
+            .unwrap()
+            .registered;
+        assert_eq!(after, before + 1);
+
         let missing = registers
             .record_visit(&visit("nope", date(2025, 1, 1), None), &mut new_id, 8)
             .await;
