@@ -268,6 +268,50 @@ async fn the_fhir_interface_works_and_explains_its_errors() {
             expressions.iter().any(|e| e == "Observation.code"),
             "{expressions:?}"
         );
+        let impossible = call(
+            &app,
+            "POST",
+            "/fhir/Observation",
+            Some(&doctor),
+            Some(json!({
+                "resourceType": "Observation",
+                "status": "final",
+                "code": { "coding": [{ "system": "http://loinc.org", "code": "8480-6" }] },
+                "subject": { "reference": format!("Patient/{id}") },
+                "effectiveDateTime": "2099-01-01",
+                "valueQuantity": { "value": 900, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]" }
+            })),
+        )
+        .await;
+        assert_eq!(impossible.status, StatusCode::BAD_REQUEST);
+        let paths: Vec<String> = impossible.json()["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["expression"][0].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert!(
+            paths.contains(&"Observation.valueQuantity.value".to_owned()),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&"Observation.effectiveDateTime".to_owned()),
+            "{paths:?}"
+        );
+        let dangling = call(
+            &app,
+            "POST",
+            "/fhir/Observation",
+            Some(&doctor),
+            Some(json!({ "resourceType": "Observation", "status": "final", "code": { "text": "x" }, "subject": { "reference": "Patient/does-not-exist" } })),
+        )
+        .await;
+        assert_eq!(dangling.status, StatusCode::BAD_REQUEST);
+        assert!(
+            dangling.body.contains("does not exist"),
+            "{}",
+            dangling.body
+        );
         let not_json = call(&app, "POST", "/fhir/Patient", Some(&doctor), None).await;
         assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
         assert!(is_outcome(&not_json));
