@@ -3,6 +3,7 @@
 //! in UTC and shown in the city's zone, row identifiers, languages and bilingual advice for
 //! validation errors. No I/O lives here.
 
+pub mod form;
 mod id;
 mod lang;
 mod mask;
