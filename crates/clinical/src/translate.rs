@@ -11,12 +11,13 @@ pub fn qualified(resource_type: &str, param: &str) -> String {
     format!("{resource_type}.{param}")
 }
 
-/// The index rows of a resource. `_id` and `_lastUpdated` are columns of the resource row,
+/// The index rows of a resource. `_id` and `_lastUpdated` are columns of the resource row
+/// (the other common parameters, `_tag` and `_profile`, are indexed like any other),
 /// and a reference without a resource id (a logical or absolute URL) finds nothing by id.
 pub fn index_rows(resource_type: &str, resource: &serde_json::Value) -> Vec<IndexRow> {
     fhir::index_entries(resource)
         .into_iter()
-        .filter(|e| !e.param.starts_with('_'))
+        .filter(|e| !matches!(e.param, "_id" | "_lastUpdated"))
         .filter_map(|e| {
             let value = match e.value {
                 IndexValue::Token { system, code } => records::IndexValue::Token { system, code },
