@@ -63,6 +63,11 @@ pub fn router(state: AppState) -> Router {
         .route("/ledger", get(pages::ledger::show))
         .route("/capabilities/{id}", get(pages::capability::show))
         .route("/registry", get(pages::registry::overview::show))
+        .route("/registry/reviews", get(pages::registry::reviews::show))
+        .route(
+            "/registry/reviews/{id}",
+            post(pages::registry::reviews::decide),
+        )
         .route("/registry/{disease}", get(pages::registry::list::show))
         .route(
             "/registry/{disease}/patients.csv",

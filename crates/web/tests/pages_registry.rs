@@ -711,3 +711,91 @@ async fn drill_down(app: &App, names: &[String]) {
         .unwrap();
     assert_eq!(row[1], "1");
 }
+
+#[tokio::test]
+async fn the_sender_decides_an_uncertain_identity_match() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let app = app(db).await;
+        let users = app.accounts.users().await.unwrap();
+        let doctor_of = |name: &str| {
+            let u = users.iter().find(|u| u.username == name).unwrap();
+            Actor {
+                user_id: u.id.clone(),
+                organisation_id: u.organisation_id.clone(),
+                read: Some(access::RecordScope::Linked {
+                    organisations: vec![u.organisation_id.clone()],
+                    districts: vec![],
+                }),
+                write: true,
+                purpose: PurposeOfUse::Treatment,
+            }
+        };
+        let patient = |id_number: Option<&str>| {
+            let mut p = serde_json::json!({
+                "resourceType": "Patient",
+                "name": [{ "family": "王", "given": ["芳"] }],
+                "gender": "female",
+                "birthDate": "1949-12-31"
+            });
+            if let Some(n) = id_number {
+                p["identifier"] =
+                    serde_json::json!([{ "system": "urn:oid:2.16.156.10011.1.1", "value": n }]);
+            }
+            p
+        };
+        app.clinical
+            .create(
+                &doctor_of("doctor"),
+                patient(Some("11010519491231002X")),
+                None,
+            )
+            .await
+            .unwrap();
+        app.clinical
+            .create(&doctor_of("doctor021"), patient(None), None)
+            .await
+            .unwrap();
+
+        // Only the sender's staff see it; names are masked.
+        let mut other = signed_in(&app, "doctor").await;
+        let none = other.get("/registry/reviews").await;
+        assert_eq!(none.status, StatusCode::OK);
+        assert!(none.body.contains("没有待核实"), "{}", none.body);
+        let mut sender = signed_in(&app, "doctor021").await;
+        let page = sender.get("/registry/reviews").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("王*"), "masked name shown");
+        assert!(!page.body.contains("王芳"), "never the full name");
+        assert!(page.body.contains("姓名一致"), "the evidence is explained");
+        let start = page.body.find("action=\"/registry/reviews/").unwrap() + "action=\"".len();
+        let action = page.body[start..].split('"').next().unwrap().to_owned();
+        let same = page
+            .body
+            .split("value=\"same:")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        let csrf = page.csrf();
+        let bad = sender
+            .post_form(&action, &[("_csrf", &csrf), ("decision", "maybe")])
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        let decided = sender
+            .post_form(
+                &action,
+                &[("_csrf", &csrf), ("decision", &format!("same:{same}"))],
+            )
+            .await;
+        assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+        let after = sender.get("/registry/reviews").await;
+        assert!(after.body.contains("没有待核实"));
+        let merges = app
+            .ledger
+            .entries_for_subject("resident", &same, 50)
+            .await
+            .unwrap();
+        assert!(merges.iter().any(|e| e.event.action == "registry.merge"));
+    }
+}

@@ -1,7 +1,8 @@
 //! S1, the single-disease registry: the registers' overview (`/registry`), one register's list
 //! (`/registry/{disease}`), a resident's timeline (`/residents/{id}`, `/me/record`), the
 //! community doctor's work list (`/worklist`) and the follow-up form generated from the
-//! disease template (`/registry/enrolments/{id}/followup`).
+//! disease template (`/registry/enrolments/{id}/followup`), and the master index's uncertain
+//! matches for their sender to decide (`/registry/reviews`).
 //!
 //! Every read of a person's data goes through the clinical record service with the viewer's
 //! reach; officials, who read no health record, see aggregates only. Names are masked.
@@ -10,6 +11,7 @@ pub mod drill;
 pub mod followup;
 pub mod list;
 pub mod overview;
+pub mod reviews;
 pub mod timeline;
 pub mod worklist;
 
