@@ -173,22 +173,28 @@ fn search_text(value: &IndexValue) -> Option<String> {
     })
 }
 
+/// The record service on `db`, and a city-wide writer.
+async fn service(db: &store::Db) -> (Clinical, Actor) {
+    let keys = Arc::new(Keyring::for_tests());
+    let ledger = Ledger::open(db.clone(), keys.ledger.signing_key())
+        .await
+        .unwrap();
+    let clinical = Clinical::open(db.clone(), keys, ledger).await.unwrap();
+    let actor = Actor {
+        user_id: "doc".into(),
+        organisation_id: "hospital-a".into(),
+        read: Some(RecordScope::City),
+        write: true,
+        purpose: PurposeOfUse::Treatment,
+    };
+    (clinical, actor)
+}
+
 #[tokio::test]
 async fn every_search_parameter_finds_what_it_indexes() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
-        let keys = Arc::new(Keyring::for_tests());
-        let ledger = Ledger::open(db.clone(), keys.ledger.signing_key())
-            .await
-            .unwrap();
-        let clinical = Clinical::open(db.clone(), keys, ledger).await.unwrap();
-        let actor = Actor {
-            user_id: "doc".into(),
-            organisation_id: "hospital-a".into(),
-            read: Some(RecordScope::City),
-            write: true,
-            purpose: PurposeOfUse::Treatment,
-        };
+        let (clinical, actor) = service(db).await;
         let mut searched = std::collections::BTreeSet::new();
         for example in examples() {
             let t = example["resourceType"].as_str().unwrap().to_owned();
@@ -233,18 +239,7 @@ async fn every_search_parameter_finds_what_it_indexes() {
 async fn every_r4_type_is_stored_read_and_found_by_id_update_time_and_patient() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
-        let keys = Arc::new(Keyring::for_tests());
-        let ledger = Ledger::open(db.clone(), keys.ledger.signing_key())
-            .await
-            .unwrap();
-        let clinical = Clinical::open(db.clone(), keys, ledger).await.unwrap();
-        let actor = Actor {
-            user_id: "doc".into(),
-            organisation_id: "hospital-a".into(),
-            read: Some(RecordScope::City),
-            write: true,
-            purpose: PurposeOfUse::Treatment,
-        };
+        let (clinical, actor) = service(db).await;
         let patient = clinical
             .create(
                 &actor,
