@@ -74,12 +74,24 @@ pub fn router(state: AppState) -> Router {
             get(pages::registry::drill::patients_csv),
         )
         .route(
+            "/registry/{disease}/patients.xlsx",
+            get(pages::registry::drill::patients_xlsx),
+        )
+        .route(
             "/registry/{disease}/districts.csv",
             get(pages::registry::drill::districts_csv),
         )
         .route(
+            "/registry/{disease}/districts.xlsx",
+            get(pages::registry::drill::districts_xlsx),
+        )
+        .route(
             "/registry/{disease}/centres.csv",
             get(pages::registry::drill::centres_csv),
+        )
+        .route(
+            "/registry/{disease}/centres.xlsx",
+            get(pages::registry::drill::centres_xlsx),
         )
         .route(
             "/registry/{disease}/districts/{district}",

@@ -382,6 +382,199 @@ fn is_csv_download(reply: &support::Reply) {
     assert!(reply.body.contains("\r\n"));
 }
 
+/// A download's status, headers and bytes as sent (the client's reply keeps text only).
+async fn download(
+    client: &Client<'_>,
+    app: &App,
+    uri: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let cookies = client
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let request = axum::http::Request::get(uri)
+        .header(axum::http::header::COOKIE, cookies)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, bytes.to_vec())
+}
+
+/// A cell of a workbook's sheet as read back.
+#[derive(Debug, Clone, PartialEq)]
+enum XCell {
+    Text(String),
+    Number(f64),
+    Blank,
+}
+
+/// The one sheet of a workbook: its name, its rows (header first) and its raw XML.
+struct Sheet {
+    name: String,
+    rows: Vec<Vec<XCell>>,
+    xml: String,
+    styles: String,
+}
+
+fn zip_entry(archive: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>, name: &str) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    archive
+        .by_name(name)
+        .unwrap_or_else(|e| panic!("{name} in the workbook: {e}"))
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The value of `name="…"` in an element's attributes.
+fn attribute<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
+    let marker = format!(" {name}=\"");
+    let start = format!(" {attrs}").find(&marker)? + marker.len() - 1;
+    attrs[start..].split('"').next()
+}
+
+/// Reads an .xlsx download back: a zip holding one sheet, its strings shared.
+fn read_xlsx(bytes: &[u8]) -> Sheet {
+    assert!(bytes.starts_with(b"PK"), "a zip file");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let workbook = zip_entry(&mut archive, "xl/workbook.xml");
+    assert_eq!(workbook.matches("<sheet ").count(), 1, "one sheet");
+    let name = workbook
+        .split("<sheet ")
+        .nth(1)
+        .and_then(|a| attribute(a, "name"))
+        .map(unescape)
+        .unwrap();
+    let strings: Vec<String> = if archive.by_name("xl/sharedStrings.xml").is_ok() {
+        zip_entry(&mut archive, "xl/sharedStrings.xml")
+            .split("<si>")
+            .skip(1)
+            .map(|si| {
+                let t = &si[si.find("<t").unwrap()..];
+                let text = &t[t.find('>').unwrap() + 1..t.find("</t>").unwrap()];
+                unescape(text)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let xml = zip_entry(&mut archive, "xl/worksheets/sheet1.xml");
+    let styles = zip_entry(&mut archive, "xl/styles.xml");
+    let mut rows = Vec::new();
+    for row in xml.split("<row ").skip(1) {
+        let row = row.split("</row>").next().unwrap();
+        let mut cells = Vec::new();
+        for c in row.split("<c ").skip(1) {
+            let attrs = &c[..c.find('>').unwrap()];
+            let reference = attribute(attrs, "r").unwrap();
+            let column = reference
+                .chars()
+                .take_while(char::is_ascii_uppercase)
+                .fold(0usize, |n, ch| n * 26 + (ch as usize - 'A' as usize + 1))
+                - 1;
+            let value = c
+                .find("<v>")
+                .map(|i| &c[i + 3..i + 3 + c[i + 3..].find("</v>").unwrap()]);
+            let cell = match (attribute(attrs, "t"), value) {
+                (_, None) => XCell::Blank,
+                (Some("s"), Some(v)) => XCell::Text(strings[v.parse::<usize>().unwrap()].clone()),
+                (None | Some("n"), Some(v)) => XCell::Number(v.parse().unwrap()),
+                (t, v) => panic!("unexpected cell {t:?} {v:?}"),
+            };
+            cells.resize(column, XCell::Blank);
+            cells.push(cell);
+        }
+        rows.push(cells);
+    }
+    Sheet {
+        name,
+        rows,
+        xml,
+        styles,
+    }
+}
+
+/// An .xlsx download: its media type, its file name, and its sheet.
+fn is_xlsx_download(
+    (status, headers, bytes): &(StatusCode, axum::http::HeaderMap, Vec<u8>),
+) -> Sheet {
+    assert_eq!(
+        *status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(bytes)
+    );
+    assert_eq!(
+        headers["content-type"].to_str().unwrap(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"") && disposition.ends_with(".xlsx\""),
+        "{disposition}"
+    );
+    read_xlsx(bytes)
+}
+
+/// The workbook holds the CSV's header and rows, cell for cell: counts as numbers, rates as
+/// numbers shown as percentages, text as text, nothing where the CSV has nothing.
+fn same_as_csv(sheet: &Sheet, csv: &str) {
+    let header = csv
+        .trim_start_matches('\u{feff}')
+        .split("\r\n")
+        .next()
+        .unwrap();
+    let header: Vec<XCell> = header
+        .trim_matches('"')
+        .split("\",\"")
+        .map(|f| XCell::Text(f.to_owned()))
+        .collect();
+    assert_eq!(sheet.rows[0], header, "the same header");
+    let lines = csv_lines(csv);
+    assert_eq!(sheet.rows.len() - 1, lines.len(), "the same rows");
+    for (row, line) in sheet.rows[1..].iter().zip(&lines) {
+        for (i, field) in line.iter().enumerate() {
+            match row.get(i).unwrap_or(&XCell::Blank) {
+                XCell::Text(s) => assert_eq!(s, field),
+                XCell::Number(x) if field.ends_with('%') => {
+                    assert_eq!(&format!("{:.1}%", x * 100.0), field, "a rate")
+                }
+                XCell::Number(x) => assert_eq!(&x.to_string(), field, "a count"),
+                XCell::Blank => assert_eq!(field, "", "nothing in the CSV either"),
+            }
+        }
+    }
+}
+
+/// The CSV and the Excel download of a table are allowed and refused alike.
+async fn csv_and_xlsx_alike(
+    client: &mut Client<'_>,
+    app: &App,
+    stem: &str,
+    query: &str,
+) -> StatusCode {
+    let csv = client.get(&format!("{stem}.csv{query}")).await.status;
+    let (xlsx, _, _) = download(client, app, &format!("{stem}.xlsx{query}")).await;
+    assert_eq!(csv, xlsx, "{stem}{query}: the Excel download as the CSV");
+    xlsx
+}
+
 /// Drill-down from the districts' comparison to a district, its centres and a centre; the
 /// CSV exports; officials stay in their scope and never see a name.
 async fn drill_down(app: &App, names: &[String]) {
@@ -400,6 +593,13 @@ async fn drill_down(app: &App, names: &[String]) {
             .contains("href=\"/registry/hypertension/districts.csv\"")
     );
     assert!(compared.body.contains("CSV（可用 Excel 打开）"));
+    assert!(
+        compared
+            .body
+            .contains("href=\"/registry/hypertension/districts.xlsx\""),
+        "an Excel download beside the CSV"
+    );
+    assert!(compared.body.contains("导出 Excel"));
 
     let district = official.get("/registry/hypertension/districts/gulou").await;
     assert_eq!(district.status, StatusCode::OK, "{}", district.body);
@@ -484,6 +684,46 @@ async fn drill_down(app: &App, names: &[String]) {
     is_csv_download(&centres_csv);
     assert!(centres_csv.body.contains("\"社区卫生服务中心\""));
 
+    // The same tables as Excel workbooks: numbers as numbers, rates as percentages.
+    let districts_xlsx =
+        is_xlsx_download(&download(&official, app, "/registry/hypertension/districts.xlsx").await);
+    assert_eq!(districts_xlsx.name, "高血压·各区指标");
+    same_as_csv(&districts_xlsx, &districts_csv.body);
+    let gulou_row = districts_xlsx
+        .rows
+        .iter()
+        .find(|r| r[0] == XCell::Text("鼓楼区".into()))
+        .expect("Gulou's row, its name intact");
+    assert_eq!(gulou_row[1], XCell::Number(gulou.registered as f64));
+    assert_eq!(gulou_row[2], XCell::Number(gulou.standard as f64));
+    assert!(
+        districts_xlsx
+            .xml
+            .contains(&format!("<v>{}</v>", gulou.registered)),
+        "the count is a number in the sheet"
+    );
+    assert!(matches!(gulou_row[4], XCell::Number(x) if (0.0..=1.0).contains(&x)));
+    assert!(districts_xlsx.styles.contains("formatCode=\"0.0%\""));
+    assert!(districts_xlsx.styles.contains("<b/>"), "a bold header");
+    assert!(districts_xlsx.xml.contains("<col "), "column widths");
+    assert!(
+        district
+            .body
+            .contains("href=\"/registry/hypertension/centres.xlsx?district=gulou&amp;year="),
+        "{}",
+        district.body
+    );
+    let centres_xlsx = is_xlsx_download(
+        &download(
+            &official,
+            app,
+            "/registry/hypertension/centres.xlsx?district=gulou",
+        )
+        .await,
+    );
+    assert_eq!(centres_xlsx.name, "高血压·各中心指标");
+    same_as_csv(&centres_xlsx, &centres_csv.body);
+
     // A district official: their district only.
     let mut gulou_official = signed_in(app, "gulou.official").await;
     assert_eq!(
@@ -538,6 +778,44 @@ async fn drill_down(app: &App, names: &[String]) {
         .await;
     is_csv_download(&own_csv);
     assert_eq!(csv_lines(&own_csv.body).len(), 1, "only their district");
+    let own_xlsx = is_xlsx_download(
+        &download(
+            &gulou_official,
+            app,
+            "/registry/hypertension/districts.xlsx",
+        )
+        .await,
+    );
+    assert_eq!(own_xlsx.rows.len(), 2, "a header and their district only");
+    same_as_csv(&own_xlsx, &own_csv.body);
+    for (stem, query, refused) in [
+        (
+            "/registry/hypertension/centres",
+            "?district=xuanwu",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/registry/hypertension/patients", "", StatusCode::FORBIDDEN),
+        ("/registry/no-such/districts", "", StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(
+            csv_and_xlsx_alike(&mut gulou_official, app, stem, query).await,
+            refused,
+            "{stem}{query}"
+        );
+    }
+    // The administrator, who has no register scope, downloads nothing.
+    let mut admin = signed_in(app, "admin").await;
+    for (stem, query) in [
+        ("/registry/hypertension/districts", ""),
+        ("/registry/hypertension/centres", "?district=gulou"),
+        ("/registry/hypertension/patients", ""),
+    ] {
+        assert_eq!(
+            csv_and_xlsx_alike(&mut admin, app, stem, query).await,
+            StatusCode::FORBIDDEN,
+            "{stem}{query}"
+        );
+    }
     assert_eq!(
         gulou_official
             .get("/registry/hypertension/patients.csv")
@@ -617,6 +895,38 @@ async fn drill_down(app: &App, names: &[String]) {
     assert_eq!(after.len(), before + 1, "the export is on the ledger");
     assert_eq!(after[0].event.action, "registry.export");
     assert_eq!(after[0].event.actor, doctor_user);
+    assert!(
+        list.body
+            .contains("/registry/hypertension/patients.xlsx?district=&amp;status=&amp;centre="),
+        "an Excel download beside the list's CSV"
+    );
+    let register_xlsx = is_xlsx_download(
+        &download(
+            &doctor,
+            app,
+            "/registry/hypertension/patients.xlsx?district=&status=&centre=",
+        )
+        .await,
+    );
+    assert_eq!(register_xlsx.name, "高血压登记名单");
+    same_as_csv(&register_xlsx, &export.body);
+    for row in &register_xlsx.rows {
+        if let XCell::Text(name) = &row[0] {
+            shows_no_full_name(name, names, "the register workbook");
+        }
+    }
+    let logged = app
+        .ledger
+        .entries_for_subject("register", "hypertension", 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        logged.len(),
+        after.len() + 1,
+        "the workbook is on the ledger too"
+    );
+    assert_eq!(logged[0].event.action, "registry.export");
+    assert_eq!(logged[0].event.actor, doctor_user);
 
     // A value with a comma is quoted whole: a centre named so, with one patient.
     let centre = app
@@ -710,6 +1020,22 @@ async fn drill_down(app: &App, names: &[String]) {
         .find(|r| r[0] == "Gulou Test Centre, North (demo)")
         .unwrap();
     assert_eq!(row[1], "1");
+    let english_xlsx = is_xlsx_download(
+        &download(
+            &official,
+            app,
+            "/registry/hypertension/centres.xlsx?district=gulou",
+        )
+        .await,
+    );
+    assert_eq!(english_xlsx.name, "Hypertension by centre");
+    same_as_csv(&english_xlsx, &english.body);
+    let row = english_xlsx
+        .rows
+        .iter()
+        .find(|r| r[0] == XCell::Text("Gulou Test Centre, North (demo)".into()))
+        .unwrap();
+    assert_eq!(row[1], XCell::Number(1.0));
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Drill-down from the districts' comparison: one district's indicators with its community
 //! centres compared (`/registry/{disease}/districts/{district}`), one centre's indicators
-//! (`/registry/{disease}/centres/{id}`), and the CSV exports of every indicator table and of a
-//! register list.
+//! (`/registry/{disease}/centres/{id}`), and the downloads of every indicator table and of a
+//! register list, each as CSV and as an Excel workbook (see [`super::export`]).
 //!
 //! Officials see their scope's figures and stop at the centre (no names, no lists); those who
 //! read records (doctors) see the figures of their reach and, from a centre, the patients
@@ -10,7 +10,6 @@
 
 use access::Principal;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use clinical::ClinicalError;
 use diseases::{IndicatorError, Template};
@@ -20,6 +19,7 @@ use maud::{Markup, html};
 use registry::{Group, Reach, RegisterCounts, RegisterFilter};
 use serde::Deserialize;
 
+use super::export::{Cell, Download, Table, download, fits_sheet};
 use super::list::{ListQuery, short_reason};
 use super::overview::{
     Compared, GroupLabels, citation_text, comparison, disease_card, official_scope,
@@ -313,11 +313,13 @@ async fn district_page(
     let name = district.name(lang == Lang::En).to_owned();
     let title = title_for(lang, &name, template);
     let action = format!("/registry/{code}/districts/{key}");
-    let csv = format!(
-        "/registry/{code}/centres.csv?district={}&{}",
-        urlencode(key),
-        year_param(&period)
-    );
+    let download = |extension: &str| {
+        format!(
+            "/registry/{code}/centres.{extension}?district={}&{}",
+            urlencode(key),
+            year_param(&period)
+        )
+    };
     let labels = GroupLabels::centres(lang);
     let period_text = tf(
         lang,
@@ -345,7 +347,10 @@ async fn district_page(
             h3 { (t(lang, "registry.all_indicators")) }
             (indicator_table(lang, template, t(lang, "registry.centre"), &rows))
         }
-        p.actions { a.button.button-secondary href=(csv) download { (t(lang, "registry.export_csv")) } }
+        p.actions {
+            a.button.button-secondary href=(download("csv")) download { (t(lang, "registry.export_csv")) }
+            a.button.button-secondary href=(download("xlsx")) download { (t(lang, "registry.export_xlsx")) }
+        }
     };
     Ok((title, body))
 }
@@ -548,51 +553,27 @@ async fn centre_page(
     Ok((title, body))
 }
 
-// ---- CSV ---------------------------------------------------------------------------------
+// ---- Downloads ---------------------------------------------------------------------------
 
-/// A CSV field, always quoted (a comma, quote or line break stays inside), with spreadsheet
-/// formulas defused (a leading `=`, `+`, `-`, `@`).
-pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
+/// A sheet name for the table of a disease: the disease's name in it when it fits Excel's
+/// limit, else the short form (`{key}_short`).
+fn sheet_for(lang: Lang, key: &str, template: &Template) -> String {
+    let full = tf(lang, key, &[("disease", disease_name(lang, template))]);
+    if fits_sheet(&full) {
+        full
     } else {
-        s.to_owned()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// UTF-8 with a byte-order mark (so Excel reads Chinese), CRLF line ends.
-pub fn csv_text(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut out = String::from("\u{feff}");
-    for line in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
-        out.push_str(
-            &line
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
+        t(lang, &format!("{key}_short")).to_owned()
     }
-    out
 }
 
-fn csv_response(filename: &str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// The indicator table as CSV: per indicator its numerator, denominator and rate.
-fn indicator_csv(lang: Lang, template: &Template, header: &str, rows: &[Compared]) -> String {
+/// The indicator table for download: per indicator its numerator, denominator and rate.
+fn indicator_export(
+    lang: Lang,
+    template: &Template,
+    header: &str,
+    sheet: String,
+    rows: &[Compared],
+) -> Table {
     let mut head = vec![header.to_owned(), t(lang, "registry.registered").to_owned()];
     for ind in template.indicators() {
         let name = pick(lang, &ind.name_zh, &ind.name_en);
@@ -605,32 +586,32 @@ fn indicator_csv(lang: Lang, template: &Template, header: &str, rows: &[Compared
         }
     }
     head.push(t(lang, "registry.referred_short").to_owned());
-    let lines: Vec<Vec<String>> = rows
+    let lines = rows
         .iter()
         .map(|r| {
             let named = indicator_counts(template, &r.counts);
-            let mut line = vec![r.name.clone(), r.counts.registered.to_string()];
+            let mut line = vec![Cell::Text(r.name.clone()), Cell::Count(r.counts.registered)];
             for ind in template.indicators() {
-                let count = |name: &str| {
-                    measured(name, &r.counts)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                };
+                let count = |name: &str| measured(name, &r.counts).map_or(Cell::Blank, Cell::Count);
                 line.push(count(&ind.numerator));
                 line.push(count(&ind.denominator));
                 line.push(match ind.check(&named) {
-                    Ok(x) => percent(x.value),
+                    Ok(x) => Cell::Rate(x.value),
                     Err(IndicatorError::MissingCount(_)) => {
-                        t(lang, "registry.not_measured").to_owned()
+                        Cell::Text(t(lang, "registry.not_measured").to_owned())
                     }
-                    Err(_) => t(lang, "registry.no_one").to_owned(),
+                    Err(_) => Cell::Text(t(lang, "registry.no_one").to_owned()),
                 });
             }
-            line.push(r.counts.referred.to_string());
+            line.push(Cell::Count(r.counts.referred));
             line
         })
         .collect();
-    csv_text(&head, &lines)
+    Table {
+        sheet,
+        header: head,
+        rows: lines,
+    }
 }
 
 /// `GET /registry/{disease}/districts.csv?year=`: every district in scope.
@@ -640,22 +621,52 @@ pub async fn districts_csv(
     Path(code): Path<String>,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    let result = async {
-        let template = app
-            .clinical
-            .catalogue()
-            .get(&code)
-            .ok_or(AppError::NotFound)?;
-        let viewer = Viewer::of(&app, &user).await?;
-        let period = Period::of(q.year, clinical::today());
-        let rows = district_rows(&app, ctx.lang, template, &viewer, &period).await?;
-        Ok::<_, AppError>(csv_response(
-            &format!("{code}-districts-{}.csv", period.as_of),
-            indicator_csv(ctx.lang, template, t(ctx.lang, "home.district"), &rows),
-        ))
-    }
-    .await;
-    result.unwrap_or_else(|e| ctx.page_error(e).into_response())
+    districts_download(&app, &ctx, &user, &code, q, Download::Csv)
+        .await
+        .unwrap_or_else(|e| ctx.page_error(e).into_response())
+}
+
+/// `GET /registry/{disease}/districts.xlsx?year=`: the same as an Excel workbook.
+pub async fn districts_xlsx(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    districts_download(&app, &ctx, &user, &code, q, Download::Xlsx)
+        .await
+        .unwrap_or_else(|e| ctx.page_error(e).into_response())
+}
+
+async fn districts_download(
+    app: &AppState,
+    ctx: &Ctx,
+    user: &Principal,
+    code: &str,
+    q: YearQuery,
+    form: Download,
+) -> Result<Response, AppError> {
+    let lang = ctx.lang;
+    let template = app
+        .clinical
+        .catalogue()
+        .get(code)
+        .ok_or(AppError::NotFound)?;
+    let viewer = Viewer::of(app, user).await?;
+    let period = Period::of(q.year, clinical::today());
+    let rows = district_rows(app, lang, template, &viewer, &period).await?;
+    let table = indicator_export(
+        lang,
+        template,
+        t(lang, "home.district"),
+        sheet_for(lang, "registry.sheet_districts", template),
+        &rows,
+    );
+    Ok(download(
+        form,
+        &format!("{code}-districts-{}", period.as_of),
+        table.render(form)?,
+    ))
 }
 
 /// `GET /registry/{disease}/centres.csv?district=&year=`: the centres of a district (or of
@@ -666,36 +677,66 @@ pub async fn centres_csv(
     Path(code): Path<String>,
     Query(q): Query<CentresQuery>,
 ) -> Response {
-    let result = async {
-        let template = app
-            .clinical
-            .catalogue()
-            .get(&code)
-            .ok_or(AppError::NotFound)?;
-        let viewer = Viewer::of(&app, &user).await?;
-        let district = q.district.filter(|d| !d.is_empty());
-        if let Some(d) = &district
-            && (city::districts().by_key(d).is_none() || !viewer.sees_district(d))
-        {
-            return Err(AppError::NotFound);
-        }
-        let period = Period::of(q.year, clinical::today());
-        let filter = period.filter(RegisterFilter {
-            district: district.clone(),
-            ..viewer.filter()
-        });
-        let rows = centre_rows(&app, ctx.lang, template, &filter, &period).await?;
-        Ok::<_, AppError>(csv_response(
-            &format!(
-                "{code}-centres-{}-{}.csv",
-                district.as_deref().unwrap_or("all"),
-                period.as_of
-            ),
-            indicator_csv(ctx.lang, template, t(ctx.lang, "registry.centre"), &rows),
-        ))
+    centres_download(&app, &ctx, &user, &code, q, Download::Csv)
+        .await
+        .unwrap_or_else(|e| ctx.page_error(e).into_response())
+}
+
+/// `GET /registry/{disease}/centres.xlsx?district=&year=`: the same as an Excel workbook.
+pub async fn centres_xlsx(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(code): Path<String>,
+    Query(q): Query<CentresQuery>,
+) -> Response {
+    centres_download(&app, &ctx, &user, &code, q, Download::Xlsx)
+        .await
+        .unwrap_or_else(|e| ctx.page_error(e).into_response())
+}
+
+async fn centres_download(
+    app: &AppState,
+    ctx: &Ctx,
+    user: &Principal,
+    code: &str,
+    q: CentresQuery,
+    form: Download,
+) -> Result<Response, AppError> {
+    let lang = ctx.lang;
+    let template = app
+        .clinical
+        .catalogue()
+        .get(code)
+        .ok_or(AppError::NotFound)?;
+    let viewer = Viewer::of(app, user).await?;
+    let district = q.district.filter(|d| !d.is_empty());
+    if let Some(d) = &district
+        && (city::districts().by_key(d).is_none() || !viewer.sees_district(d))
+    {
+        return Err(AppError::NotFound);
     }
-    .await;
-    result.unwrap_or_else(|e| ctx.page_error(e).into_response())
+    let period = Period::of(q.year, clinical::today());
+    let filter = period.filter(RegisterFilter {
+        district: district.clone(),
+        ..viewer.filter()
+    });
+    let rows = centre_rows(app, lang, template, &filter, &period).await?;
+    let table = indicator_export(
+        lang,
+        template,
+        t(lang, "registry.centre"),
+        sheet_for(lang, "registry.sheet_centres", template),
+        &rows,
+    );
+    Ok(download(
+        form,
+        &format!(
+            "{code}-centres-{}-{}",
+            district.as_deref().unwrap_or("all"),
+            period.as_of
+        ),
+        table.render(form)?,
+    ))
 }
 
 /// `GET /registry/{disease}/patients.csv?district=&status=&centre=`: the register list of
@@ -706,70 +747,96 @@ pub async fn patients_csv(
     Path(code): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
+    patients_download(&app, &ctx, &user, &code, &q, Download::Csv)
+        .await
+        .unwrap_or_else(|e| ctx.page_error(e).into_response())
+}
+
+/// `GET /registry/{disease}/patients.xlsx?district=&status=&centre=`: the same as an Excel
+/// workbook, recorded on the ledger alike.
+pub async fn patients_xlsx(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(code): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    patients_download(&app, &ctx, &user, &code, &q, Download::Xlsx)
+        .await
+        .unwrap_or_else(|e| ctx.page_error(e).into_response())
+}
+
+async fn patients_download(
+    app: &AppState,
+    ctx: &Ctx,
+    user: &Principal,
+    code: &str,
+    q: &ListQuery,
+    form: Download,
+) -> Result<Response, AppError> {
     let lang = ctx.lang;
-    let result = async {
-        let template = app
+    let template = app
+        .clinical
+        .catalogue()
+        .get(code)
+        .ok_or(AppError::NotFound)?;
+    let actor = actor(user);
+    let reach = app
+        .clinical
+        .register_reach(&actor)
+        .await
+        .map_err(clinical_error)?;
+    let filter = RegisterFilter {
+        limit: ALL_ROWS,
+        offset: 0,
+        ..q.filter(&reach, code)
+    };
+    let rows = app
+        .clinical
+        .registers()
+        .list(&filter)
+        .await
+        .map_err(registry_error)?;
+    let orgs = Orgs::load(app).await?;
+    let today = clinical::today();
+    let header: Vec<String> = [
+        "registry.name",
+        "registry.sex",
+        "registry.age",
+        "registry.district",
+        "registry.centre",
+        "registry.enrolled_on",
+        "registry.reason",
+        "registry.last_visit",
+        "registry.next_followup",
+        "registry.control_status",
+    ]
+    .iter()
+    .map(|k| t(lang, k).to_owned())
+    .collect();
+    let mut lines = Vec::new();
+    for row in &rows {
+        let id = &row.enrolment.resident_id;
+        if !app
             .clinical
-            .catalogue()
-            .get(&code)
-            .ok_or(AppError::NotFound)?;
-        let actor = actor(&user);
-        let reach = app
-            .clinical
-            .register_reach(&actor)
+            .may_see_resident(&actor, id)
             .await
-            .map_err(clinical_error)?;
-        let filter = RegisterFilter {
-            limit: ALL_ROWS,
-            offset: 0,
-            ..q.filter(&reach, &code)
-        };
-        let rows = app
+            .map_err(clinical_error)?
+        {
+            continue;
+        }
+        let name = app
             .clinical
-            .registers()
-            .list(&filter)
+            .residents()
+            .resident(id)
             .await
-            .map_err(registry_error)?;
-        let orgs = Orgs::load(&app).await?;
-        let today = clinical::today();
-        let head: Vec<String> = [
-            "registry.name",
-            "registry.sex",
-            "registry.age",
-            "registry.district",
-            "registry.centre",
-            "registry.enrolled_on",
-            "registry.reason",
-            "registry.last_visit",
-            "registry.next_followup",
-            "registry.control_status",
-        ]
-        .iter()
-        .map(|k| t(lang, k).to_owned())
-        .collect();
-        let mut lines = Vec::new();
-        for row in &rows {
-            let id = &row.enrolment.resident_id;
-            if !app
-                .clinical
-                .may_see_resident(&actor, id)
-                .await
-                .map_err(clinical_error)?
-            {
-                continue;
-            }
-            let name = app
-                .clinical
-                .residents()
-                .resident(id)
-                .await
-                .map_err(registry_error)?
-                .and_then(|r| r.facts.name)
-                .map(|n| mask_name(&n))
-                .unwrap_or_else(|| "—".into());
-            let e = &row.enrolment;
-            let next = next_followup(template, e, today);
-            lines.push(vec![
+            .map_err(registry_error)?
+            .and_then(|r| r.facts.name)
+            .map(|n| mask_name(&n))
+            .unwrap_or_else(|| "—".into());
+        let e = &row.enrolment;
+        let next = next_followup(template, e, today);
+        lines.push(
+            [
                 name,
                 sex(lang, row.sex.as_deref()).to_owned(),
                 age(lang, row.birth_date, today),
@@ -780,23 +847,29 @@ pub async fn patients_csv(
                 date_or_dash(lang, e.last_visit),
                 format!("{} {}", date(lang, next.due), followup_text(lang, &next)),
                 control_text(lang, e).to_owned(),
-            ]);
-        }
-        let body = csv_text(&head, &lines);
-        crate::audit::record(
-            &app,
-            &user,
-            "registry.export",
-            "register",
-            &code,
-            ledger::PurposeOfUse::CareManagement,
-            body.as_bytes(),
-        )
-        .await;
-        Ok::<_, AppError>(csv_response(&format!("{code}-register-{today}.csv"), body))
+            ]
+            .into_iter()
+            .map(Cell::Text)
+            .collect(),
+        );
     }
+    let table = Table {
+        sheet: sheet_for(lang, "registry.sheet_register", template),
+        header,
+        rows: lines,
+    };
+    let body = table.render(form)?;
+    crate::audit::record(
+        app,
+        user,
+        "registry.export",
+        "register",
+        code,
+        ledger::PurposeOfUse::CareManagement,
+        &body,
+    )
     .await;
-    result.unwrap_or_else(|e| ctx.page_error(e).into_response())
+    Ok(download(form, &format!("{code}-register-{today}"), body))
 }
 
 fn followup_text(lang: Lang, next: &diseases::NextFollowUp) -> String {
@@ -840,19 +913,5 @@ mod tests {
         );
         assert_eq!(Period::of(Some(2031), today), current, "no future year");
         assert_eq!(Period::of(Some(1900), today), current);
-    }
-
-    #[test]
-    fn csv_has_a_bom_crlf_and_quoted_fields() {
-        let text = csv_text(
-            &["区".to_owned(), "n".to_owned()],
-            &[vec!["Gulou, north".to_owned(), "=1+1".to_owned()]],
-        );
-        assert!(text.starts_with('\u{feff}'));
-        assert_eq!(
-            text,
-            "\u{feff}\"区\",\"n\"\r\n\"Gulou, north\",\"'=1+1\"\r\n"
-        );
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

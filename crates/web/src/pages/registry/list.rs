@@ -52,9 +52,10 @@ impl ListQuery {
         }
     }
 
-    fn csv_href(&self, code: &str) -> String {
+    /// The register list's download link, `csv` or `xlsx`.
+    fn download_href(&self, code: &str, extension: &str) -> String {
         format!(
-            "/registry/{code}/patients.csv?district={}&status={}&centre={}",
+            "/registry/{code}/patients.{extension}?district={}&status={}&centre={}",
             urlencode(&self.district),
             urlencode(&self.status),
             urlencode(&self.centre)
@@ -200,7 +201,10 @@ pub async fn show(
         }
         (count_line(lang, total))
         @if !lines.is_empty() {
-            p.actions { a.button.button-secondary href=(q.csv_href(&code)) download { (t(lang, "registry.export_csv")) } }
+            p.actions {
+                a.button.button-secondary href=(q.download_href(&code, "csv")) download { (t(lang, "registry.export_csv")) }
+                a.button.button-secondary href=(q.download_href(&code, "xlsx")) download { (t(lang, "registry.export_xlsx")) }
+            }
         }
         @if lines.is_empty() {
             p.muted { (t(lang, "registry.empty")) }

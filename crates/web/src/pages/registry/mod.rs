@@ -8,6 +8,7 @@
 //! reach; officials, who read no health record, see aggregates only. Names are masked.
 
 pub mod drill;
+pub mod export;
 pub mod followup;
 pub mod list;
 pub mod overview;

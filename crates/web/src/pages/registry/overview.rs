@@ -293,6 +293,9 @@ async fn official_page(
             a.button.button-secondary href={ "/registry/" (template.code) "/districts.csv" } download {
                 (t(lang, "registry.export_csv"))
             }
+            a.button.button-secondary href={ "/registry/" (template.code) "/districts.xlsx" } download {
+                (t(lang, "registry.export_xlsx"))
+            }
         }
     })
 }
