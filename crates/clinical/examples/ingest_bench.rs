@@ -4,8 +4,16 @@
 //!
 //! ```text
 //! cargo run --release -p clinical --example ingest_bench -- \
-//!     [--resources N] [--batch B] [--patients P] [--backend sqlite|postgres|both]
+//!     [--resources N] [--batch B] [--patients P] [--clients C] \
+//!     [--shape records|spread] [--backend sqlite|postgres|both]
 //! ```
+//!
+//! Two shapes of Bundle: `records` (the default) sends each patient's record as one
+//! transaction, a new Patient with its conditions, encounters and observations referring to
+//! it by `urn:uuid:`, as a hospital's system or a Synthea export does; `spread` sends
+//! Observations of `--patients` existing patients, each Bundle touching a different patient
+//! in every entry (the hardest case: one ledger entry per resource). `--clients` Bundles are
+//! in flight at once, as several of a hospital's senders would be.
 
 use std::error::Error;
 use std::sync::Arc;
@@ -13,6 +21,7 @@ use std::time::Instant;
 
 use access::RecordScope;
 use clinical::{Actor, Clinical};
+use fhir::ReturnPreference;
 use ledger::{Ledger, PurposeOfUse};
 use records::{Write, WriteKind};
 use serde_json::{Value, json};
@@ -25,7 +34,15 @@ struct Args {
     resources: usize,
     batch: usize,
     patients: usize,
+    clients: usize,
+    shape: Shape,
     backends: Vec<&'static str>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Records,
+    Spread,
 }
 
 fn parse_args() -> BoxResult<Args> {
@@ -33,6 +50,8 @@ fn parse_args() -> BoxResult<Args> {
         resources: 50_000,
         batch: 1_000,
         patients: 1_000,
+        clients: 2,
+        shape: Shape::Records,
         backends: vec!["sqlite", "postgres"],
     };
     let mut it = std::env::args().skip(1);
@@ -42,6 +61,14 @@ fn parse_args() -> BoxResult<Args> {
             "--resources" => args.resources = value.parse()?,
             "--batch" => args.batch = value.parse::<usize>()?.max(1),
             "--patients" => args.patients = value.parse::<usize>()?.max(1),
+            "--clients" => args.clients = value.parse::<usize>()?.max(1),
+            "--shape" => {
+                args.shape = match value.as_str() {
+                    "records" => Shape::Records,
+                    "spread" => Shape::Spread,
+                    other => return Err(format!("unknown shape {other}").into()),
+                }
+            }
             "--backend" => {
                 args.backends = match value.as_str() {
                     "sqlite" => vec!["sqlite"],
@@ -86,6 +113,181 @@ fn transaction(entries: Vec<Value>, method: &str, url: &str) -> Value {
     })
 }
 
+/// The prepared writes (in commits of `--batch`) and Bundles (JSON text) of the `spread`
+/// shape: Observations of existing patients, each entry of a Bundle a different patient.
+async fn spread_workload(
+    clinical: &Clinical,
+    hospital: &Actor,
+    args: &Args,
+) -> BoxResult<(Vec<Vec<Write>>, Vec<Vec<u8>>)> {
+    let mut patient_ids = Vec::with_capacity(args.patients);
+    for chunk in (0..args.patients).collect::<Vec<_>>().chunks(200) {
+        let bundle = transaction(
+            chunk.iter().map(|&n| patient(n)).collect(),
+            "POST",
+            "Patient",
+        );
+        let response = clinical.bundle(hospital, &bundle, "").await?;
+        for entry in response["entry"].as_array().into_iter().flatten() {
+            if let Some(id) = entry.pointer("/resource/id").and_then(Value::as_str) {
+                patient_ids.push(id.to_owned());
+            }
+        }
+    }
+    let mut residents = std::collections::HashMap::new();
+    for id in &patient_ids {
+        let stored = clinical.records().read("Patient", id).await?;
+        residents.insert(id.clone(), stored.patient_id.unwrap_or_default());
+    }
+    let of = |i: usize| &patient_ids[(i * 7919) % patient_ids.len()];
+    let starts = (0..args.resources).step_by(args.batch);
+    let writes = starts
+        .clone()
+        .map(|from| {
+            (from..(from + args.batch).min(args.resources))
+                .map(|i| {
+                    let body = observation(of(i), i);
+                    Write {
+                        kind: WriteKind::Create,
+                        resource_type: "Observation".into(),
+                        id: format!("pre-{i}"),
+                        index: clinical::translate::index_rows("Observation", &body),
+                        body: Some(body),
+                        patient_id: residents.get(of(i)).cloned(),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let bundles = starts
+        .map(|from| {
+            let entries = (from..(from + args.batch).min(args.resources))
+                .map(|i| observation(of(i), i))
+                .collect();
+            transaction(entries, "POST", "Observation")
+                .to_string()
+                .into_bytes()
+        })
+        .collect();
+    Ok((writes, bundles))
+}
+
+/// The prepared writes and Bundles of the `records` shape: per patient one transaction of
+/// `--batch` resources, the Patient first and the rest referring to it.
+fn records_workload(args: &Args) -> (Vec<Vec<Write>>, Vec<Vec<u8>>) {
+    let records: Vec<(usize, usize)> = (0..args.resources)
+        .step_by(args.batch)
+        .enumerate()
+        .map(|(n, from)| (n, (args.batch).min(args.resources - from)))
+        .collect();
+    let writes = records
+        .iter()
+        .map(|&(n, size)| {
+            let patient_id = format!("pre-p{n}");
+            let resident = format!("pre-r{n}");
+            let reference = format!("Patient/{patient_id}");
+            record(n, size, &reference)
+                .into_iter()
+                .enumerate()
+                .map(|(k, mut body)| {
+                    let resource_type =
+                        body["resourceType"].as_str().unwrap_or_default().to_owned();
+                    let id = if k == 0 {
+                        patient_id.clone()
+                    } else {
+                        format!("pre-{n}-{k}")
+                    };
+                    body["id"] = json!(id);
+                    Write {
+                        kind: WriteKind::Create,
+                        index: clinical::translate::index_rows(&resource_type, &body),
+                        resource_type,
+                        id,
+                        body: Some(body),
+                        patient_id: Some(resident.clone()),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let bundles = records
+        .iter()
+        .map(|&(n, size)| {
+            let urn = format!("urn:uuid:00000000-0000-4000-8000-{n:012}");
+            let entry = |r: Value| {
+                let kind = r["resourceType"].as_str().unwrap_or_default().to_owned();
+                json!({ "resource": r, "request": { "method": "POST", "url": kind } })
+            };
+            let mut entries: Vec<Value> = record(n, size, &urn).into_iter().map(entry).collect();
+            if let Some(first) = entries.first_mut() {
+                first["fullUrl"] = json!(urn);
+            }
+            json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
+                .to_string()
+                .into_bytes()
+        })
+        .collect();
+    (writes, bundles)
+}
+
+/// Patient `n`'s record of `size` resources, the Patient first, the rest referring to it as
+/// `subject`: a hypertension diagnosis (which enrols the patient), encounters, and blood
+/// pressure and weight observations.
+fn record(n: usize, size: usize, subject: &str) -> Vec<Value> {
+    let mut out = vec![patient(n)];
+    for k in 1..size {
+        let when = format!(
+            "20{:02}-{:02}-{:02}T09:{:02}:00+08:00",
+            15 + k % 10,
+            1 + k % 12,
+            1 + (n + k) % 28,
+            k % 60
+        );
+        out.push(match k {
+            1 => json!({
+                "resourceType": "Condition",
+                "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active" }] },
+                "verificationStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed" }] },
+                "code": { "coding": [{ "system": "http://hl7.org/fhir/sid/icd-10", "code": "I10" }] },
+                "subject": { "reference": subject },
+                "onsetDateTime": "2014-03-02"
+            }),
+            k if k % 10 == 2 => json!({
+                "resourceType": "Encounter",
+                "status": "finished",
+                "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB" },
+                "subject": { "reference": subject },
+                "period": { "start": when, "end": when }
+            }),
+            k => {
+                let mut o = observation("x", n + k);
+                o["subject"] = json!({ "reference": subject });
+                o["effectiveDateTime"] = json!(when);
+                o
+            }
+        });
+    }
+    out
+}
+
+/// CPU time this process has used (user and system, every thread), from /proc on Linux; on a
+/// busy machine CPU per resource stays comparable where rates do not.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 async fn fresh(backend: &str) -> (Db, Option<tempfile::TempDir>) {
     match backend {
         "sqlite" => {
@@ -99,10 +301,18 @@ async fn fresh(backend: &str) -> (Db, Option<tempfile::TempDir>) {
 #[tokio::main]
 async fn main() -> BoxResult<()> {
     let args = parse_args()?;
-    println!(
-        "ingest benchmark: {} Observations in transaction Bundles of {}, {} patients",
-        args.resources, args.batch, args.patients
-    );
+    match args.shape {
+        Shape::Records => println!(
+            "ingest benchmark: {} resources as patient records, one transaction Bundle of {} \
+             per patient, {} clients",
+            args.resources, args.batch, args.clients
+        ),
+        Shape::Spread => println!(
+            "ingest benchmark: {} Observations in transaction Bundles of {} spread over {} \
+             patients, {} clients",
+            args.resources, args.batch, args.patients, args.clients
+        ),
+    }
     for backend in &args.backends {
         let (db, _dir) = fresh(backend).await;
         db.migrate(&[
@@ -125,71 +335,53 @@ async fn main() -> BoxResult<()> {
             purpose: PurposeOfUse::Treatment,
         };
 
-        let mut patient_ids = Vec::with_capacity(args.patients);
-        for chunk in (0..args.patients).collect::<Vec<_>>().chunks(200) {
-            let bundle = transaction(
-                chunk.iter().map(|&n| patient(n)).collect(),
-                "POST",
-                "Patient",
-            );
-            let response = clinical.bundle(&hospital, &bundle, "").await?;
-            for entry in response["entry"].as_array().into_iter().flatten() {
-                if let Some(id) = entry.pointer("/resource/id").and_then(Value::as_str) {
-                    patient_ids.push(id.to_owned());
-                }
-            }
-        }
-        let mut residents = std::collections::HashMap::new();
-        for id in &patient_ids {
-            let stored = clinical.records().read("Patient", id).await?;
-            residents.insert(id.clone(), stored.patient_id.unwrap_or_default());
-        }
+        let (writes, bundles) = match args.shape {
+            Shape::Spread => spread_workload(&clinical, &hospital, &args).await?,
+            Shape::Records => records_workload(&args),
+        };
 
         // The layer beneath: the store's commit of the same resources, already validated,
         // placed and indexed.
-        let started = Instant::now();
-        let mut done = 0;
-        while done < args.resources {
-            let n = args.batch.min(args.resources - done);
-            let writes = (done..done + n)
-                .map(|i| {
-                    let p = &patient_ids[(i * 7919) % patient_ids.len()];
-                    let body = observation(p, i);
-                    Write {
-                        kind: WriteKind::Create,
-                        resource_type: "Observation".into(),
-                        id: format!("pre-{i}"),
-                        index: clinical::translate::index_rows("Observation", &body),
-                        body: Some(body),
-                        patient_id: residents.get(p).cloned(),
-                    }
-                })
-                .collect();
-            clinical.records().commit(writes).await?;
-            done += n;
+        let (started, cpu) = (Instant::now(), cpu_seconds());
+        for batch in writes {
+            clinical.records().commit(batch).await?;
         }
         let store_rate = args.resources as f64 / started.elapsed().as_secs_f64();
+        let store_cpu = (cpu_seconds() - cpu) * 1e6 / args.resources as f64;
 
-        let started = Instant::now();
-        let mut done = 0;
-        while done < args.resources {
-            let n = args.batch.min(args.resources - done);
-            let bundle = transaction(
-                (done..done + n)
-                    .map(|i| observation(&patient_ids[(i * 7919) % patient_ids.len()], i))
-                    .collect(),
-                "POST",
-                "Observation",
-            );
-            clinical.bundle(&hospital, &bundle, "").await?;
-            done += n;
+        // The Bundles as a client sends them (JSON text), parsed and processed as the
+        // `/fhir` endpoint does, `--clients` at a time.
+        let queue = Arc::new(std::sync::Mutex::new(bundles));
+        let (started, cpu) = (Instant::now(), cpu_seconds());
+        let mut senders = tokio::task::JoinSet::new();
+        for _ in 0..args.clients {
+            let (clinical, hospital, queue) = (clinical.clone(), hospital.clone(), queue.clone());
+            senders.spawn(async move {
+                loop {
+                    let Some(text) = queue.lock().ok().and_then(|mut q| q.pop()) else {
+                        return Ok::<_, Box<dyn Error + Send + Sync>>(());
+                    };
+                    let bundle: Value = serde_json::from_slice(&text)?;
+                    clinical
+                        .process_bundle(&hospital, bundle, "", ReturnPreference::Minimal)
+                        .await?;
+                }
+            });
+        }
+        while let Some(done) = senders.join_next().await {
+            done??;
         }
         let bundle_rate = args.resources as f64 / started.elapsed().as_secs_f64();
+        let bundle_cpu = (cpu_seconds() - cpu) * 1e6 / args.resources as f64;
 
         println!("\n[{backend}]");
-        println!("  RecordStore::commit, prepared writes      {store_rate:>10.0} resources/s");
         println!(
-            "  transaction Bundles through Clinical      {bundle_rate:>10.0} resources/s  ({:.0}% of the store)",
+            "  RecordStore::commit, prepared writes      {store_rate:>10.0} resources/s  \
+             CPU {store_cpu:>5.0} µs/resource"
+        );
+        println!(
+            "  transaction Bundles through Clinical      {bundle_rate:>10.0} resources/s  \
+             CPU {bundle_cpu:>5.0} µs/resource  ({:.0}% of the store's rate)",
             bundle_rate / store_rate * 100.0
         );
         db.close().await;

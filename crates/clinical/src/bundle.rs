@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use fhir::{BundleKind, EntryResponse, Method, PlannedEntry, SearchRequest};
+use fhir::{BundleKind, EntryResponse, Method, PlannedEntry, ReturnPreference, SearchRequest};
 use records::WriteKind;
 use serde_json::Value;
 use store::sqlx::{self, Row};
@@ -35,8 +35,8 @@ pub fn parse_etag(etag: &str) -> Option<i64> {
         .ok()
 }
 
-/// A Bundle entry's response for a write.
-fn written(o: &WriteOutcome) -> EntryResponse {
+/// A Bundle entry's response for a write, with the stored resource if the client wants it.
+fn written(o: WriteOutcome, returning: ReturnPreference) -> EntryResponse {
     EntryResponse {
         status: if o.created { "201 Created" } else { "200 OK" }.into(),
         location: Some(format!(
@@ -45,7 +45,7 @@ fn written(o: &WriteOutcome) -> EntryResponse {
         )),
         etag: Some(format!("W/\"{}\"", o.version)),
         last_modified: Some(kernel::UtcMillis(o.last_updated).to_string()),
-        resource: Some(o.resource.clone()),
+        resource: (returning == ReturnPreference::Representation).then_some(o.resource),
         outcome: None,
     }
 }
@@ -59,15 +59,34 @@ fn failed(e: &ClinicalError) -> EntryResponse {
 }
 
 impl Clinical {
-    /// Runs a batch or transaction Bundle; `base_url` names the server in search results.
+    /// Runs a batch or transaction Bundle, answering with the stored resources;
+    /// `base_url` names the server in search results.
     pub async fn bundle(&self, actor: &Actor, bundle: &Value, base_url: &str) -> Result<Value> {
-        let key = receipt_key(bundle);
+        self.process_bundle(
+            actor,
+            bundle.clone(),
+            base_url,
+            ReturnPreference::Representation,
+        )
+        .await
+    }
+
+    /// Runs a batch or transaction Bundle, taking it over (its resources are moved into the
+    /// store rather than copied), answering as `returning` asks.
+    pub async fn process_bundle(
+        &self,
+        actor: &Actor,
+        bundle: Value,
+        base_url: &str,
+        returning: ReturnPreference,
+    ) -> Result<Value> {
+        let key = receipt_key(&bundle);
         if let Some(key) = &key {
             if let Some(earlier) = self.claim_receipt(actor, key).await? {
                 return Ok(earlier);
             }
         }
-        let outcome = self.run_bundle(actor, bundle, base_url).await;
+        let outcome = self.run_bundle(actor, bundle, base_url, returning).await;
         if let Some(key) = &key {
             self.settle_receipt(actor, key, outcome.as_ref().ok())
                 .await?;
@@ -85,7 +104,7 @@ impl Clinical {
         .bind(&actor.organisation_id)
         .bind(key)
         .bind(kernel::UtcMillis::now().0)
-        .execute(db.pool())
+        .execute(db.writer())
         .await
         .map_err(records::RecordsError::from)?
         .rows_affected();
@@ -132,7 +151,7 @@ impl Clinical {
                 .bind(minimal.to_string())
                 .bind(&actor.organisation_id)
                 .bind(key)
-                .execute(db.pool())
+                .execute(db.writer())
                 .await
                 .map_err(records::RecordsError::from)?;
             }
@@ -142,7 +161,7 @@ impl Clinical {
                 )
                 .bind(&actor.organisation_id)
                 .bind(key)
-                .execute(db.pool())
+                .execute(db.writer())
                 .await
                 .map_err(records::RecordsError::from)?;
             }
@@ -150,16 +169,23 @@ impl Clinical {
         Ok(())
     }
 
-    async fn run_bundle(&self, actor: &Actor, bundle: &Value, base_url: &str) -> Result<Value> {
+    async fn run_bundle(
+        &self,
+        actor: &Actor,
+        bundle: Value,
+        base_url: &str,
+        returning: ReturnPreference,
+    ) -> Result<Value> {
         let plan = fhir::plan_bundle(bundle, &mut |_| kernel::Id::new().to_string())
             .map_err(ClinicalError::Invalid)?;
         let mut responses: Vec<Option<EntryResponse>> = vec![None; plan.entries.len()];
         match plan.kind {
             BundleKind::Batch => {
+                let mut entries = plan.entries;
                 for &n in &plan.order {
-                    let entry = &plan.entries[n];
+                    let entry = &mut entries[n];
                     let response = if entry.issues.is_empty() {
-                        match self.batch_entry(actor, entry, base_url).await {
+                        match self.batch_entry(actor, entry, base_url, returning).await {
                             Ok(r) => r,
                             Err(e) => failed(&e),
                         }
@@ -170,8 +196,15 @@ impl Clinical {
                 }
             }
             BundleKind::Transaction => {
-                self.transaction(actor, plan.entries, &plan.order, base_url, &mut responses)
-                    .await?;
+                self.transaction(
+                    actor,
+                    plan.entries,
+                    &plan.order,
+                    base_url,
+                    returning,
+                    &mut responses,
+                )
+                .await?;
             }
         }
         Ok(fhir::response_bundle(
@@ -186,23 +219,24 @@ impl Clinical {
     async fn batch_entry(
         &self,
         actor: &Actor,
-        entry: &PlannedEntry,
+        entry: &mut PlannedEntry,
         base_url: &str,
+        returning: ReturnPreference,
     ) -> Result<EntryResponse> {
-        let resource = || entry.resource.clone().unwrap_or(Value::Null);
+        let resource = entry.resource.take().unwrap_or(Value::Null);
         match entry.method {
             Method::Post => Ok(written(
-                &self
-                    .create(actor, resource(), entry.if_none_exist.as_deref())
+                self.create(actor, resource, entry.if_none_exist.as_deref())
                     .await?,
+                returning,
             )),
             Method::Put => {
                 let id = entry.id.as_deref().unwrap_or_default();
                 let if_match = entry.if_match.as_deref().and_then(parse_etag);
                 Ok(written(
-                    &self
-                        .update(actor, &entry.resource_type, id, resource(), if_match)
+                    self.update(actor, &entry.resource_type, id, resource, if_match)
                         .await?,
+                    returning,
                 ))
             }
             Method::Delete => {
@@ -264,6 +298,7 @@ impl Clinical {
         mut entries: Vec<PlannedEntry>,
         order: &[usize],
         base_url: &str,
+        returning: ReturnPreference,
         responses: &mut [Option<EntryResponse>],
     ) -> Result<()> {
         // Conditional creates that find their match write nothing; references to the entry's
@@ -284,7 +319,7 @@ impl Clinical {
                     format!("{}/{assigned}", entry.resource_type),
                     format!("{}/{}", found.resource_type, found.id),
                 );
-                responses[entry.index] = Some(written(&found));
+                responses[entry.index] = Some(written(found, returning));
             }
         }
         if !redirect.is_empty() {
@@ -318,7 +353,7 @@ impl Clinical {
             )
             .collect();
         for n in patients_first {
-            let entry = &entries[n];
+            let entry = &mut entries[n];
             if responses[entry.index].is_some() {
                 continue;
             }
@@ -352,7 +387,7 @@ impl Clinical {
                             if_match: entry.if_match.as_deref().and_then(parse_etag),
                         }
                     };
-                    let resource = entry.resource.clone().unwrap_or(Value::Null);
+                    let resource = entry.resource.take().unwrap_or(Value::Null);
                     self.prepare(actor, kind, resource, &id, &mut placement, &at)
                         .await
                         .map_err(|e| match e {
@@ -382,7 +417,7 @@ impl Clinical {
                     ..EntryResponse::default()
                 }
             } else {
-                written(&outcome(c, enrolled))
+                written(outcome(c, enrolled), returning)
             });
         }
         for &n in order {

@@ -108,44 +108,80 @@ pub fn rewrite_references(resource: &mut Value, map: &HashMap<String, String>) {
 }
 
 /// FHIRPath-style locations of `reference` strings starting with `urn:` and not in `map`.
+/// The path is built only for a hit: most resources have none, and formatting a path for
+/// every element of a thousand resources costs more than the whole walk.
 fn dangling_urns(
     value: &Value,
     path: &str,
     map: &HashMap<String, String>,
     out: &mut Vec<(String, String)>,
 ) {
+    let mut steps = Vec::new();
+    walk_urns(value, &mut steps, &mut |steps, urn| {
+        if map.contains_key(urn) {
+            return;
+        }
+        let mut at = path.to_owned();
+        for step in steps.iter() {
+            match step {
+                Step::Key(key) => {
+                    at.push('.');
+                    at.push_str(key);
+                }
+                Step::Index(i) => at.push_str(&format!("[{i}]")),
+            }
+        }
+        out.push((at, urn.to_owned()));
+    });
+}
+
+/// One step of a path into a resource.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Calls `found` with the path of every `reference` string that starts with `urn:`.
+fn walk_urns<'a>(
+    value: &'a Value,
+    steps: &mut Vec<Step<'a>>,
+    found: &mut dyn FnMut(&[Step<'a>], &str),
+) {
     match value {
         Value::Object(obj) => {
             for (key, child) in obj {
-                let at = format!("{path}.{key}");
+                steps.push(Step::Key(key));
                 match child {
-                    Value::String(s)
-                        if key == "reference" && s.starts_with("urn:") && !map.contains_key(s) =>
-                    {
-                        out.push((at, s.clone()))
+                    Value::String(s) if key == "reference" && s.starts_with("urn:") => {
+                        found(steps, s)
                     }
-                    Value::Array(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            dangling_urns(item, &format!("{at}[{i}]"), map, out);
-                        }
-                    }
-                    other => dangling_urns(other, &at, map, out),
+                    other => walk_urns(other, steps, found),
                 }
+                steps.pop();
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                dangling_urns(item, &format!("{path}[{i}]"), map, out);
+                steps.push(Step::Index(i));
+                walk_urns(item, steps, found);
+                steps.pop();
             }
         }
         _ => {}
     }
 }
 
-fn plan_entry(index: usize, entry: &Value, new_id: &mut dyn FnMut(&str) -> String) -> PlannedEntry {
+fn plan_entry(
+    index: usize,
+    mut entry: Value,
+    new_id: &mut dyn FnMut(&str) -> String,
+) -> PlannedEntry {
     let at = format!("Bundle.entry[{index}]");
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
-    let request = entry.get("request").cloned().unwrap_or(Value::Null);
+    let request = entry
+        .as_object_mut()
+        .and_then(|e| e.remove("request"))
+        .unwrap_or(Value::Null);
     let mut planned = PlannedEntry {
         index,
         method: Method::Get,
@@ -153,8 +189,8 @@ fn plan_entry(index: usize, entry: &Value, new_id: &mut dyn FnMut(&str) -> Strin
         resource_type: String::new(),
         id: None,
         version: None,
-        full_url: text(entry, "fullUrl"),
-        resource: entry.get("resource").cloned(),
+        full_url: text(&entry, "fullUrl"),
+        resource: entry.as_object_mut().and_then(|e| e.remove("resource")),
         assigned_id: None,
         if_none_exist: text(&request, "ifNoneExist"),
         if_match: text(&request, "ifMatch"),
@@ -340,7 +376,7 @@ fn plan_entry(index: usize, entry: &Value, new_id: &mut dyn FnMut(&str) -> Strin
 /// `Type/id` in all references. Resources are not validated here; the caller validates each
 /// as for a single create or update.
 pub fn plan_bundle(
-    bundle: &Value,
+    mut bundle: Value,
     new_id: &mut dyn FnMut(&str) -> String,
 ) -> Result<BundlePlan, Vec<Issue>> {
     if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
@@ -362,8 +398,8 @@ pub fn plan_bundle(
             )]);
         }
     };
-    let raw_entries = match bundle.get("entry") {
-        None => &Vec::new(),
+    let raw_entries = match bundle.as_object_mut().and_then(|b| b.remove("entry")) {
+        None => Vec::new(),
         Some(Value::Array(items)) => items,
         Some(_) => {
             return Err(vec![Issue::error(
@@ -374,7 +410,7 @@ pub fn plan_bundle(
         }
     };
     let mut entries: Vec<PlannedEntry> = raw_entries
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, e)| plan_entry(i, e, new_id))
         .collect();
@@ -449,6 +485,35 @@ pub fn plan_bundle(
         entries,
         order,
     })
+}
+
+/// What a client wants back for each resource it writes, from the `Prefer: return=` header.
+/// A system pushing records in bulk asks for `minimal`: the status, location and version of
+/// each entry, without the resources it has just sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReturnPreference {
+    Minimal,
+    /// The stored resources (the default, as most clients expect).
+    #[default]
+    Representation,
+}
+
+impl ReturnPreference {
+    /// Reads a `Prefer` header value such as `return=minimal, handling=strict`.
+    /// `return=OperationOutcome` is answered as `minimal`: an entry's outcome is given only
+    /// when it failed.
+    pub fn from_prefer(header: &str) -> Self {
+        let asks = |wanted: &str| {
+            header
+                .split([',', ';'])
+                .any(|p| p.trim().eq_ignore_ascii_case(wanted))
+        };
+        if asks("return=minimal") || asks("return=OperationOutcome") {
+            ReturnPreference::Minimal
+        } else {
+            ReturnPreference::Representation
+        }
+    }
 }
 
 /// The outcome of one entry, for [`response_bundle`].
@@ -621,7 +686,7 @@ mod tests {
 
     #[test]
     fn transaction_assigns_ids_rewrites_urns_and_orders() {
-        let plan = plan_bundle(&transaction(), &mut ids()).expect("valid transaction");
+        let plan = plan_bundle(transaction(), &mut ids()).expect("valid transaction");
         assert_eq!(plan.kind, BundleKind::Transaction);
         assert_eq!(
             plan.order,
@@ -659,7 +724,7 @@ mod tests {
         let mut b = transaction();
         b["entry"][1]["resource"]["subject"]["reference"] =
             json!("urn:uuid:00000000-0000-4000-8000-000000000000");
-        let issues = plan_bundle(&b, &mut ids()).expect_err("dangling");
+        let issues = plan_bundle(b, &mut ids()).expect_err("dangling");
         assert_eq!(issues.len(), 1);
         assert_eq!(
             issues[0].expression,
@@ -679,7 +744,7 @@ mod tests {
             {"request": {"method": "DELETE", "url": "Patient/a"}},
             {"resource": {"resourceType": "Patient"}}
         ]});
-        let issues = plan_bundle(&bad, &mut ids()).expect_err("invalid");
+        let issues = plan_bundle(bad, &mut ids()).expect_err("invalid");
         let at: Vec<&str> = issues.iter().map(|i| i.expression.as_str()).collect();
         assert_eq!(
             at,
@@ -694,7 +759,7 @@ mod tests {
         );
         let searchset = json!({"resourceType": "Bundle", "type": "searchset"});
         assert_eq!(
-            plan_bundle(&searchset, &mut ids()).expect_err("type")[0].expression,
+            plan_bundle(searchset, &mut ids()).expect_err("type")[0].expression,
             "Bundle.type"
         );
     }
@@ -706,7 +771,7 @@ mod tests {
             {"request": {"method": "PATCH", "url": "Patient/zs"}},
             {"resource": {"resourceType": "Observation", "subject": {"reference": PATIENT_URN}}, "request": {"method": "POST", "url": "Observation"}}
         ]});
-        let plan = plan_bundle(&b, &mut ids()).expect("batch is planned");
+        let plan = plan_bundle(b, &mut ids()).expect("batch is planned");
         assert!(plan.entries[0].issues.is_empty());
         assert_eq!(plan.entries[1].issues[0].code, IssueCode::NotSupported);
         assert!(
@@ -784,5 +849,28 @@ mod tests {
             "encoding round-trips"
         );
         assert_eq!(decoded[1].1, "a|b&c");
+    }
+
+    #[test]
+    fn prefer_return_is_read_from_the_header() {
+        use ReturnPreference::*;
+        assert_eq!(ReturnPreference::from_prefer("return=minimal"), Minimal);
+        assert_eq!(
+            ReturnPreference::from_prefer("handling=strict, return=minimal"),
+            Minimal
+        );
+        assert_eq!(
+            ReturnPreference::from_prefer("return=OperationOutcome"),
+            Minimal
+        );
+        assert_eq!(
+            ReturnPreference::from_prefer("return=representation"),
+            Representation
+        );
+        assert_eq!(ReturnPreference::from_prefer(""), Representation);
+        assert_eq!(
+            ReturnPreference::from_prefer("return=minimalist"),
+            Representation
+        );
     }
 }

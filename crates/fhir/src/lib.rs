@@ -39,7 +39,8 @@ mod search_param;
 mod validate;
 
 pub use bundle::{
-    BundleKind, BundlePlan, EntryResponse, Method, PlannedEntry, encode_query_component,
+    BundleKind, BundlePlan, EntryResponse, Method, PlannedEntry, ReturnPreference,
+    encode_query_component,
     paging_links, parse_query, plan_bundle, response_bundle, rewrite_references, searchset_bundle,
 };
 pub use capability::{ServerInfo, capability_statement};

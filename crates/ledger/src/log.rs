@@ -742,10 +742,6 @@ struct Writer {
     /// Set when a commit failed: whether it really failed is unknown until the database is
     /// read again (the connection may have died after COMMIT reached the server).
     needs_resync: bool,
-    /// The writer's own connection, kept between batches: SQLite drops a connection's page
-    /// cache whenever another connection has written, so rotating through the pool would start
-    /// every batch with a cold cache of the index pages it updates.
-    conn: Option<PoolConnection<Any>>,
 }
 
 impl Writer {
@@ -763,7 +759,6 @@ impl Writer {
             max_batch,
             insert_sql,
             needs_resync: false,
-            conn: None,
         }
     }
 
@@ -847,17 +842,10 @@ impl Writer {
         rows: &[PendingRow],
         head: &SignedTreeHead,
     ) -> Result<()> {
-        let mut conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => self.shared.db.pool().acquire().await?,
-        };
-        let result = insert_batch(&mut conn, &self.insert_sql, batch, rows, head).await;
-        if result.is_ok() {
-            // Kept only while it works: after an error it goes back to the pool, which
-            // discards it if it is broken, and the next batch takes a fresh one.
-            self.conn = Some(conn);
-        }
-        result
+        // Taken per batch, not kept: on SQLite the writer connection is shared with the other
+        // busy write paths.
+        let mut conn = self.shared.db.writer().acquire().await?;
+        insert_batch(&mut conn, &self.insert_sql, batch, rows, head).await
     }
 
     /// After a failed commit: adopt whatever the database actually holds beyond memory (a

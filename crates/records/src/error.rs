@@ -39,6 +39,12 @@ pub enum RecordsError {
     Migration(String),
     #[error(transparent)]
     Database(#[from] store::sqlx::Error),
+    /// The commit this request shared with others failed (every request in it fails).
+    #[error("the database could not commit: {0}")]
+    GroupCommit(std::sync::Arc<store::sqlx::Error>),
+    /// The writer that took this request stopped before answering (its task was cancelled).
+    #[error("the commit was interrupted before it finished; it may or may not have been written")]
+    Interrupted,
 }
 
 pub type Result<T, E = RecordsError> = std::result::Result<T, E>;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use store::bulk::InsertShapes;
 use store::sqlx::{self, Any, Connection as _, Row, Transaction};
 use store::{Backend, Db};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, oneshot};
 use vault::Keyring;
 
 use crate::protect::protect;
@@ -53,6 +53,9 @@ pub struct Committed {
     pub created: bool,
     /// The stored body with `id` and `meta` set (None for deletes).
     pub body: Option<Value>,
+    /// `body` as the JSON text that was sealed and stored, for callers that hash or send it
+    /// (serialising a thousand resources twice costs more than keeping the text).
+    pub json: Option<String>,
 }
 
 /// One stored version of a resource.
@@ -155,6 +158,16 @@ struct Inner {
     shapes: Shapes,
     /// The next internal row id; holding the lock is being the writer.
     writer: Mutex<i64>,
+    /// Commits waiting for the writer. Whoever takes the writer lock commits every waiting
+    /// request in one database transaction (group commit): one fsync and one write of each
+    /// touched page for many concurrent requests, which is most of a small commit's cost.
+    waiting: std::sync::Mutex<Vec<Pending>>,
+}
+
+/// A commit request waiting for the writer.
+struct Pending {
+    writes: Vec<Write>,
+    reply: oneshot::Sender<Result<Vec<Committed>>>,
 }
 
 /// A row to insert into `fhir_resources`: a resource that did not exist before.
@@ -181,6 +194,7 @@ impl RecordStore {
                 keys,
                 shapes,
                 writer: Mutex::new(max.unwrap_or(0) + 1),
+                waiting: std::sync::Mutex::new(Vec::new()),
             }),
         })
     }
@@ -201,7 +215,7 @@ impl RecordStore {
         organisations: &[String],
         district: Option<&str>,
     ) -> Result<()> {
-        let mut conn = self.inner.db.pool().acquire().await?;
+        let mut conn = self.inner.db.writer().acquire().await?;
         let mut tx = conn.begin().await?;
         sqlx::query("DELETE FROM fhir_patient_links WHERE patient_id = $1")
             .bind(patient_id)
@@ -230,7 +244,7 @@ impl RecordStore {
     /// whose person a reviewer identified), with its links; returns how many moved.
     pub async fn rekey_patient(&self, from: &str, to: &str) -> Result<u64> {
         let _writer = self.inner.writer.lock().await;
-        let mut conn = self.inner.db.pool().acquire().await?;
+        let mut conn = self.inner.db.writer().acquire().await?;
         let mut tx = conn.begin().await?;
         let moved = sqlx::query("UPDATE fhir_resources SET patient_id = $1 WHERE patient_id = $2")
             .bind(to)
@@ -246,7 +260,9 @@ impl RecordStore {
         Ok(moved)
     }
 
-    /// Commits `writes` in one transaction: all of them or, on any error, none.
+    /// Commits `writes` in one transaction: all of them or, on any error, none. Requests
+    /// that arrive while another commits are committed together afterwards, each inside a
+    /// savepoint of its own, so one request's failure never undoes another's writes.
     pub async fn commit(&self, writes: Vec<Write>) -> Result<Vec<Committed>> {
         let mut seen = HashSet::with_capacity(writes.len());
         for w in &writes {
@@ -260,14 +276,84 @@ impl RecordStore {
                 return Err(RecordsError::NotAnObject);
             }
         }
+        drop(seen);
 
-        let inner = &*self.inner;
-        let mut next_rid = inner.writer.lock().await;
-        let now = jiff::Timestamp::now().as_millisecond();
-        let mut conn = inner.db.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let (reply, mut answer) = oneshot::channel();
+        lock(&self.inner.waiting).push(Pending { writes, reply });
+        let mut next_rid = self.inner.writer.lock().await;
+        // The writer before us may have committed our request with its own; it answered
+        // before letting go of the lock.
+        if let Ok(done) = answer.try_recv() {
+            return done;
+        }
+        let group = std::mem::take(&mut *lock(&self.inner.waiting));
+        self.commit_group(&mut next_rid, group).await;
+        answer.await.map_err(|_| RecordsError::Interrupted)?
+    }
 
+    /// Commits `group` in one transaction and answers each request.
+    async fn commit_group(&self, next_rid: &mut i64, group: Vec<Pending>) {
+        let alone = group.len() == 1;
         let mut rid = *next_rid;
+        let mut results = Vec::with_capacity(group.len());
+        let mut replies = Vec::with_capacity(group.len());
+        let outcome: std::result::Result<(), sqlx::Error> = async {
+            let now = jiff::Timestamp::now().as_millisecond();
+            let mut conn = self.inner.db.writer().acquire().await?;
+            let mut tx = conn.begin().await?;
+            for request in group {
+                replies.push(request.reply);
+                if alone {
+                    results.push(self.apply(&mut tx, &mut rid, now, request.writes).await);
+                    continue;
+                }
+                sqlx::query("SAVEPOINT request").execute(&mut *tx).await?;
+                let first_rid = rid;
+                let result = self.apply(&mut tx, &mut rid, now, request.writes).await;
+                if result.is_err() {
+                    rid = first_rid;
+                    sqlx::query("ROLLBACK TO SAVEPOINT request")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("RELEASE SAVEPOINT request")
+                    .execute(&mut *tx)
+                    .await?;
+                results.push(result);
+            }
+            if results.iter().any(Result::is_ok) {
+                tx.commit().await?;
+            }
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                *next_rid = rid;
+                for (reply, result) in replies.into_iter().zip(results) {
+                    // A caller that stopped waiting is not an error: its writes are committed.
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                let shared = std::sync::Arc::new(e);
+                for reply in replies {
+                    let _ = reply.send(Err(RecordsError::GroupCommit(shared.clone())));
+                }
+            }
+        }
+    }
+
+    /// Writes one request's changes inside the open transaction, assigning new rows ids
+    /// from `rid`.
+    async fn apply(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        rid: &mut i64,
+        now: i64,
+        writes: Vec<Write>,
+    ) -> Result<Vec<Committed>> {
+        let inner = &*self.inner;
         let mut committed = Vec::with_capacity(writes.len());
         let mut new_rows = Vec::new();
         let mut index_rows: Vec<(i64, IndexRow)> = Vec::new();
@@ -275,7 +361,7 @@ impl RecordStore {
         for write in writes {
             let existing = match write.kind {
                 WriteKind::Create => None,
-                _ => current(&mut tx, &write.resource_type, &write.id).await?,
+                _ => current(tx, &write.resource_type, &write.id).await?,
             };
             if let (
                 WriteKind::Update {
@@ -303,6 +389,7 @@ impl RecordStore {
                     last_updated: now,
                     created: false,
                     body: None,
+                    json: None,
                 });
                 continue;
             }
@@ -314,17 +401,18 @@ impl RecordStore {
                 }
                 _ => None,
             };
-            let sealed = match &body {
-                Some(body) => inner.keys.cipher.encrypt(
-                    &body.to_string(),
-                    &context(&write.resource_type, &write.id, version),
-                ),
+            let json = body.as_ref().map(Value::to_string);
+            let sealed = match &json {
+                Some(json) => inner
+                    .keys
+                    .cipher
+                    .encrypt(json, &context(&write.resource_type, &write.id, version)),
                 None => String::new(),
             };
             let row_id = match existing {
                 Some(e) => {
                     replace(
-                        &mut tx,
+                        tx,
                         e.rid,
                         version,
                         now,
@@ -336,8 +424,8 @@ impl RecordStore {
                     e.rid
                 }
                 None => {
-                    let r = rid;
-                    rid += 1;
+                    let r = *rid;
+                    *rid += 1;
                     new_rows.push(NewRow {
                         rid: r,
                         resource_type: write.resource_type.clone(),
@@ -363,13 +451,12 @@ impl RecordStore {
                 last_updated: now,
                 created: existing.is_none_or(|e| e.deleted),
                 body,
+                json,
             });
         }
 
-        insert_resources(&mut tx, &inner.shapes.resources, &new_rows, now).await?;
-        insert_index(&mut tx, &inner.shapes, &index_rows).await?;
-        tx.commit().await?;
-        *next_rid = rid;
+        insert_resources(tx, &inner.shapes.resources, &new_rows, now).await?;
+        insert_index(tx, &inner.shapes, &index_rows).await?;
         Ok(committed)
     }
 
@@ -708,4 +795,12 @@ async fn insert_chunks<'q, T>(
         rest = &rest[count..];
     }
     Ok(())
+}
+
+/// Locks a std mutex that is only held for a push or a swap, so never across a panic that
+/// matters; a poisoned one is used as it is.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

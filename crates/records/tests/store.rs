@@ -287,6 +287,78 @@ async fn a_failed_batch_writes_nothing() {
     }
 }
 
+/// Concurrent commits share database transactions (group commit); each stays all or
+/// nothing on its own, whatever the others in its group do.
+#[tokio::test]
+async fn concurrent_commits_succeed_or_fail_each_on_its_own() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let store = open(db).await;
+        store
+            .commit(vec![observation("base", "p0", "8480-6", WriteKind::Create)])
+            .await
+            .unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..24 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let mut writes = vec![
+                    patient(&format!("p{n}"), "Zhang"),
+                    observation(
+                        &format!("o{n}"),
+                        &format!("p{n}"),
+                        "8480-6",
+                        WriteKind::Create,
+                    ),
+                ];
+                if n % 3 == 0 {
+                    // A stale If-Match: this request must fail and leave nothing behind.
+                    writes.push(observation(
+                        "base",
+                        "p0",
+                        "8462-4",
+                        WriteKind::Update { if_match: Some(99) },
+                    ));
+                }
+                (n, store.commit(writes).await)
+            });
+        }
+        let mut succeeded = 0;
+        while let Some(done) = tasks.join_next().await {
+            let (n, result) = done.unwrap();
+            let patient = store.read("Patient", &format!("p{n}")).await;
+            if n % 3 == 0 {
+                assert!(
+                    matches!(result, Err(RecordsError::VersionConflict { .. })),
+                    "request {n}: {result:?}"
+                );
+                assert!(patient.is_err(), "request {n} left its Patient behind");
+            } else {
+                let committed = result.unwrap();
+                assert_eq!(committed.len(), 2);
+                assert_eq!(patient.unwrap().version, 1);
+                succeeded += 1;
+            }
+        }
+        assert_eq!(succeeded, 16);
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM fhir_resources").await,
+            1 + 2 * 16
+        );
+        assert_eq!(store.read("Observation", "base").await.unwrap().version, 1);
+        // Every stored row has its index rows, and row ids did not collide.
+        assert_eq!(
+            count(db, "SELECT COUNT(DISTINCT rid) FROM fhir_idx_reference").await,
+            1 + 16,
+            "one subject reference per Observation"
+        );
+        assert_eq!(
+            count(db, "SELECT COUNT(DISTINCT rid) FROM fhir_resources").await,
+            1 + 2 * 16
+        );
+    }
+}
+
 #[tokio::test]
 async fn bodies_and_personal_index_values_are_not_stored_in_the_clear() {
     let dbs = TestDatabases::new().await;

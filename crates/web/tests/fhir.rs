@@ -467,6 +467,36 @@ async fn a_transaction_bundle_is_all_or_nothing() {
         .await;
         assert_eq!(by_value.json()["total"], 1, "{}", by_value.body);
 
+        // A bulk sender asks for the outcome only: statuses, locations and versions.
+        let mut second = bundle.clone();
+        second["entry"][0]["resource"]["identifier"][0]["value"] = json!("110105194912310054");
+        let minimal = call_with(
+            &app,
+            "POST",
+            "/fhir",
+            Some(&doctor),
+            Some(second),
+            &[("Prefer", "return=minimal")],
+        )
+        .await;
+        assert_eq!(minimal.status, StatusCode::OK, "{}", minimal.body);
+        let minimal = minimal.json();
+        assert_eq!(fhir::validate(&minimal), Ok(()), "{minimal}");
+        for entry in minimal["entry"].as_array().unwrap() {
+            assert!(entry.get("resource").is_none(), "{entry}");
+            assert_eq!(entry["response"]["status"], "201 Created");
+            let location = entry["response"]["location"].as_str().unwrap();
+            let read = call(
+                &app,
+                "GET",
+                &format!("/fhir/{location}"),
+                Some(&doctor),
+                None,
+            )
+            .await;
+            assert_eq!(read.status, StatusCode::OK, "{location} was stored");
+        }
+
         let mut broken = bundle;
         broken["entry"][0]["resource"]["identifier"][0]["value"] = json!("110105194912310046");
         broken["entry"][1]["resource"]["valueQuantity"]["value"] = json!("high");
@@ -477,7 +507,7 @@ async fn a_transaction_bundle_is_all_or_nothing() {
         let patients = call(&app, "GET", "/fhir/Patient", Some(&doctor), None).await;
         assert_eq!(
             patients.json()["total"],
-            1,
+            2,
             "nothing of the failed transaction was kept"
         );
     }

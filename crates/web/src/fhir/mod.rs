@@ -556,11 +556,23 @@ async fn delete(
     })
 }
 
-async fn bundle(State(app): State<AppState>, caller: Caller, body: Bytes) -> FhirResult {
+/// `POST /fhir` with a batch or transaction Bundle. `Prefer: return=minimal` leaves the
+/// written resources out of the response, as a system pushing records in bulk wants.
+async fn bundle(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> FhirResult {
     let bundle = parse_body(&body)?;
+    let returning = headers
+        .get("prefer")
+        .and_then(|v| v.to_str().ok())
+        .map(fhir::ReturnPreference::from_prefer)
+        .unwrap_or_default();
     Ok(Fhir::ok(
         app.clinical
-            .bundle(&caller.actor, &bundle, &caller.base_url)
+            .process_bundle(&caller.actor, bundle, &caller.base_url, returning)
             .await?,
     ))
 }
