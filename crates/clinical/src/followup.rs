@@ -1,10 +1,12 @@
 //! A follow-up visit recorded from the disease template's form: each value validated by the
 //! template (unit, plausible range), the measurements stored as FHIR Observations of one
-//! Encounter, and the visit's outcome (controlled, danger signs) kept on the register.
+//! Encounter, and the visit's outcome (controlled, danger signs) kept on the register, with
+//! what the visit measured for the register's measured counts (an LDL-C result or a
+//! spirometry typed into the form, through its Observations; the rehabilitation assessment).
 
 use diseases::{ControlStatus, DangerSign, Measurements, Quantity, ValueError};
 use jiff::civil::Date;
-use registry::{Enrolment, Visit};
+use registry::{Enrolment, Measured, Visit};
 use serde_json::{Value, json};
 
 use crate::{Actor, Clinical, ClinicalError, Result};
@@ -220,6 +222,23 @@ impl Clinical {
                 kernel::UtcMillis::now().0,
             )
             .await?;
+        // The assessment the register asks for (mRS at a stroke rehabilitation follow-up);
+        // results and examinations typed into the form arrived as Observations above.
+        let assessed = crate::cases::followup_measures(template, &measurements, visit_date);
+        if !assessed.is_empty() {
+            let source = if encounter.is_empty() {
+                format!("Visit/{}/{visit_date}", enrolment.id)
+            } else {
+                encounter.clone()
+            };
+            self.record_measures(vec![Measured {
+                source,
+                resident_id: Some(enrolment.resident_id.clone()),
+                measures: assessed,
+                replaces: false,
+            }])
+            .await?;
+        }
         let enrolment = self
             .inner
             .registers

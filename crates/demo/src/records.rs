@@ -50,6 +50,96 @@ const DIAGNOSES: [(&str, &str, &str, u32); 5] = [
     ("copd", "J44.9", "慢性阻塞性肺疾病", 70),
 ];
 
+/// The tests the hospital sends in the year for the registers that count them: a lipid test
+/// for most coronary patients (some laboratories report LDL-C in mg/dL), a spirometry (the
+/// procedure and its FEV1/FVC) for about half the COPD patients. Stroke survivors' mRS is
+/// recorded at their follow-ups.
+async fn hospital_tests(
+    clinical: &Clinical,
+    hospital: &Actor,
+    resident_id: &str,
+    disease: &str,
+    today: Date,
+    level: f64,
+    rng: &mut ChaCha8Rng,
+) -> Result<(), DemoError> {
+    let share = match disease {
+        "chd" => 0.8,
+        "copd" => 0.55,
+        _ => return Ok(()),
+    };
+    if !rng.gen_bool(share) {
+        return Ok(());
+    }
+    let Some(patient) = clinical
+        .residents()
+        .sources(resident_id)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .find(|(organisation, _)| *organisation == hospital.organisation_id)
+        .map(|(_, patient)| patient)
+    else {
+        return Ok(());
+    };
+    let day = today
+        .checked_sub(Span::new().days(rng.gen_range(7..330)))
+        .map_err(err)?;
+    let subject = json!({ "reference": format!("Patient/{patient}") });
+    let laboratory = json!([{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory" }] }]);
+    let observation = |loinc: &str, text: &str, value: f64, unit: &str| {
+        json!({
+            "resource": {
+                "resourceType": "Observation",
+                "status": "final",
+                "category": laboratory,
+                "code": { "coding": [{ "system": "http://loinc.org", "code": loinc }], "text": text },
+                "subject": subject,
+                "effectiveDateTime": day.to_string(),
+                "valueQuantity": { "value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit }
+            },
+            "request": { "method": "POST", "url": "Observation" }
+        })
+    };
+    let entries = if disease == "chd" {
+        let mmol = demo_value("ldl_c", rng, level).unwrap_or(2.6);
+        if rng.gen_bool(0.3) {
+            let mg = (mmol * 38.67).round();
+            vec![observation(
+                "2089-1",
+                "低密度脂蛋白胆固醇 LDL-C",
+                mg,
+                "mg/dL",
+            )]
+        } else {
+            vec![observation(
+                "18262-6",
+                "低密度脂蛋白胆固醇 LDL-C",
+                mmol,
+                "mmol/L",
+            )]
+        }
+    } else {
+        let ratio = demo_value("fev1_fvc", rng, level).unwrap_or(60.0);
+        vec![
+            json!({
+                "resource": {
+                    "resourceType": "Procedure",
+                    "status": "completed",
+                    "code": { "coding": [{ "system": "http://snomed.info/sct", "code": "127783003", "display": "Spirometry" }], "text": "肺功能检查 spirometry" },
+                    "subject": subject,
+                    "performedDateTime": day.to_string()
+                },
+                "request": { "method": "POST", "url": "Procedure" }
+            }),
+            observation("19926-5", "一秒率 FEV1/FVC", ratio, "%"),
+        ]
+    };
+    let bundle = json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries });
+    clinical.bundle(hospital, &bundle, "").await.map_err(err)?;
+    Ok(())
+}
+
 /// What was generated.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RecordsSummary {
@@ -81,7 +171,7 @@ fn demo_value(key: &str, rng: &mut ChaCha8Rng, level: f64) -> Option<f64> {
         }
         "fpg" => 6.4 + 5.0 * level + jitter(rng, 0.8),
         "hba1c" => 6.6 + 2.5 * level + jitter(rng, 0.4),
-        "ldl_c" => 2.0 + 1.5 * level + jitter(rng, 0.3),
+        "ldl_c" => 1.3 + 1.6 * level + jitter(rng, 0.3),
         "spo2" => 96.0 + jitter(rng, 2.0),
         "mrs" => f64::from(rng.gen_range(0..=3u8)),
         "cat" => f64::from(rng.gen_range(4..=22u8)),
@@ -224,6 +314,9 @@ pub async fn generate_records(
             ..Actor::system(&centre.id)
         };
         let level: f64 = rng.gen_range(0.0..1.0);
+        // The hospital's tests draw from their own sequence, so the rest of the demo stays as
+        // it was.
+        let mut tests = ChaCha8Rng::seed_from_u64(SEED ^ n as u64);
         let enrolments = clinical
             .registers()
             .enrolments_of(&resident.id)
@@ -240,8 +333,21 @@ pub async fn generate_records(
             } else {
                 (4, 0)
             };
+            // One stroke survivor in four has not been back for over a year (too frail, moved
+            // into care), where the register is old enough to show it.
+            let lapse = if enrolment.disease == "stroke" && tests.gen_bool(0.25) {
+                400
+            } else {
+                0
+            };
+            let oldest = today.checked_sub(Span::new().days(lapse + 40 + behind + 91 * visits));
+            let lapse = if oldest.is_ok_and(|d| d >= enrolment.enrolled_on) {
+                lapse
+            } else {
+                0
+            };
             for v in (0..visits).rev() {
-                let days_ago = 20 + behind + 91 * v + rng.gen_range(0..20);
+                let days_ago = 20 + behind + lapse + 91 * v + rng.gen_range(0..20);
                 let Ok(day) = today.checked_sub(Span::new().days(days_ago)) else {
                     continue;
                 };
@@ -256,6 +362,10 @@ pub async fn generate_records(
                     let Some(value) = demo_value(&e.key, &mut rng, level) else {
                         continue;
                     };
+                    // Community centres have no spirometer: spirometry is the hospital's.
+                    if e.key == "fev1_fvc" {
+                        continue;
+                    }
                     let value = if e.integer { value.round() } else { value };
                     values.push(FormValue {
                         key: e.key.clone(),
@@ -269,6 +379,16 @@ pub async fn generate_records(
                     .map_err(err)?;
                 summary.visits += 1;
             }
+            hospital_tests(
+                clinical,
+                &hospital_doctor,
+                &resident.id,
+                &enrolment.disease,
+                today,
+                level,
+                &mut tests,
+            )
+            .await?;
         }
         progress(1, &name);
     }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::measure::CountMeasure;
 use crate::source::Source;
 
 /// A count an indicator is computed from, e.g. `managed` (年内已管理患者人数).
@@ -16,6 +17,10 @@ pub struct CountDef {
     pub name_zh: String,
     /// What is counted, in English.
     pub name_en: String,
+    /// How the count is measured from records as they arrive; `None` for the counts read
+    /// from enrolments and follow-ups (registered, managed, controlled at the last visit…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<CountMeasure>,
 }
 
 /// An indicator: numerator count ÷ denominator count.

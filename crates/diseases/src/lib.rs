@@ -17,6 +17,7 @@ mod code;
 mod element;
 mod followup;
 mod indicator;
+mod measure;
 mod rule;
 mod source;
 mod template;
@@ -29,6 +30,7 @@ pub use code::{
 pub use element::{Element, Measurements, Plausible, Quantity, UnitConversion, ValueError};
 pub use followup::{FollowUpPlan, FollowUpStatus, NextFollowUp};
 pub use indicator::{CountDef, Counts, Indicator, IndicatorError, Ratio};
+pub use measure::{CountMeasure, LoincCode, MeasureKind};
 pub use rule::{
     Combine, Condition, Control, ControlBand, ControlStatus, DangerRule, DangerSign, Finding,
     Target, TargetFailure,

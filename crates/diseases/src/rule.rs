@@ -147,6 +147,25 @@ pub enum ControlStatus {
 }
 
 impl Control {
+    /// The one target on `key`, when every band has exactly one and they all give the same
+    /// bounds (so judging a single result by it does not depend on the patient's age).
+    pub fn target_for(&self, key: &str) -> Option<&Condition> {
+        let bounds = |c: &Condition| (c.lt, c.le, c.gt, c.ge);
+        let mut found: Option<&Condition> = None;
+        for band in &self.bands {
+            let mut on_key = band.targets.iter().filter(|t| t.condition.key == key);
+            let (Some(target), None) = (on_key.next(), on_key.next()) else {
+                return None;
+            };
+            match found {
+                Some(f) if bounds(f) != bounds(&target.condition) => return None,
+                Some(_) => {}
+                None => found = Some(&target.condition),
+            }
+        }
+        found
+    }
+
     /// Judges readings with three-valued logic: under `all`, one failed target decides even if
     /// others are missing; under `any`, one met target decides. Missing optional targets are
     /// left out; if nothing at all can be judged the status is unknown.

@@ -8,6 +8,7 @@ use crate::code::{CodeSystem, Icd10Code, InclusionRule, MatchReason, ParsedCode,
 use crate::element::{Element, Measurements, Plausible, Quantity, UnitConversion, ValueError};
 use crate::followup::{FollowUpPlan, NextFollowUp};
 use crate::indicator::{CountDef, Indicator};
+use crate::measure::{CountMeasure, MeasureKind};
 use crate::rule::{
     Combine, Condition, Control, ControlBand, ControlStatus, DangerRule, DangerSign, Target,
 };
@@ -179,10 +180,33 @@ impl Template {
                 out.push((format!("danger_signs[{d}].when[{w}]"), &c.source));
             }
         }
+        for (i, c) in self.counts.iter().enumerate() {
+            if let Some(m) = &c.measure {
+                out.push((format!("counts[{i}].measure"), m.source()));
+            }
+        }
         for (i, ind) in self.indicators.iter().enumerate() {
             out.push((format!("indicators[{i}]"), &ind.citation));
         }
         out
+    }
+
+    /// The counts measured from arriving records, with their rules.
+    pub fn measured_counts(&self) -> impl Iterator<Item = (&CountDef, &CountMeasure)> {
+        self.counts
+            .iter()
+            .filter_map(|c| c.measure.as_ref().map(|m| (c, m)))
+    }
+
+    /// The count measured by a rule of this kind, if the template has one.
+    pub fn measured_count(&self, kind: MeasureKind) -> Option<(&CountDef, &CountMeasure)> {
+        self.measured_counts().find(|(_, m)| m.kind() == kind)
+    }
+
+    /// The target a result of `key` is judged by when a count is measured from results: the
+    /// control target for it, which the loader checks is the same in every band.
+    pub fn result_target(&self, key: &str) -> Option<&Condition> {
+        self.control.target_for(key)
     }
 
     /// Whether a parsed code brings a patient into this registry, and why.
@@ -429,6 +453,114 @@ impl Check<'_> {
             format!("{field}.source.note"),
             "an unconfirmed figure needs a note saying why",
         )
+    }
+
+    /// A measured count: its name says its kind, one count of each kind per template (the
+    /// registry keeps one fact of each on an enrolment), and the rule names elements, codes
+    /// and a target that exist.
+    fn measure(
+        &self,
+        path: &str,
+        count: &CountDef,
+        earlier: &[CountDef],
+        control: &Control,
+        elements: &[Element],
+        citations: &[Citation],
+    ) -> Result<(), TemplateError> {
+        let named = MeasureKind::of_count(&count.name);
+        let Some(measure) = &count.measure else {
+            return match named {
+                Some(kind) => Err(self.fail(
+                    format!("{path}.measure"),
+                    format!(
+                        "a count named `…{}` is measured from arriving records: give its rule",
+                        kind.suffix()
+                    ),
+                )),
+                None => Ok(()),
+            };
+        };
+        let path = format!("{path}.measure");
+        let kind = measure.kind();
+        self.ensure(
+            named == Some(kind),
+            format!("{path}.rule"),
+            format!(
+                "the count `{}` must be named `…{}` to be measured by this rule",
+                count.name,
+                kind.suffix()
+            ),
+        )?;
+        self.ensure(
+            !earlier
+                .iter()
+                .any(|o| o.measure.as_ref().is_some_and(|m| m.kind() == kind)),
+            format!("{path}.rule"),
+            "another count of this template is measured by the same rule",
+        )?;
+        self.source(&path, measure.source(), citations)?;
+        let element = |field: String, key: &str| -> Result<&Element, TemplateError> {
+            elements.iter().find(|e| e.key == key).ok_or_else(|| {
+                self.fail(field, format!("`{key}` is not an element of this template"))
+            })
+        };
+        let with_loinc = |field: String, e: &Element| {
+            self.ensure(
+                e.loinc.is_some(),
+                field,
+                format!(
+                    "`{}` has no LOINC code, so no result of it can arrive",
+                    e.key
+                ),
+            )
+        };
+        match measure {
+            CountMeasure::LatestResultAtTarget { element: key, .. } => {
+                let field = format!("{path}.element");
+                with_loinc(field.clone(), element(field.clone(), key)?)?;
+                self.ensure(
+                    control.target_for(key).is_some(),
+                    field,
+                    format!(
+                        "every control band must give `{key}` one and the same target to judge results by"
+                    ),
+                )?;
+            }
+            CountMeasure::ExaminationInYear {
+                elements: keys,
+                loinc,
+                procedures,
+                ..
+            } => {
+                self.ensure(
+                    !(keys.is_empty() && loinc.is_empty() && procedures.is_empty()),
+                    &path,
+                    "list the elements, LOINC codes or procedures that are the examination",
+                )?;
+                for (j, key) in keys.iter().enumerate() {
+                    let field = format!("{path}.elements[{j}]");
+                    with_loinc(field.clone(), element(field, key)?)?;
+                }
+                for (j, code) in loinc.iter().enumerate() {
+                    let field = format!("{path}.loinc[{j}]");
+                    self.ensure(
+                        loinc_valid(&code.code),
+                        format!("{field}.code"),
+                        format!("`{}` is not a LOINC code (check digit)", code.code),
+                    )?;
+                    self.text(&format!("{field}.display"), &code.display)?;
+                }
+                for (j, c) in procedures.iter().enumerate() {
+                    let field = format!("{path}.procedures[{j}]");
+                    SctId::parse(&c.id).map_err(|e| self.fail(format!("{field}.id"), e))?;
+                    self.text(&format!("{field}.display"), &c.display)?;
+                }
+            }
+            CountMeasure::AssessmentAtFollowup { element: key, .. } => {
+                element(format!("{path}.element"), key)?;
+            }
+        }
+        Ok(())
     }
 
     fn finite(&self, field: &str, v: f64) -> Result<(), TemplateError> {
@@ -890,6 +1022,14 @@ pub(crate) fn parse(
             !raw.counts[..i].iter().any(|o| o.name == c.name),
             format!("counts[{i}].name"),
             format!("`{}` is defined twice", c.name),
+        )?;
+        check.measure(
+            &format!("counts[{i}]"),
+            c,
+            &raw.counts[..i],
+            &control,
+            &elements,
+            &citations,
         )?;
     }
     check.ensure(

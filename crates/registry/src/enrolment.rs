@@ -5,7 +5,12 @@
 //! template includes; the enrolment keeps that record, the code and the rule as its reason, so
 //! anyone can see why a person is on a register. Follow-up visits keep their date and outcome
 //! (controlled or not, danger sign or not); the measurements themselves live in the record
-//! store as FHIR Observations, referenced by the visit's Encounter.
+//! store as FHIR Observations, referenced by the visit's Encounter. Measures from arriving
+//! records (a result judged against the register's target, an examination, an assessment at
+//! a follow-up) are kept with the record they came from, and the latest of each kind on the
+//! enrolment, so every count is one comparison per enrolment (ADR 0007).
+
+use std::collections::{BTreeSet, HashMap};
 
 use jiff::civil::Date;
 use store::Db;
@@ -112,6 +117,119 @@ pub struct Visit {
     pub encounter: Option<String>,
 }
 
+/// What a record measured for one of a resident's registers. Which records measure what is
+/// the templates' `[counts.measure]` rules; the registry keeps the latest of each kind on the
+/// enrolment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// A result judged against the register's target (LDL-C for coronary heart disease): the
+    /// latest of the year counts.
+    TargetResult { met_target: bool },
+    /// An examination (spirometry for COPD): any in the year counts.
+    Examination,
+    /// A follow-up that recorded the assessment the register asks for (mRS at a stroke
+    /// rehabilitation follow-up): any in the year counts.
+    Assessment,
+}
+
+impl Measure {
+    /// The kind as stored, and the enrolment's columns holding the latest of it.
+    fn kind(self) -> MeasureKind {
+        match self {
+            Measure::TargetResult { .. } => MeasureKind::TargetResult,
+            Measure::Examination => MeasureKind::Examination,
+            Measure::Assessment => MeasureKind::Assessment,
+        }
+    }
+
+    fn met(self) -> Option<i64> {
+        match self {
+            Measure::TargetResult { met_target } => Some(i64::from(met_target)),
+            Measure::Examination | Measure::Assessment => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum MeasureKind {
+    TargetResult,
+    Examination,
+    Assessment,
+}
+
+impl MeasureKind {
+    fn stored(self) -> &'static str {
+        match self {
+            MeasureKind::TargetResult => "target_result",
+            MeasureKind::Examination => "examination",
+            MeasureKind::Assessment => "assessment",
+        }
+    }
+
+    fn from_stored(text: &str) -> Option<MeasureKind> {
+        [
+            MeasureKind::TargetResult,
+            MeasureKind::Examination,
+            MeasureKind::Assessment,
+        ]
+        .into_iter()
+        .find(|k| k.stored() == text)
+    }
+
+    /// The enrolment's column with the day of the latest measure of this kind.
+    fn on_column(self) -> &'static str {
+        match self {
+            MeasureKind::TargetResult => "target_result_on",
+            MeasureKind::Examination => "examined_on",
+            MeasureKind::Assessment => "assessed_on",
+        }
+    }
+
+    /// `SET` of the latest measure's columns (day `$1`, whether met `$2`) and the number of
+    /// the parameter after them.
+    fn set_latest(self) -> (String, usize) {
+        let on = self.on_column();
+        match self.met_column() {
+            Some(met) => (format!("{on} = $1, {met} = $2"), 3),
+            None => (format!("{on} = $1"), 2),
+        }
+    }
+
+    /// The enrolment's column with whether the latest met the target, for results.
+    fn met_column(self) -> Option<&'static str> {
+        match self {
+            MeasureKind::TargetResult => Some("target_result_met"),
+            MeasureKind::Examination | MeasureKind::Assessment => None,
+        }
+    }
+}
+
+/// One measure for one register, on the day it was taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterMeasure {
+    /// Template code, e.g. `chd`.
+    pub disease: String,
+    pub measure: Measure,
+    /// The day of the result, examination or follow-up (in the city).
+    pub on: Date,
+}
+
+/// Everything one record measures. It replaces what an earlier version of the same record
+/// said, so a corrected result moves the facts and a withdrawn one (`measures` empty) removes
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measured {
+    /// The record, as a FHIR reference (`Observation/abc`, `Encounter/xyz` for a follow-up).
+    pub source: String,
+    /// Whose record; `None` for a deleted record, whose measures are only withdrawn.
+    pub resident_id: Option<String>,
+    /// For the registers the resident is on; measures for other registers are ignored.
+    pub measures: Vec<RegisterMeasure>,
+    /// Whether the record may have measured something before (an update or a delete); a new
+    /// record only adds.
+    pub replaces: bool,
+}
+
 /// Counts over one register, the inputs of its quality indicators.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RegisterCounts {
@@ -127,6 +245,14 @@ pub struct RegisterCounts {
     pub on_time: u64,
     /// Residents whose last follow-up in that year found a danger sign (to be referred).
     pub referred: u64,
+    /// Residents followed up in that year whose latest target result of the year (LDL-C for
+    /// coronary heart disease) met the target.
+    pub at_target: u64,
+    /// Residents followed up in that year with an examination in it (spirometry for COPD).
+    pub examined: u64,
+    /// Residents with a follow-up in that year that recorded the register's assessment (mRS
+    /// for stroke).
+    pub assessed: u64,
 }
 
 /// What [`Registers::counts_by`] groups enrolments by (the resident's care team).
@@ -346,6 +472,149 @@ impl Registers {
         Ok(())
     }
 
+    /// Applies what records measured to their residents' enrolments, in one transaction
+    /// (a Bundle of a thousand results is one call). Each record's measures replace what it
+    /// said before; the latest measure of each kind is kept on the enrolment (a result entered
+    /// late, dated before the latest, does not move it back; of two on one day, the one
+    /// recorded last counts). Returns how many measures were stored.
+    pub async fn record_measures(
+        &self,
+        records: &[Measured],
+        mut new_id: impl FnMut() -> String,
+        now_ms: i64,
+    ) -> Result<usize> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.db.writer().begin().await?;
+        // The registers of the residents concerned, a few hundred residents a query.
+        let mut residents: Vec<&str> = records
+            .iter()
+            .filter(|r| !r.measures.is_empty())
+            .filter_map(|r| r.resident_id.as_deref())
+            .collect();
+        residents.sort_unstable();
+        residents.dedup();
+        let mut enrolments: HashMap<(String, String), String> = HashMap::new();
+        for chunk in residents.chunks(500) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT id, resident_id, disease FROM registry_enrolments \
+                 WHERE resident_id IN ({list})"
+            );
+            let mut query = sqlx::query(&sql);
+            for r in chunk {
+                query = query.bind(*r);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                enrolments.insert(
+                    (row.try_get("resident_id")?, row.try_get("disease")?),
+                    row.try_get("id")?,
+                );
+            }
+        }
+        // Enrolments whose facts of a kind must be recomputed, because a measure was withdrawn.
+        let mut recompute: BTreeSet<(String, MeasureKind)> = BTreeSet::new();
+        let mut stored = 0;
+        for record in records {
+            if record.replaces {
+                let earlier = sqlx::query(
+                    "SELECT enrolment_id, kind FROM registry_measures WHERE source = $1",
+                )
+                .bind(&record.source)
+                .fetch_all(&mut *tx)
+                .await?;
+                for row in earlier {
+                    let kind: String = row.try_get("kind")?;
+                    let kind = MeasureKind::from_stored(&kind)
+                        .ok_or_else(|| RegistryError::Unreadable(format!("measure kind {kind}")))?;
+                    recompute.insert((row.try_get("enrolment_id")?, kind));
+                }
+                sqlx::query("DELETE FROM registry_measures WHERE source = $1")
+                    .bind(&record.source)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let Some(resident) = &record.resident_id else {
+                continue;
+            };
+            let mut seen: BTreeSet<(&str, MeasureKind)> = BTreeSet::new();
+            for m in &record.measures {
+                let Some(enrolment) = enrolments.get(&(resident.clone(), m.disease.clone())) else {
+                    continue;
+                };
+                let kind = m.measure.kind();
+                // One measure of a kind per record and register: the first.
+                if !seen.insert((enrolment.as_str(), kind)) {
+                    continue;
+                }
+                let on = m.on.to_string();
+                sqlx::query(
+                    "INSERT INTO registry_measures (id, enrolment_id, kind, measured_on, met, \
+                     source, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (enrolment_id, kind, source) DO UPDATE SET \
+                     measured_on = excluded.measured_on, met = excluded.met, \
+                     recorded_at = excluded.recorded_at",
+                )
+                .bind(new_id())
+                .bind(enrolment)
+                .bind(kind.stored())
+                .bind(&on)
+                .bind(m.measure.met())
+                .bind(&record.source)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                stored += 1;
+                if recompute.contains(&(enrolment.clone(), kind)) {
+                    continue;
+                }
+                // The latest moves forward only.
+                let column = kind.on_column();
+                let (set, id) = kind.set_latest();
+                let sql = format!(
+                    "UPDATE registry_enrolments SET {set} \
+                     WHERE id = ${id} AND ({column} IS NULL OR {column} <= $1)"
+                );
+                let mut query = sqlx::query(&sql).bind(&on);
+                if kind.met_column().is_some() {
+                    query = query.bind(m.measure.met());
+                }
+                query.bind(enrolment).execute(&mut *tx).await?;
+            }
+        }
+        for (enrolment, kind) in recompute {
+            let latest = sqlx::query(
+                "SELECT measured_on, met FROM registry_measures \
+                 WHERE enrolment_id = $1 AND kind = $2 \
+                 ORDER BY measured_on DESC, recorded_at DESC, id DESC LIMIT 1",
+            )
+            .bind(&enrolment)
+            .bind(kind.stored())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (on, met) = match latest {
+                Some(row) => (
+                    row.try_get::<Option<String>, _>("measured_on")?,
+                    row.try_get::<Option<i64>, _>("met")?,
+                ),
+                None => (None, None),
+            };
+            let (set, id) = kind.set_latest();
+            let sql = format!("UPDATE registry_enrolments SET {set} WHERE id = ${id}");
+            let mut query = sqlx::query(&sql).bind(on);
+            if kind.met_column().is_some() {
+                query = query.bind(met);
+            }
+            query.bind(&enrolment).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
     /// The follow-ups of one enrolment, newest first.
     pub async fn visits(&self, enrolment_id: &str) -> Result<Vec<Visit>> {
         let rows = sqlx::query(
@@ -489,6 +758,25 @@ impl Registers {
             as_of("last_controlled"),
             as_of("last_danger"),
         );
+        // The latest measure of a kind as it stood on `today`: kept on the enrolment, or for a
+        // past day with measures after it, read from the measures.
+        let measure_as_of = |kind: MeasureKind, column: &str, measured: &str| {
+            let on = kind.on_column();
+            if present {
+                return format!("e.{column}");
+            }
+            format!(
+                "(CASE WHEN e.{on} IS NULL OR e.{on} <= ${p_today} THEN e.{column} \
+                 ELSE (SELECT m.{measured} FROM registry_measures m \
+                 WHERE m.enrolment_id = e.id AND m.kind = '{kind}' AND m.measured_on <= ${p_today} \
+                 ORDER BY m.measured_on DESC, m.recorded_at DESC, m.id DESC LIMIT 1) END)",
+                kind = kind.stored()
+            )
+        };
+        let result_on = measure_as_of(MeasureKind::TargetResult, "target_result_on", "measured_on");
+        let result_met = measure_as_of(MeasureKind::TargetResult, "target_result_met", "met");
+        let examined_on = measure_as_of(MeasureKind::Examination, "examined_on", "measured_on");
+        let assessed_on = measure_as_of(MeasureKind::Assessment, "assessed_on", "measured_on");
         let sql = format!(
             "SELECT COALESCE({key}, '') AS g, COUNT(*) AS registered, \
              COALESCE(SUM(CASE WHEN {last_visit} >= ${p_since} THEN 1 ELSE 0 END), 0) \
@@ -499,7 +787,13 @@ impl Registers {
                THEN 1 ELSE 0 END), 0) AS referred, \
              COALESCE(SUM(CASE WHEN COALESCE({last_visit}, e.enrolled_on) >= ${p_overdue} \
                THEN 1 ELSE 0 END), 0) AS on_time, \
-             COALESCE(SUM({standard}), 0) AS standard \
+             COALESCE(SUM({standard}), 0) AS standard, \
+             COALESCE(SUM(CASE WHEN {last_visit} >= ${p_since} AND {result_on} >= ${p_since} \
+               AND {result_met} = 1 THEN 1 ELSE 0 END), 0) AS at_target, \
+             COALESCE(SUM(CASE WHEN {last_visit} >= ${p_since} AND {examined_on} >= ${p_since} \
+               THEN 1 ELSE 0 END), 0) AS examined, \
+             COALESCE(SUM(CASE WHEN {last_visit} >= ${p_since} AND {assessed_on} >= ${p_since} \
+               THEN 1 ELSE 0 END), 0) AS assessed \
              FROM registry_enrolments e {enrolled_by} \
              GROUP BY COALESCE({key}, '') ORDER BY 1"
         );
@@ -528,6 +822,9 @@ impl Registers {
                         controlled: count(r, "controlled")?,
                         on_time: count(r, "on_time")?,
                         referred: count(r, "referred")?,
+                        at_target: count(r, "at_target")?,
+                        examined: count(r, "examined")?,
+                        assessed: count(r, "assessed")?,
                     },
                 ))
             })

@@ -8,8 +8,8 @@ pub mod matching;
 mod residents;
 
 pub use enrolment::{
-    CaseFinding, Enrolment, Group, Reach, RegisterCounts, RegisterFilter, RegisterRow, Registers,
-    Visit,
+    CaseFinding, Enrolment, Group, Measure, Measured, Reach, RegisterCounts, RegisterFilter,
+    RegisterMeasure, RegisterRow, Registers, Visit,
 };
 pub use error::{RegistryError, Result};
 pub use matching::{Candidate, Decision, Evidence, PersonFacts, Score};
@@ -41,6 +41,11 @@ pub fn migrations() -> MigrationSet {
             4,
             "register facts",
             include_str!("../migrations/0004_register_facts.sql"),
+        ),
+        Migration::portable(
+            5,
+            "measures",
+            include_str!("../migrations/0005_measures.sql"),
         ),
     ];
     MigrationSet {

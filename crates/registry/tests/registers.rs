@@ -1,5 +1,6 @@
 //! Disease registers on both backends: enrolment once per disease with its reason, follow-up
-//! visits that move the last visit forward only, filters, and the indicator counts.
+//! visits that move the last visit forward only, filters, the indicator counts, and the
+//! counts measured from arriving results (LDL-C at target, spirometry, rehabilitation).
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -9,8 +10,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use jiff::civil::{Date, date};
 use kernel::{ResidentIdNumber, Sex};
 use registry::{
-    CareTeam, CaseFinding, Group, PersonFacts, RegisterCounts, RegisterFilter, Registers,
-    RegistryError, ResidentIndex, SourceRecord, Visit,
+    CareTeam, CaseFinding, Group, Measure, Measured, PersonFacts, RegisterCounts, RegisterFilter,
+    RegisterMeasure, Registers, RegistryError, ResidentIndex, SourceRecord, Visit,
 };
 use store::testing::TestDatabases;
 use vault::Keyring;
@@ -214,6 +215,7 @@ async fn enrolment_visits_and_counts() {
                 controlled: 1,
                 on_time: 2,
                 referred: 1,
+                ..RegisterCounts::default()
             }
         );
         // A year later the old visits no longer count.
@@ -247,6 +249,7 @@ async fn enrolment_visits_and_counts() {
                 controlled: 2,
                 on_time: 2,
                 referred: 0,
+                ..RegisterCounts::default()
             }
         );
         // Before b was enrolled, and before c's first visit.
@@ -263,6 +266,7 @@ async fn enrolment_visits_and_counts() {
                 controlled: 0,
                 on_time: 2,
                 referred: 0,
+                ..RegisterCounts::default()
             }
         );
         // A period of enrolment: those enrolled from March to December 2025 (a and b); those
@@ -506,5 +510,225 @@ async fn enrolment_visits_and_counts() {
             .record_visit(&visit("nope", date(2025, 1, 1), None), &mut new_id, 8)
             .await;
         assert!(matches!(missing, Err(RegistryError::UnknownEnrolment(_))));
+    }
+}
+
+/// What one record measured for one register.
+fn measured(source: &str, resident: &str, disease: &str, measure: Measure, on: Date) -> Measured {
+    Measured {
+        source: source.into(),
+        resident_id: Some(resident.into()),
+        measures: vec![RegisterMeasure {
+            disease: disease.into(),
+            measure,
+            on,
+        }],
+        replaces: false,
+    }
+}
+
+const MET: Measure = Measure::TargetResult { met_target: true };
+const NOT_MET: Measure = Measure::TargetResult { met_target: false };
+
+#[tokio::test]
+async fn measures_from_arriving_records_are_counted_for_the_year() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        db.migrate(&[registry::migrations()]).await.unwrap();
+        let index = ResidentIndex::new(db.clone(), Arc::new(Keyring::for_tests()));
+        let registers = Registers::new(db.clone());
+        let mut new_id = ids();
+        // The present (the stored facts) and past reporting days (read from the measures).
+        let today = kernel::UtcMillis::now().city_date();
+        let ago = |n: i64| today.checked_sub(jiff::Span::new().days(n)).unwrap();
+        let a = resident(&index, "a", "11010519491231002X", "gulou").await;
+        let b = resident(&index, "b", "110105194912310046", "jiangning").await;
+        let c = resident(&index, "c", "110105195001010012", "gulou").await;
+        let mut enrolment = async |who: &str, disease: &str| {
+            registers
+                .enrol(&finding(who, disease, "X", ago(400)), &mut new_id, 1)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        };
+        let a_chd = enrolment(&a, "chd").await;
+        let b_chd = enrolment(&b, "chd").await;
+        enrolment(&c, "chd").await;
+        let a_copd = enrolment(&a, "copd").await;
+        let b_stroke = enrolment(&b, "stroke").await;
+        for (e, day) in [
+            (&a_chd, 100),
+            (&b_chd, 90),
+            (&b_chd, 30),
+            (&a_copd, 100),
+            (&b_stroke, 90),
+        ] {
+            registers
+                .record_visit(&visit(e, ago(day), None), &mut new_id, 2)
+                .await
+                .unwrap();
+        }
+
+        // LDL-C: a met the target at the latest test; b did not (a test entered late, older,
+        // does not move b's latest back); c met it but is not under management this year.
+        let stored = registers
+            .record_measures(
+                &[
+                    measured("Observation/a1", &a, "chd", NOT_MET, ago(200)),
+                    measured("Observation/a2", &a, "chd", MET, ago(50)),
+                    measured("Observation/b1", &b, "chd", NOT_MET, ago(20)),
+                    measured("Observation/c1", &c, "chd", MET, ago(10)),
+                    // Not on these registers: ignored.
+                    measured("Observation/c2", &c, "copd", Measure::Examination, ago(10)),
+                    measured("Observation/x", "nobody", "chd", MET, ago(10)),
+                ],
+                &mut new_id,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(stored, 4);
+        registers
+            .record_measures(
+                &[measured("Observation/b0", &b, "chd", MET, ago(300))],
+                &mut new_id,
+                11,
+            )
+            .await
+            .unwrap();
+        let chd = |day: Date| {
+            let registers = registers.clone();
+            async move {
+                registers
+                    .counts(&of("chd", None), day, 4, 104)
+                    .await
+                    .unwrap()
+            }
+        };
+        let now = chd(today).await;
+        assert_eq!(
+            (now.registered, now.followed_up, now.at_target),
+            (3, 2, 1),
+            "a only"
+        );
+        // As of 60 days ago: a's latest was the unmet one (200 days before today), b's the
+        // one met 300 days before; both were followed up by then.
+        let then = chd(ago(60)).await;
+        assert_eq!((then.followed_up, then.at_target), (2, 1), "b only");
+        // A year on, neither test is in the year.
+        assert_eq!(chd(ago(-400)).await.at_target, 0);
+        let by_district = registers
+            .counts_by(&of("chd", None), Group::District, today, 4, 104)
+            .await
+            .unwrap();
+        assert_eq!(
+            by_district
+                .iter()
+                .map(|(k, c)| (k.as_str(), c.at_target))
+                .collect::<Vec<_>>(),
+            [("gulou", 1), ("jiangning", 0)]
+        );
+
+        // A corrected result replaces what its record said; a deleted record withdraws it.
+        let corrected = Measured {
+            replaces: true,
+            ..measured("Observation/a2", &a, "chd", NOT_MET, ago(50))
+        };
+        registers
+            .record_measures(&[corrected], &mut new_id, 12)
+            .await
+            .unwrap();
+        assert_eq!(chd(today).await.at_target, 0);
+        let deleted = Measured {
+            source: "Observation/b1".into(),
+            resident_id: None,
+            measures: Vec::new(),
+            replaces: true,
+        };
+        registers
+            .record_measures(&[deleted], &mut new_id, 13)
+            .await
+            .unwrap();
+        let after = chd(today).await;
+        assert_eq!(
+            after.at_target, 1,
+            "b's latest is again the test met 300 days ago"
+        );
+        let by_centre = registers
+            .counts_by(&of("chd", None), Group::CommunityCentre, today, 4, 104)
+            .await
+            .unwrap();
+        assert_eq!(
+            by_centre
+                .iter()
+                .map(|(k, c)| (k.as_str(), c.at_target))
+                .collect::<Vec<_>>(),
+            [("chc-gulou", 0), ("chc-jiangning", 1)]
+        );
+
+        // Spirometry: any in the year, counted from its day.
+        registers
+            .record_measures(
+                &[measured(
+                    "Procedure/s1",
+                    &a,
+                    "copd",
+                    Measure::Examination,
+                    ago(60),
+                )],
+                &mut new_id,
+                14,
+            )
+            .await
+            .unwrap();
+        let copd = |day: Date| {
+            let registers = registers.clone();
+            async move {
+                registers
+                    .counts(&of("copd", None), day, 4, 104)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(copd(today).await.examined, 1);
+        assert_eq!(copd(ago(70)).await.examined, 0, "not yet 70 days ago");
+        assert_eq!(copd(ago(50)).await.examined, 1);
+        assert_eq!(copd(ago(-320)).await.examined, 0, "a year after");
+
+        // A rehabilitation follow-up of a stroke survivor.
+        registers
+            .record_measures(
+                &[measured(
+                    "Encounter/f1",
+                    &b,
+                    "stroke",
+                    Measure::Assessment,
+                    ago(90),
+                )],
+                &mut new_id,
+                15,
+            )
+            .await
+            .unwrap();
+        let stroke = registers
+            .counts(&of("stroke", None), today, 4, 104)
+            .await
+            .unwrap();
+        assert_eq!((stroke.registered, stroke.assessed), (1, 1));
+        let before = registers
+            .counts(&of("stroke", None), ago(100), 4, 104)
+            .await
+            .unwrap();
+        assert_eq!(before.assessed, 0);
+        // Other registers' counts are untouched by these measures.
+        assert_eq!((now.examined, now.assessed), (0, 0));
+        assert_eq!(
+            registers
+                .record_measures(&[], &mut new_id, 16)
+                .await
+                .unwrap(),
+            0
+        );
     }
 }

@@ -65,6 +65,38 @@ async fn full_names(app: &App) -> Vec<String> {
     names
 }
 
+/// The numerator of an indicator as a card shows it: `12.5% (3 / 24)`.
+fn numerator(shown: &str) -> u64 {
+    let rate = shown.find("class=\"rate\"").expect("a rate");
+    let start = rate + shown[rate..].find('(').expect("a numerator") + 1;
+    shown[start..]
+        .split(" / ")
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap()
+}
+
+/// The community health centre of the demo community doctor.
+async fn doctor_centre(app: &App) -> Option<String> {
+    let id = app
+        .accounts
+        .user_id_by_username("community.doctor")
+        .await
+        .unwrap()?;
+    Some(app.accounts.user(&id).await.unwrap()?.organisation_id)
+}
+
+/// What a register card shows for an indicator: from its name to the end of its value.
+fn indicator_shown<'a>(body: &'a str, name: &str) -> &'a str {
+    let start = body
+        .find(&format!("<dt>{name}</dt>"))
+        .unwrap_or_else(|| panic!("{name} is on the page"));
+    let rest = &body[start..];
+    &rest[..rest.find("</dd>").unwrap_or(rest.len())]
+}
+
 fn shows_no_full_name(body: &str, names: &[String], page: &str) {
     if let Some(n) = names.iter().find(|n| body.contains(n.as_str())) {
         panic!("{page} shows the full name {n}");
@@ -90,10 +122,65 @@ async fn registry_pages_serve_each_role_within_its_reach() {
         assert!(overview.body.contains("规范管理率"));
         assert!(overview.body.contains('%'));
         assert!(overview.body.contains("href=\"/registry/hypertension\""));
+        // Every built-in indicator is measured, those counted from arriving records too: the
+        // demo's lipid tests, spirometries and rehabilitation follow-ups give them rates.
         assert!(
-            overview.body.contains("尚未统计"),
-            "an unmeasured indicator says so"
+            !overview.body.contains("尚未统计"),
+            "every indicator is measured"
         );
+        for name in ["LDL-C达标率", "肺功能检查率", "康复随访率"] {
+            let shown = indicator_shown(&overview.body, name);
+            assert!(shown.contains("class=\"rate\""), "{name}: {shown}");
+        }
+        // An LDL-C result sent by a hospital moves the figure at once: one of her coronary
+        // patients tested above the target today, then below it.
+        let coronary = app
+            .clinical
+            .registers()
+            .list(&RegisterFilter {
+                disease: Some("chd".into()),
+                followed_up: Some(true),
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let centre = doctor_centre(&app).await;
+        let row = coronary
+            .iter()
+            .find(|r| r.community_centre_id == centre)
+            .expect("a coronary patient of her centre");
+        let (hospital, patient) = app
+            .clinical
+            .residents()
+            .sources(&row.enrolment.resident_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+            .unwrap();
+        let lab = Actor {
+            purpose: PurposeOfUse::Treatment,
+            ..Actor::system(&hospital)
+        };
+        let ldl = |mmol: f64| {
+            serde_json::json!({
+                "resourceType": "Observation",
+                "status": "final",
+                "code": { "coding": [{ "system": "http://loinc.org", "code": "18262-6" }] },
+                "subject": { "reference": format!("Patient/{patient}") },
+                "effectiveDateTime": today.to_string(),
+                "valueQuantity": { "value": mmol, "unit": "mmol/L", "system": "http://unitsofmeasure.org", "code": "mmol/L" }
+            })
+        };
+        let mut figure = async |mmol: f64| {
+            app.clinical.create(&lab, ldl(mmol), None).await.unwrap();
+            let page = doctor.get("/registry").await;
+            numerator(indicator_shown(&page.body, "LDL-C达标率"))
+        };
+        let above = figure(3.4).await;
+        let below = figure(1.4).await;
+        assert_eq!(below, above + 1, "the latest LDL-C counts");
 
         let list = doctor.get("/registry/hypertension").await;
         assert_eq!(list.status, StatusCode::OK);

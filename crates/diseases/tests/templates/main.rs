@@ -7,6 +7,7 @@ mod danger_signs;
 mod followup;
 mod indicators;
 mod loading;
+mod measures;
 mod values;
 
 use diseases::{Catalogue, Template};

@@ -255,8 +255,10 @@ pub async fn register_counts(
 }
 
 /// The count a template's indicator names, from what the register measures; `None` for the
-/// counts not measured yet.
+/// counts not measured yet. Counts measured from arriving records are named by their kind
+/// (the templates' loader checks the name against the rule).
 pub fn measured(name: &str, c: &RegisterCounts) -> Option<u64> {
+    use diseases::MeasureKind;
     match name {
         "registered" => Some(c.registered),
         "managed" => Some(c.followed_up),
@@ -264,7 +266,11 @@ pub fn measured(name: &str, c: &RegisterCounts) -> Option<u64> {
         "followed_up_on_time" => Some(c.on_time),
         "referred" => Some(c.referred),
         n if n.ends_with("_controlled_last_visit") => Some(c.controlled),
-        _ => None,
+        n => MeasureKind::of_count(n).map(|kind| match kind {
+            MeasureKind::LatestResultAtTarget => c.at_target,
+            MeasureKind::ExaminationInYear => c.examined,
+            MeasureKind::AssessmentAtFollowup => c.assessed,
+        }),
     }
 }
 
