@@ -6,14 +6,10 @@ use crate::{Actor, Clinical};
 
 impl Clinical {
     /// Records several accesses at once (one commit for all, see `Ledger::record_all`).
-    pub(crate) async fn audit_all(
-        &self,
-        actor: &Actor,
-        accesses: Vec<(&str, Subject<'_>, Vec<u8>)>,
-    ) {
+    pub(crate) async fn audit_all(&self, actor: &Actor, accesses: Vec<(&str, Subject<'_>, &[u8])>) {
         let events: Vec<AuditEvent> = accesses
             .into_iter()
-            .map(|(action, subject, data)| self.event(actor, action, subject, &data))
+            .map(|(action, subject, data)| self.event(actor, action, subject, data))
             .collect();
         if events.is_empty() {
             return;

@@ -269,7 +269,7 @@ impl Clinical {
         }
         let events = exported
             .iter()
-            .map(|(resident, data)| ("fhir.export", Subject::Resident(resident), data.clone()))
+            .map(|(resident, data)| ("fhir.export", Subject::Resident(resident), data.as_slice()))
             .collect();
         self.audit_all(actor, events).await;
         Ok(())

@@ -281,6 +281,7 @@ impl Clinical {
             .commit(prepared.into_iter().map(|p| p.write).collect())
             .await?;
         let mut out = Vec::with_capacity(committed.len());
+        let mut measured = Vec::new();
         // One ledger entry per resident and action for the whole commit, hashing every
         // version it wrote: a Bundle of a thousand Observations is one access to each record.
         let mut accesses: std::collections::BTreeMap<(&'static str, String, String), Vec<u8>> =
@@ -295,6 +296,7 @@ impl Clinical {
                     enrolled = self.find_cases(actor, resident, body).await?;
                 }
             }
+            measured.extend(self.measured(resident.as_deref(), &c));
             let action = match (&c.body, c.created) {
                 (None, _) => "fhir.delete",
                 (Some(_), true) => "fhir.create",
@@ -305,14 +307,15 @@ impl Clinical {
                 None => ("fhir".to_owned(), format!("{}/{}", c.resource_type, c.id)),
             };
             let data = accesses.entry((action, kind, subject)).or_default();
-            data.extend_from_slice(
-                format!("{}/{}/{};", c.resource_type, c.id, c.version).as_bytes(),
-            );
-            if let Some(body) = &c.body {
-                data.extend_from_slice(body.to_string().as_bytes());
+            for part in [&c.resource_type, "/", &c.id, "/", &c.version.to_string(), ";"] {
+                data.extend_from_slice(part.as_bytes());
+            }
+            if let Some(json) = &c.json {
+                data.extend_from_slice(json.as_bytes());
             }
             out.push((c, enrolled));
         }
+        self.record_measures(measured).await?;
         let events = accesses
             .iter()
             .map(|((action, kind, subject), data)| {
@@ -321,7 +324,7 @@ impl Clinical {
                 } else {
                     Subject::Reference(subject)
                 };
-                (*action, subject, data.clone())
+                (*action, subject, data.as_slice())
             })
             .collect();
         self.audit_all(actor, events).await;

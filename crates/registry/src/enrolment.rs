@@ -319,7 +319,7 @@ impl Registers {
         .bind(&finding.rule)
         .bind(&finding.reason_zh)
         .bind(&finding.reason_en)
-        .execute(self.db.pool())
+        .execute(self.db.writer())
         .await?
         .rows_affected();
         if inserted == 0 {
@@ -407,7 +407,7 @@ impl Registers {
         new_id: impl FnOnce() -> String,
         now_ms: i64,
     ) -> Result<()> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.writer().begin().await?;
         let known = sqlx::query("SELECT last_visit FROM registry_enrolments WHERE id = $1")
             .bind(&visit.enrolment_id)
             .fetch_optional(&mut *tx)

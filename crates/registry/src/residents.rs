@@ -225,7 +225,7 @@ impl ResidentIndex {
         .bind(reviewer)
         .bind(resident_id.as_str())
         .bind(review_id)
-        .execute(self.db.pool())
+        .execute(self.db.writer())
         .await?;
         Ok(resident_id)
     }
@@ -288,7 +288,7 @@ impl ResidentIndex {
 
     /// Sets who is responsible for a resident's care.
     pub async fn set_care_team(&self, resident_id: &str, care: &CareTeam) -> Result<()> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.writer().begin().await?;
         let changed = sqlx::query(
             "UPDATE registry_residents SET district = $1, community_centre_id = $2, \
              family_doctor_id = $3, household_id = $4, user_id = $5, updated_at = $6 \
@@ -404,7 +404,7 @@ impl ResidentIndex {
         .bind(facts.sex().map(Sex::fhir_code))
         .bind(facts.birth().map(|d| d.to_string()))
         .bind(at)
-        .execute(self.db.pool())
+        .execute(self.db.writer())
         .await?;
         Ok(())
     }
@@ -439,7 +439,7 @@ impl ResidentIndex {
         .bind(merged.birth().map(|d| d.to_string()))
         .bind(now())
         .bind(resident_id)
-        .execute(self.db.pool())
+        .execute(self.db.writer())
         .await?;
         Ok(())
     }
@@ -454,7 +454,7 @@ impl ResidentIndex {
         .bind(resident_id)
         .bind(how)
         .bind(now())
-        .execute(self.db.pool())
+        .execute(self.db.writer())
         .await?;
         Ok(())
     }
@@ -489,7 +489,7 @@ impl ResidentIndex {
         .bind(source.facts.sex().map(Sex::fhir_code))
         .bind(candidates)
         .bind(now())
-        .execute(self.db.pool())
+        .execute(self.db.writer())
         .await?;
         Ok(())
     }
