@@ -16,7 +16,7 @@ use ledger::{AuditEvent, Ledger, PurposeOfUse};
 mod records;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-pub use records::{DEMO_RESIDENTS, RecordsSummary, generate_records};
+pub use records::{DEMO_RESIDENTS, DEMO_REVIEWS, RecordsSummary, generate_records};
 
 /// The password of every demo account (printed by `lifehealth demo`; never used outside demo).
 pub const DEMO_PASSWORD: &str = "Demo-Lifehealth-2026";

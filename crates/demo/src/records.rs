@@ -3,6 +3,11 @@
 //! of follow-up visits. Everything goes through the clinical record service, so every record
 //! is validated, linked by the master index, enrolled by case finding and on the ledger.
 //!
+//! Two more patient records, sent by the demo hospital doctor's hospital without an ID number,
+//! share a name, birth date and sex with residents another hospital registered: the master
+//! index cannot tell whether they are the same people and leaves them for that hospital's
+//! staff to decide (`/registry/reviews`).
+//!
 //! People are fictional (names from common characters, ID numbers built with valid check
 //! digits for the districts' real region codes). How often each disease appears and the
 //! measurements are made up for a lively demo; they are not statistics of any population.
@@ -22,6 +27,9 @@ use crate::{DemoError, person_name};
 
 /// Residents the demo generates.
 pub const DEMO_RESIDENTS: usize = 240;
+
+/// Uncertain identity matches the demo leaves for the demo hospital's staff to review.
+pub const DEMO_REVIEWS: usize = 2;
 
 /// The seed of the records (apart from the city's, so adding records leaves the city as it was).
 const SEED: u64 = 20_261_125;
@@ -217,6 +225,12 @@ pub async fn generate_records(
             })
             .map(|u| u.id.clone())
     };
+    // The hospital of the demo hospital doctor, whose staff review uncertain matches.
+    let review_hospital = users
+        .iter()
+        .find(|u| u.username == "doctor")
+        .map(|u| u.organisation_id.clone());
+    let mut namesakes: Vec<(String, Date, Sex)> = Vec::new();
     // The demo community doctor's centre comes first, so her work list is full.
     let first_centre = users
         .iter()
@@ -250,6 +264,12 @@ pub async fn generate_records(
             .ok_or_else(|| err("could not build an ID number"))?;
         let name = person_name(&mut rng);
         let mobile = crate::mobile(&mut rng);
+        if n > 0
+            && namesakes.len() < DEMO_REVIEWS
+            && review_hospital.as_deref().is_some_and(|h| h != hospital.id)
+        {
+            namesakes.push((name.clone(), birth, sex));
+        }
 
         // The demo resident has hypertension and diabetes; others draw their conditions.
         let mut diagnoses: Vec<&(&str, &str, &str, u32)> = DIAGNOSES
@@ -392,7 +412,35 @@ pub async fn generate_records(
         }
         progress(1, &name);
     }
+
+    // Registered at that hospital without an ID card: name, birth date and sex agree with a
+    // resident, which is not enough to be sure (see `registry::matching`).
+    if let Some(hospital_id) = &review_hospital {
+        let hospital = Actor {
+            purpose: PurposeOfUse::Treatment,
+            ..Actor::system(hospital_id)
+        };
+        for (name, birth, sex) in &namesakes {
+            clinical
+                .create(&hospital, unidentified_patient(name, *birth, *sex), None)
+                .await
+                .map_err(err)?;
+        }
+    }
     Ok(summary)
+}
+
+/// A Patient with a name, birth date and sex only.
+fn unidentified_patient(name: &str, birth: Date, sex: Sex) -> Value {
+    let mut chars = name.chars();
+    let surname: String = chars.next().map(String::from).unwrap_or_default();
+    let given: String = chars.collect();
+    json!({
+        "resourceType": "Patient",
+        "name": [{ "use": "official", "family": surname, "given": [given], "text": name }],
+        "gender": sex.fhir_code(),
+        "birthDate": birth.to_string()
+    })
 }
 
 /// The hospital's transaction: the Patient, the diagnosing encounter, its Conditions and the

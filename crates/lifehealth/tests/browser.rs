@@ -557,6 +557,77 @@ impl Walk<'_> {
             "/registry/hypertension/districts/gulou",
         );
         self.sign_out();
+
+        self.reviews(full);
+    }
+
+    /// S1: the hospital doctor reviews the uncertain identity matches the demo leaves for her
+    /// hospital (masked facts and the evidence), then decides one.
+    fn reviews(&self, full: bool) {
+        self.step("doctor's identity-match reviews");
+        self.sign_in("doctor", PASSWORD);
+        self.wait_for_route("/");
+        self.goto("/registry/reviews");
+        self.wait_for_route("/registry/reviews");
+        self.expect_page("section.review");
+        let h1 = self.ok(self.b.find("h1").and_then(|e| self.b.text(&e)));
+        if h1.trim() != "身份匹配待核实" {
+            self.fail(format!("the reviews page's heading is {h1:?}"));
+        }
+        let seen = self.ok(self.b.execute(
+            "return Array.from(document.querySelectorAll('section.review')).map(s => s.innerText);",
+            vec![],
+        ));
+        let cards: Vec<String> = seen
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if cards.len() != demo::DEMO_REVIEWS {
+            self.fail(format!(
+                "{} matches to review, the demo leaves {}",
+                cards.len(),
+                demo::DEMO_REVIEWS
+            ));
+        }
+        for card in &cards {
+            for expected in ["贵机构的记录", "候选居民", "姓名一致", "出生日期一致", "*"]
+            {
+                if !card.contains(expected) {
+                    self.fail(format!("a review does not show {expected:?}: {card}"));
+                }
+            }
+        }
+        if !self.ok(self
+            .b
+            .exists("section.review .candidate form button[type=submit]"))
+        {
+            self.fail("a review offers no \"same person\" decision");
+        }
+        self.shots(
+            full,
+            "registry-reviews",
+            Some(("registry-reviews-phone", "section.review")),
+            "/registry/reviews",
+        );
+
+        self.step("doctor decides a match");
+        self.click("section.review .candidate form button[type=submit]");
+        let left = demo::DEMO_REVIEWS - 1;
+        self.wait("one match fewer to review", move |b| {
+            let n = b.execute(
+                "return document.readyState === 'complete' ? document.querySelectorAll('section.review').length : -1;",
+                vec![],
+            )?;
+            Ok(n.as_u64() == Some(left as u64))
+        });
+        if self.route() != "/registry/reviews" {
+            self.fail("deciding a match did not return to the reviews");
+        }
+        self.sign_out();
     }
 
     /// The page has an <h1>, no error summary, and `css`.

@@ -352,6 +352,28 @@ async fn registry_pages_serve_each_role_within_its_reach() {
         assert_eq!(own_list.status, StatusCode::OK);
         assert!(!own_list.body.contains(&format!("/residents/{outside}\"")));
 
+        // The uncertain identity matches the demo leaves are the sending hospital's to decide.
+        let reviews = other.get("/registry/reviews").await;
+        assert_eq!(reviews.status, StatusCode::OK);
+        assert_eq!(
+            reviews
+                .body
+                .matches("<section class=\"card review\">")
+                .count(),
+            demo::DEMO_REVIEWS,
+            "{}",
+            reviews.body
+        );
+        shows_no_full_name(&reviews.body, &names, "the reviews");
+        assert!(
+            doctor
+                .get("/registry/reviews")
+                .await
+                .body
+                .contains("没有待核实"),
+            "not the community centre's"
+        );
+
         // The platform administrator reads no health record.
         let mut admin = signed_in(&app, "admin").await;
         let refused = admin.get("/registry/hypertension").await;
