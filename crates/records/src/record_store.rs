@@ -166,8 +166,32 @@ struct Inner {
 
 /// A commit request waiting for the writer.
 struct Pending {
-    writes: Vec<Write>,
+    steps: Vec<Step>,
+    /// The request's time: its versions' `lastUpdated`.
+    now: i64,
     reply: oneshot::Sender<Result<Vec<Committed>>>,
+}
+
+/// One write of a request. A create is sealed before the writer lock is taken (its version
+/// is 1); the others need the current version, which only the writer may read.
+enum Step {
+    Ready(Sealed),
+    Later(Write),
+}
+
+/// A write stamped with its version and time, serialised, encrypted and with its personal
+/// index values blinded: all of a write but its SQL. This is most of a commit's CPU; done
+/// outside the writer lock, concurrent requests do it in parallel.
+struct Sealed {
+    resource_type: String,
+    id: String,
+    patient_id: Option<String>,
+    version: i64,
+    deleted: bool,
+    body: Option<Value>,
+    json: Option<String>,
+    sealed: String,
+    index: Vec<IndexRow>,
 }
 
 /// A row to insert into `fhir_resources`: a resource that did not exist before.
@@ -278,8 +302,16 @@ impl RecordStore {
         }
         drop(seen);
 
+        let now = jiff::Timestamp::now().as_millisecond();
+        let steps = writes
+            .into_iter()
+            .map(|w| match w.kind {
+                WriteKind::Create => Step::Ready(self.seal(w, 1, now)),
+                _ => Step::Later(w),
+            })
+            .collect();
         let (reply, mut answer) = oneshot::channel();
-        lock(&self.inner.waiting).push(Pending { writes, reply });
+        lock(&self.inner.waiting).push(Pending { steps, now, reply });
         let mut next_rid = self.inner.writer.lock().await;
         // The writer before us may have committed our request with its own; it answered
         // before letting go of the lock.
@@ -298,18 +330,22 @@ impl RecordStore {
         let mut results = Vec::with_capacity(group.len());
         let mut replies = Vec::with_capacity(group.len());
         let outcome: std::result::Result<(), sqlx::Error> = async {
-            let now = jiff::Timestamp::now().as_millisecond();
             let mut conn = self.inner.db.writer().acquire().await?;
             let mut tx = conn.begin().await?;
             for request in group {
                 replies.push(request.reply);
                 if alone {
-                    results.push(self.apply(&mut tx, &mut rid, now, request.writes).await);
+                    results.push(
+                        self.apply(&mut tx, &mut rid, request.now, request.steps)
+                            .await,
+                    );
                     continue;
                 }
                 sqlx::query("SAVEPOINT request").execute(&mut *tx).await?;
                 let first_rid = rid;
-                let result = self.apply(&mut tx, &mut rid, now, request.writes).await;
+                let result = self
+                    .apply(&mut tx, &mut rid, request.now, request.steps)
+                    .await;
                 if result.is_err() {
                     rid = first_rid;
                     sqlx::query("ROLLBACK TO SAVEPOINT request")
@@ -351,74 +387,58 @@ impl RecordStore {
         tx: &mut Transaction<'_, Any>,
         rid: &mut i64,
         now: i64,
-        writes: Vec<Write>,
+        steps: Vec<Step>,
     ) -> Result<Vec<Committed>> {
         let inner = &*self.inner;
-        let mut committed = Vec::with_capacity(writes.len());
+        let mut committed = Vec::with_capacity(steps.len());
         let mut new_rows = Vec::new();
         let mut index_rows: Vec<(i64, IndexRow)> = Vec::new();
 
-        for write in writes {
-            let existing = match write.kind {
-                WriteKind::Create => None,
-                _ => current(tx, &write.resource_type, &write.id).await?,
-            };
-            if let (
-                WriteKind::Update {
-                    if_match: Some(expected),
-                },
-                current,
-            ) = (write.kind, &existing)
-            {
-                let current_version = current.map_or(0, |c| c.version);
-                if current_version != expected {
-                    return Err(RecordsError::VersionConflict {
-                        resource_type: write.resource_type,
-                        id: write.id,
-                        expected,
-                        current: current_version,
-                    });
+        for step in steps {
+            let (write, existing) = match step {
+                Step::Ready(sealed) => (sealed, None),
+                Step::Later(write) => {
+                    let existing = current(tx, &write.resource_type, &write.id).await?;
+                    if let WriteKind::Update {
+                        if_match: Some(expected),
+                    } = write.kind
+                    {
+                        let current_version = existing.map_or(0, |c| c.version);
+                        if current_version != expected {
+                            return Err(RecordsError::VersionConflict {
+                                resource_type: write.resource_type,
+                                id: write.id,
+                                expected,
+                                current: current_version,
+                            });
+                        }
+                    }
+                    if write.kind == WriteKind::Delete && existing.is_none_or(|e| e.deleted) {
+                        committed.push(Committed {
+                            resource_type: write.resource_type,
+                            id: write.id,
+                            version: existing.map_or(0, |e| e.version),
+                            last_updated: now,
+                            created: false,
+                            body: None,
+                            json: None,
+                        });
+                        continue;
+                    }
+                    let version = existing.map_or(1, |e| e.version + 1);
+                    (self.seal(write, version, now), existing)
                 }
-            }
-            let deleting = write.kind == WriteKind::Delete;
-            if deleting && existing.is_none_or(|e| e.deleted) {
-                committed.push(Committed {
-                    resource_type: write.resource_type,
-                    id: write.id,
-                    version: existing.map_or(0, |e| e.version),
-                    last_updated: now,
-                    created: false,
-                    body: None,
-                    json: None,
-                });
-                continue;
-            }
-            let version = existing.map_or(1, |e| e.version + 1);
-            let body = match write.body {
-                Some(mut body) if !deleting => {
-                    stamp(&mut body, &write.id, version, now);
-                    Some(body)
-                }
-                _ => None,
-            };
-            let json = body.as_ref().map(Value::to_string);
-            let sealed = match &json {
-                Some(json) => inner
-                    .keys
-                    .cipher
-                    .encrypt(json, &context(&write.resource_type, &write.id, version)),
-                None => String::new(),
             };
             let row_id = match existing {
                 Some(e) => {
                     replace(
                         tx,
                         e.rid,
-                        version,
+                        write.version,
                         now,
-                        deleting,
+                        write.deleted,
                         write.patient_id.as_deref(),
-                        &sealed,
+                        &write.sealed,
                     )
                     .await?;
                     e.rid
@@ -430,34 +450,70 @@ impl RecordStore {
                         rid: r,
                         resource_type: write.resource_type.clone(),
                         id: write.id.clone(),
-                        version,
-                        patient_id: write.patient_id.clone(),
-                        body: sealed,
+                        version: write.version,
+                        patient_id: write.patient_id,
+                        body: write.sealed,
                     });
                     r
                 }
             };
-            if !deleting {
-                for row in write.index {
-                    for protected in protect(row, &inner.keys.blind_index) {
-                        index_rows.push((row_id, protected));
-                    }
-                }
-            }
+            index_rows.extend(write.index.into_iter().map(|row| (row_id, row)));
             committed.push(Committed {
                 resource_type: write.resource_type,
                 id: write.id,
-                version,
+                version: write.version,
                 last_updated: now,
                 created: existing.is_none_or(|e| e.deleted),
-                body,
-                json,
+                body: write.body,
+                json: write.json,
             });
         }
 
         insert_resources(tx, &inner.shapes.resources, &new_rows, now).await?;
         insert_index(tx, &inner.shapes, &index_rows).await?;
         Ok(committed)
+    }
+
+    /// Stamps, serialises and encrypts `write` as `version` at `now`, and blinds its
+    /// personal index values. A deletion keeps no body and no index rows.
+    fn seal(&self, write: Write, version: i64, now: i64) -> Sealed {
+        let deleted = write.kind == WriteKind::Delete;
+        let body = match write.body {
+            Some(mut body) if !deleted => {
+                stamp(&mut body, &write.id, version, now);
+                Some(body)
+            }
+            _ => None,
+        };
+        let json = body.as_ref().map(Value::to_string);
+        let sealed = match &json {
+            Some(json) => self
+                .inner
+                .keys
+                .cipher
+                .encrypt(json, &context(&write.resource_type, &write.id, version)),
+            None => String::new(),
+        };
+        let index = if deleted {
+            Vec::new()
+        } else {
+            write
+                .index
+                .into_iter()
+                .flat_map(|row| protect(row, &self.inner.keys.blind_index))
+                .collect()
+        };
+        Sealed {
+            resource_type: write.resource_type,
+            id: write.id,
+            patient_id: write.patient_id,
+            version,
+            deleted,
+            body,
+            json,
+            sealed,
+            index,
+        }
     }
 
     /// The current version of a resource, deleted or not.

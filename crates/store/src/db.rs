@@ -79,6 +79,9 @@ impl Db {
             AnyPoolOptions::new()
                 .max_connections(size)
                 .acquire_timeout(options.acquire_timeout)
+                // A SQLite connection is a file handle in this process: it does not go stale
+                // the way a network connection does, so no ping before each use.
+                .test_before_acquire(backend == Backend::Postgres)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
