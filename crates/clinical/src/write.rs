@@ -2,6 +2,7 @@
 //! the actor's reach, case finding and the ledger.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 
 use fhir::{Issue, IssueCode, SearchRequest};
 use records::{Committed, Write, WriteKind};
@@ -307,9 +308,8 @@ impl Clinical {
                 None => ("fhir".to_owned(), format!("{}/{}", c.resource_type, c.id)),
             };
             let data = accesses.entry((action, kind, subject)).or_default();
-            for part in [&c.resource_type, "/", &c.id, "/", &c.version.to_string(), ";"] {
-                data.extend_from_slice(part.as_bytes());
-            }
+            // Writing into a Vec cannot fail.
+            let _ = write!(data, "{}/{}/{};", c.resource_type, c.id, c.version);
             if let Some(json) = &c.json {
                 data.extend_from_slice(json.as_bytes());
             }

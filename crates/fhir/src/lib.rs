@@ -40,8 +40,8 @@ mod validate;
 
 pub use bundle::{
     BundleKind, BundlePlan, EntryResponse, Method, PlannedEntry, ReturnPreference,
-    encode_query_component,
-    paging_links, parse_query, plan_bundle, response_bundle, rewrite_references, searchset_bundle,
+    encode_query_component, paging_links, parse_query, plan_bundle, response_bundle,
+    rewrite_references, searchset_bundle,
 };
 pub use capability::{ServerInfo, capability_statement};
 pub use index::{IndexEntry, IndexValue, index_entries, normalize, param_values};

@@ -94,7 +94,7 @@ async fn reader_page(
         p.lead { (tf(lang, "registry.reader_intro", &[("reach", reach_label(lang, reach))])) }
         p.actions {
             @if writes { a.button href="/worklist" { (t(lang, "worklist.title")) } }
-            @if writes { a.button.secondary href="/registry/reviews" { (t(lang, "reviews.title")) } }
+            @if writes { a.button.button-secondary href="/registry/reviews" { (t(lang, "reviews.title")) } }
             @if user.has_role(Role::Resident) { a.button href="/me/record" { (t(lang, "timeline.my_record")) } }
         }
         (period_line(lang, today))

@@ -42,7 +42,7 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
 fn facts_list(lang: Lang, facts: &PersonFacts) -> Markup {
     let sex_code = facts.sex().map(|s| s.fhir_code());
     html! {
-        dl.facts {
+        dl.summary {
             dt { (t(lang, "reviews.name")) }
             dd { (facts.name.as_deref().map(mask_name).unwrap_or_else(|| "—".into())) }
             dt { (t(lang, "reviews.sex")) }
@@ -99,7 +99,7 @@ async fn card(
             form method="post" action=(action) {
                 input type="hidden" name=(CSRF_FIELD) value=(csrf);
                 input type="hidden" name="decision" value="distinct";
-                button.button.secondary type="submit" { (t(lang, "reviews.distinct")) }
+                button.button.button-secondary type="submit" { (t(lang, "reviews.distinct")) }
             }
         }
     })
