@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::civil::Date;
 use kernel::{MobileNumber, ResidentIdNumber, Sex};
 use store::Db;
-use store::sqlx::{self, Row, any::AnyRow};
+use store::sqlx::{self, AnyConnection, Row, any::AnyRow};
 use tokio::sync::Mutex;
 use vault::Keyring;
 
@@ -130,10 +130,16 @@ impl ResidentIndex {
             });
         }
         let candidates = self.candidates(&source.facts).await?;
+        // A resident and the link to the record that brought them commit together: a crash in
+        // between must not leave a resident no source points at.
+        let mut tx = self.db.writer().begin().await?;
         match decide(&source.facts, &candidates) {
             Decision::Same(score) => {
-                self.enrich(&score.resident_id, &source.facts).await?;
-                self.link(source, &score.resident_id, "matched").await?;
+                self.enrich(&mut tx, &score.resident_id, &source.facts)
+                    .await?;
+                self.link(&mut tx, source, &score.resident_id, "matched")
+                    .await?;
+                tx.commit().await?;
                 Ok(Resolution::Existing {
                     resident_id: score.resident_id,
                     evidence: score.evidence,
@@ -141,11 +147,13 @@ impl ResidentIndex {
             }
             Decision::New => {
                 let resident_id = new_id();
-                self.insert(&resident_id, &source.facts).await?;
-                self.link(source, &resident_id, "new").await?;
+                self.insert(&mut tx, &resident_id, &source.facts).await?;
+                self.link(&mut tx, source, &resident_id, "new").await?;
+                tx.commit().await?;
                 Ok(Resolution::Created { resident_id })
             }
             Decision::Review(scores) => {
+                drop(tx);
                 let review_id = format!("{}-review", new_id());
                 self.queue_review(&review_id, source, &scores).await?;
                 Ok(Resolution::PendingReview { review_id })
@@ -194,6 +202,7 @@ impl ResidentIndex {
             source_patient_id: review.source_patient_id.clone(),
             facts: review.incoming.clone(),
         };
+        let mut tx = self.db.writer().begin().await?;
         let (resident_id, outcome) = match decision {
             ReviewDecision::SameAs(resident_id) => {
                 if !review
@@ -206,16 +215,16 @@ impl ResidentIndex {
                         resident_id,
                     });
                 }
-                self.enrich(&resident_id, &source.facts).await?;
+                self.enrich(&mut tx, &resident_id, &source.facts).await?;
                 (resident_id, "merged")
             }
             ReviewDecision::Distinct => {
                 let resident_id = new_id();
-                self.insert(&resident_id, &source.facts).await?;
+                self.insert(&mut tx, &resident_id, &source.facts).await?;
                 (resident_id, "distinct")
             }
         };
-        self.link(&source, &resident_id, "review").await?;
+        self.link(&mut tx, &source, &resident_id, "review").await?;
         sqlx::query(
             "UPDATE registry_match_reviews SET status = $1, decided_at = $2, decided_by = $3, \
              resident_id = $4 WHERE id = $5",
@@ -225,8 +234,9 @@ impl ResidentIndex {
         .bind(reviewer)
         .bind(resident_id.as_str())
         .bind(review_id)
-        .execute(self.db.writer())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(resident_id)
     }
 
@@ -386,7 +396,12 @@ impl ResidentIndex {
         )
     }
 
-    async fn insert(&self, resident_id: &str, facts: &PersonFacts) -> Result<()> {
+    async fn insert(
+        &self,
+        conn: &mut AnyConnection,
+        resident_id: &str,
+        facts: &PersonFacts,
+    ) -> Result<()> {
         let sealed = self.seal(resident_id, facts);
         let at = now();
         sqlx::query(
@@ -404,14 +419,19 @@ impl ResidentIndex {
         .bind(facts.sex().map(Sex::fhir_code))
         .bind(facts.birth().map(|d| d.to_string()))
         .bind(at)
-        .execute(self.db.writer())
+        .execute(conn)
         .await?;
         Ok(())
     }
 
     /// Fills what the resident's record lacks from a newly linked source (an ID number, a
     /// mobile number); known values are kept, as the first verified source set them.
-    async fn enrich(&self, resident_id: &str, facts: &PersonFacts) -> Result<()> {
+    async fn enrich(
+        &self,
+        conn: &mut AnyConnection,
+        resident_id: &str,
+        facts: &PersonFacts,
+    ) -> Result<()> {
         let current = self
             .resident(resident_id)
             .await?
@@ -439,12 +459,18 @@ impl ResidentIndex {
         .bind(merged.birth().map(|d| d.to_string()))
         .bind(now())
         .bind(resident_id)
-        .execute(self.db.writer())
+        .execute(conn)
         .await?;
         Ok(())
     }
 
-    async fn link(&self, source: &SourceRecord, resident_id: &str, how: &str) -> Result<()> {
+    async fn link(
+        &self,
+        conn: &mut AnyConnection,
+        source: &SourceRecord,
+        resident_id: &str,
+        how: &str,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO registry_resident_sources (organisation_id, source_patient_id, \
              resident_id, linked_by, linked_at) VALUES ($1, $2, $3, $4, $5)",
@@ -454,7 +480,7 @@ impl ResidentIndex {
         .bind(resident_id)
         .bind(how)
         .bind(now())
-        .execute(self.db.writer())
+        .execute(conn)
         .await?;
         Ok(())
     }
