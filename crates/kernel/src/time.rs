@@ -20,10 +20,15 @@ pub const CITY_TIME_ZONE: &str = "Asia/Shanghai";
 pub struct UtcMillis(pub i64);
 
 fn city_zone() -> TimeZone {
-    // The zone is compiled in (jiff's bundled tz database), so the lookup cannot fail in
-    // practice; a fixed +08:00 is the honest fallback (China has had no daylight saving
-    // since 1991).
-    TimeZone::get(CITY_TIME_ZONE).unwrap_or_else(|_| TimeZone::fixed(jiff::tz::offset(8)))
+    // Looked up once: finding a zone in the database parses its rules, which costs more than
+    // the conversions that use it (a Bundle converts thousands of dates).
+    static ZONE: std::sync::LazyLock<TimeZone> = std::sync::LazyLock::new(|| {
+        // The zone is compiled in (jiff's bundled tz database), so the lookup cannot fail in
+        // practice; a fixed +08:00 is the honest fallback (China has had no daylight saving
+        // since 1991).
+        TimeZone::get(CITY_TIME_ZONE).unwrap_or_else(|_| TimeZone::fixed(jiff::tz::offset(8)))
+    });
+    ZONE.clone()
 }
 
 impl UtcMillis {
