@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::Write as _;
 
 use fhir::{Issue, IssueCode, SearchRequest};
-use records::{Committed, Write, WriteKind};
+use records::{Committed, PatientLinks, Write, WriteKind};
 use registry::{Enrolment, Resolution, SourceRecord};
 use serde_json::Value;
 
@@ -276,10 +276,17 @@ impl Clinical {
         prepared: Vec<Prepared>,
     ) -> Result<Vec<(Committed, Vec<Enrolment>)>> {
         let residents: Vec<Option<String>> = prepared.iter().map(|p| p.resident.clone()).collect();
+        // A Patient's record becomes visible through its links in the same transaction.
+        let mut links = Vec::new();
+        for p in &prepared {
+            if let (Some(resident), "Patient") = (&p.resident, p.write.resource_type.as_str()) {
+                links.extend(self.links_of(resident).await?);
+            }
+        }
         let committed = self
             .inner
             .records
-            .commit(prepared.into_iter().map(|p| p.write).collect())
+            .commit_linked(prepared.into_iter().map(|p| p.write).collect(), links)
             .await?;
         let mut out = Vec::with_capacity(committed.len());
         let mut measured = Vec::new();
@@ -290,9 +297,6 @@ impl Clinical {
         for (c, resident) in committed.into_iter().zip(residents) {
             let mut enrolled = Vec::new();
             if let Some(resident) = &resident {
-                if c.resource_type == "Patient" {
-                    self.link_resident(resident).await?;
-                }
                 if let Some(body) = &c.body {
                     enrolled = self.find_cases(actor, resident, body).await?;
                 }
@@ -334,16 +338,28 @@ impl Clinical {
     /// Makes the resident's record visible through every organisation that sent a record of
     /// them, their community health centre, and their district.
     pub async fn link_resident(&self, resident_id: &str) -> Result<()> {
-        if self.inner.residents.resident(resident_id).await?.is_none() {
-            // A provisional record waiting for review: only its sender sees it.
-            if let Some(review) = self.inner.residents.review(resident_id).await? {
-                self.inner
-                    .records
-                    .set_patient_links(resident_id, &[review.organisation_id], None)
-                    .await?;
-            }
-            return Ok(());
+        if let Some(links) = self.links_of(resident_id).await? {
+            self.inner.records.set_patient_links(&links).await?;
         }
+        Ok(())
+    }
+
+    /// The links a resident's record should have: every organisation that sent a record of
+    /// them, their community health centre and their district; for a provisional record
+    /// waiting for review, its sender only. None for an unknown id.
+    async fn links_of(&self, resident_id: &str) -> Result<Option<PatientLinks>> {
+        let Some(resident) = self.inner.residents.resident(resident_id).await? else {
+            return Ok(self
+                .inner
+                .residents
+                .review(resident_id)
+                .await?
+                .map(|review| PatientLinks {
+                    patient_id: resident_id.to_owned(),
+                    organisations: vec![review.organisation_id],
+                    district: None,
+                }));
+        };
         let mut organisations: Vec<String> = self
             .inner
             .residents
@@ -352,23 +368,14 @@ impl Clinical {
             .into_iter()
             .map(|(org, _)| org)
             .collect();
-        let care = self
-            .inner
-            .residents
-            .resident(resident_id)
-            .await?
-            .map(|r| r.care);
-        let district = care.as_ref().and_then(|c| c.district.clone());
-        if let Some(centre) = care.and_then(|c| c.community_centre_id) {
-            organisations.push(centre);
-        }
+        organisations.extend(resident.care.community_centre_id);
         organisations.sort();
         organisations.dedup();
-        self.inner
-            .records
-            .set_patient_links(resident_id, &organisations, district.as_deref())
-            .await?;
-        Ok(())
+        Ok(Some(PatientLinks {
+            patient_id: resident_id.to_owned(),
+            organisations,
+            district: resident.care.district,
+        }))
     }
 
     /// FHIR create, or conditional create when `if_none_exist` is given (the query part of a

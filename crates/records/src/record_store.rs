@@ -71,6 +71,15 @@ pub struct Stored {
     pub body: Value,
 }
 
+/// The organisations and district through which a patient's records are visible to others
+/// ([`crate::Visibility::Linked`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientLinks {
+    pub patient_id: String,
+    pub organisations: Vec<String>,
+    pub district: Option<String>,
+}
+
 const RESOURCE_COLUMNS: &[&str] = &[
     "rid",
     "resource_type",
@@ -167,6 +176,8 @@ struct Inner {
 /// A commit request waiting for the writer.
 struct Pending {
     steps: Vec<Step>,
+    /// Patients whose links change with this request's writes.
+    links: Vec<PatientLinks>,
     /// The request's time: its versions' `lastUpdated`.
     now: i64,
     reply: oneshot::Sender<Result<Vec<Committed>>>,
@@ -231,35 +242,12 @@ impl RecordStore {
         &self.inner.keys.blind_index
     }
 
-    /// Replaces the organisations and district through which `patient_id`'s records are
+    /// Replaces the organisations and district through which a patient's records are
     /// visible to others ([`crate::Visibility::Linked`]).
-    pub async fn set_patient_links(
-        &self,
-        patient_id: &str,
-        organisations: &[String],
-        district: Option<&str>,
-    ) -> Result<()> {
+    pub async fn set_patient_links(&self, links: &PatientLinks) -> Result<()> {
         let mut conn = self.inner.db.writer().acquire().await?;
         let mut tx = conn.begin().await?;
-        sqlx::query("DELETE FROM fhir_patient_links WHERE patient_id = $1")
-            .bind(patient_id)
-            .execute(&mut *tx)
-            .await?;
-        let links = organisations
-            .iter()
-            .map(|o| ("organisation", o.as_str()))
-            .chain(district.map(|d| ("district", d)));
-        for (kind, value) in links {
-            sqlx::query(
-                "INSERT INTO fhir_patient_links (patient_id, kind, value) VALUES ($1, $2, $3) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(patient_id)
-            .bind(kind)
-            .bind(value)
-            .execute(&mut *tx)
-            .await?;
-        }
+        replace_links(&mut tx, links).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -288,6 +276,16 @@ impl RecordStore {
     /// that arrive while another commits are committed together afterwards, each inside a
     /// savepoint of its own, so one request's failure never undoes another's writes.
     pub async fn commit(&self, writes: Vec<Write>) -> Result<Vec<Committed>> {
+        self.commit_linked(writes, Vec::new()).await
+    }
+
+    /// [`RecordStore::commit`], replacing the links of patients in the same transaction
+    /// (a new Patient is then visible to its sender exactly when it exists).
+    pub async fn commit_linked(
+        &self,
+        writes: Vec<Write>,
+        links: Vec<PatientLinks>,
+    ) -> Result<Vec<Committed>> {
         let mut seen = HashSet::with_capacity(writes.len());
         for w in &writes {
             if !seen.insert((w.resource_type.as_str(), w.id.as_str())) {
@@ -311,7 +309,12 @@ impl RecordStore {
             })
             .collect();
         let (reply, mut answer) = oneshot::channel();
-        lock(&self.inner.waiting).push(Pending { steps, now, reply });
+        lock(&self.inner.waiting).push(Pending {
+            steps,
+            links,
+            now,
+            reply,
+        });
         let mut next_rid = self.inner.writer.lock().await;
         // The writer before us may have committed our request with its own; it answered
         // before letting go of the lock.
@@ -336,7 +339,7 @@ impl RecordStore {
                 replies.push(request.reply);
                 if alone {
                     results.push(
-                        self.apply(&mut tx, &mut rid, request.now, request.steps)
+                        self.apply(&mut tx, &mut rid, request.now, request.steps, request.links)
                             .await,
                     );
                     continue;
@@ -344,7 +347,7 @@ impl RecordStore {
                 sqlx::query("SAVEPOINT request").execute(&mut *tx).await?;
                 let first_rid = rid;
                 let result = self
-                    .apply(&mut tx, &mut rid, request.now, request.steps)
+                    .apply(&mut tx, &mut rid, request.now, request.steps, request.links)
                     .await;
                 if result.is_err() {
                     rid = first_rid;
@@ -388,6 +391,7 @@ impl RecordStore {
         rid: &mut i64,
         now: i64,
         steps: Vec<Step>,
+        links: Vec<PatientLinks>,
     ) -> Result<Vec<Committed>> {
         let inner = &*self.inner;
         let mut committed = Vec::with_capacity(steps.len());
@@ -471,6 +475,9 @@ impl RecordStore {
 
         insert_resources(tx, &inner.shapes.resources, &new_rows, now).await?;
         insert_index(tx, &inner.shapes, &index_rows).await?;
+        for links in &links {
+            replace_links(tx, links).await?;
+        }
         Ok(committed)
     }
 
@@ -687,6 +694,31 @@ async fn current(
         }),
         None => None,
     })
+}
+
+/// Replaces a patient's links.
+async fn replace_links(tx: &mut Transaction<'_, Any>, links: &PatientLinks) -> Result<()> {
+    sqlx::query("DELETE FROM fhir_patient_links WHERE patient_id = $1")
+        .bind(&links.patient_id)
+        .execute(&mut **tx)
+        .await?;
+    let rows = links
+        .organisations
+        .iter()
+        .map(|o| ("organisation", o.as_str()))
+        .chain(links.district.as_deref().map(|d| ("district", d)));
+    for (kind, value) in rows {
+        sqlx::query(
+            "INSERT INTO fhir_patient_links (patient_id, kind, value) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&links.patient_id)
+        .bind(kind)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Moves the current version of `rid` to the history and writes the new one in its place.

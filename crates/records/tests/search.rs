@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use records::{
-    Comparator, Condition, IndexRow, IndexValue, Query, RecordStore, RecordsError, SortKey,
-    Visibility, Write, WriteKind,
+    Comparator, Condition, IndexRow, IndexValue, PatientLinks, Query, RecordStore, RecordsError,
+    SortKey, Visibility, Write, WriteKind,
 };
 use serde_json::json;
 use store::Db;
@@ -435,15 +435,31 @@ async fn visibility_is_part_of_the_query_and_paging_is_stable() {
         }
         store.commit(writes).await.unwrap();
         store
-            .set_patient_links("p0", &["clinic-a".into()], Some("gulou"))
+            .set_patient_links(&PatientLinks {
+                patient_id: "p0".into(),
+                organisations: vec!["clinic-a".into()],
+                district: Some("gulou".into()),
+            })
             .await
             .unwrap();
         store
-            .set_patient_links("p1", &["clinic-b".into()], Some("gulou"))
+            .set_patient_links(&PatientLinks {
+                patient_id: "p1".into(),
+                organisations: vec!["clinic-b".into()],
+                district: Some("gulou".into()),
+            })
             .await
             .unwrap();
+        // Links can also change inside a commit, with (here without) writes.
         store
-            .set_patient_links("p2", &["clinic-b".into()], Some("jiangning"))
+            .commit_linked(
+                Vec::new(),
+                vec![PatientLinks {
+                    patient_id: "p2".into(),
+                    organisations: vec!["clinic-b".into()],
+                    district: Some("jiangning".into()),
+                }],
+            )
             .await
             .unwrap();
 
@@ -502,7 +518,14 @@ async fn visibility_is_part_of_the_query_and_paging_is_stable() {
         assert_eq!(p1, ["o1", "o4", "o7"]);
         assert_eq!(store.compartment("p1", 2).await.unwrap().len(), 2);
         // Relinking replaces the old links.
-        store.set_patient_links("p0", &[], None).await.unwrap();
+        store
+            .set_patient_links(&PatientLinks {
+                patient_id: "p0".into(),
+                organisations: vec![],
+                district: None,
+            })
+            .await
+            .unwrap();
         assert_eq!(ids(&store, &q).await, set(&["o2", "o5", "o8"]));
 
         let mut orgs = query("Organization", vec![]);
