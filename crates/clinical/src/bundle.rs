@@ -11,6 +11,9 @@ use store::sqlx::{self, Row};
 use crate::write::{Prepared, located, outcome};
 use crate::{Actor, Clinical, ClinicalError, Result, WriteOutcome};
 
+/// Entries a transaction prepares between two turns given to other tasks.
+const YIELD_EVERY: usize = 32;
+
 /// The replay key of a transaction Bundle: its `identifier` as `system|value`. Batches are not
 /// keyed: their entries succeed or fail one by one, so a replay is not all-or-nothing.
 fn receipt_key(bundle: &Value) -> Option<String> {
@@ -352,7 +355,13 @@ impl Clinical {
                     .filter(|&n| writing(&entries[n]) && entries[n].resource_type != "Patient"),
             )
             .collect();
-        for n in patients_first {
+        for (k, n) in patients_first.into_iter().enumerate() {
+            // Validating and indexing a large Bundle is CPU work without a pause; giving the
+            // runtime a turn now and then lets the writer's task (another request's commit)
+            // go on when its statement returns, rather than wait for this loop to end.
+            if k % YIELD_EVERY == YIELD_EVERY - 1 {
+                tokio::task::yield_now().await;
+            }
             let entry = &mut entries[n];
             if responses[entry.index].is_some() {
                 continue;

@@ -7,7 +7,7 @@
 use diseases::{Catalogue, CountMeasure, Element, Quantity, Template};
 use jiff::civil::Date;
 use records::Committed;
-use registry::{CaseFinding, Enrolment, Measure, Measured, RegisterMeasure};
+use registry::{CaseFinding, Enrolment, Measure, Measured, RegisterMeasure, Registers};
 use serde_json::Value;
 
 use crate::{Actor, Clinical, Result};
@@ -23,28 +23,30 @@ const RESULT_STATUSES: &[&str] = &["final", "amended", "corrected"];
 const NOT_A_DIAGNOSIS: &[&str] = &["refuted", "entered-in-error"];
 
 impl Clinical {
-    /// Enrols the resident of `condition` in every register its codes belong to, once each.
-    pub(crate) async fn find_cases(
+    /// The registers `condition` enrols its resident in, each with why: one finding per
+    /// disease whose inclusion rule one of its codes meets. Nothing for a record that is not
+    /// a Condition or whose diagnosis is refuted or entered in error.
+    pub(crate) fn case_findings(
         &self,
         actor: &Actor,
         resident_id: &str,
         condition: &Value,
-    ) -> Result<Vec<Enrolment>> {
+    ) -> Vec<CaseFinding> {
         if condition.get("resourceType").and_then(Value::as_str) != Some("Condition") {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let verification = condition
             .pointer("/verificationStatus/coding/0/code")
             .and_then(Value::as_str);
         if verification.is_some_and(|v| NOT_A_DIAGNOSIS.contains(&v)) {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let id = condition
             .get("id")
             .and_then(Value::as_str)
             .unwrap_or_default();
         let found_on = finding_date(condition);
-        let mut enrolled = Vec::new();
+        let mut findings = Vec::new();
         let codings = condition
             .pointer("/code/coding")
             .and_then(Value::as_array)
@@ -62,32 +64,45 @@ impl Clinical {
             let Ok(matches) = self.inner.catalogue.diseases_for_code(system, code) else {
                 continue;
             };
-            for (template, reason) in matches {
-                let finding = CaseFinding {
-                    resident_id: resident_id.to_owned(),
-                    disease: template.code.clone(),
-                    found_on,
-                    source_organisation: actor.organisation_id.clone(),
-                    source_resource: format!("Condition/{id}"),
-                    code_system: reason.system,
-                    code: reason.code,
-                    rule: reason.rule,
-                    reason_zh: reason.explanation_zh,
-                    reason_en: reason.explanation_en,
-                };
-                let now = kernel::UtcMillis::now().0;
-                if let Some(e) = self
-                    .inner
-                    .registers
-                    .enrol(&finding, || kernel::Id::new().to_string(), now)
-                    .await?
-                {
-                    enrolled.push(e);
+            findings.extend(matches.into_iter().map(|(template, reason)| CaseFinding {
+                resident_id: resident_id.to_owned(),
+                disease: template.code.clone(),
+                found_on,
+                source_organisation: actor.organisation_id.clone(),
+                source_resource: format!("Condition/{id}"),
+                code_system: reason.system,
+                code: reason.code,
+                rule: reason.rule,
+                reason_zh: reason.explanation_zh,
+                reason_en: reason.explanation_en,
+            }));
+        }
+        findings
+    }
+}
+
+/// Enrols as `findings` say, on the connection of the commit that writes the diagnoses (a
+/// diagnosis and its enrolment commit together), and tells which write (by its index in the
+/// commit) enrolled whom. A resident already on a register is not enrolled again.
+pub(crate) fn enrol_with_records(
+    findings: Vec<(usize, CaseFinding)>,
+    enrolled: std::sync::Arc<std::sync::Mutex<Vec<(usize, Enrolment)>>>,
+) -> records::WithRecords {
+    Box::new(move |conn| {
+        Box::pin(async move {
+            let now = kernel::UtcMillis::now().0;
+            for (n, finding) in &findings {
+                let id = kernel::Id::new().to_string();
+                if let Some(e) = Registers::enrol_on(conn, finding, id, now).await? {
+                    enrolled
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((*n, e));
                 }
             }
-        }
-        Ok(enrolled)
-    }
+            Ok(())
+        })
+    })
 }
 
 impl Clinical {

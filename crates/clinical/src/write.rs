@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::Write as _;
 
 use fhir::{Issue, IssueCode, SearchRequest};
-use records::{Committed, PatientLinks, Write, WriteKind};
+use records::{AlsoWrite, Committed, PatientLinks, Write, WriteKind};
 use registry::{Enrolment, Resolution, SourceRecord};
 use serde_json::Value;
 
@@ -276,31 +276,51 @@ impl Clinical {
         prepared: Vec<Prepared>,
     ) -> Result<Vec<(Committed, Vec<Enrolment>)>> {
         let residents: Vec<Option<String>> = prepared.iter().map(|p| p.resident.clone()).collect();
-        // A Patient's record becomes visible through its links in the same transaction.
-        let mut links = Vec::new();
-        for p in &prepared {
-            if let (Some(resident), "Patient") = (&p.resident, p.write.resource_type.as_str()) {
-                links.extend(self.links_of(resident).await?);
+        // What the commit writes besides the records, in its transaction: a Patient's links
+        // (it becomes visible to its sender exactly when it exists) and the enrolments its
+        // diagnoses cause.
+        let mut also = AlsoWrite::default();
+        let mut findings = Vec::new();
+        for (n, p) in prepared.iter().enumerate() {
+            let Some(resident) = &p.resident else {
+                continue;
+            };
+            if p.write.resource_type == "Patient" {
+                also.links.extend(self.links_of(resident).await?);
             }
+            if let Some(body) = &p.write.body {
+                let found = self.case_findings(actor, resident, body);
+                findings.extend(found.into_iter().map(|f| (n, f)));
+            }
+        }
+        let enrolments = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        if !findings.is_empty() {
+            also.then = Some(crate::cases::enrol_with_records(
+                findings,
+                enrolments.clone(),
+            ));
         }
         let committed = self
             .inner
             .records
-            .commit_linked(prepared.into_iter().map(|p| p.write).collect(), links)
+            .commit_with(prepared.into_iter().map(|p| p.write).collect(), also)
             .await?;
+        let mut enrolled_by: HashMap<usize, Vec<Enrolment>> = HashMap::new();
+        for (n, e) in std::mem::take(
+            &mut *enrolments
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        ) {
+            enrolled_by.entry(n).or_default().push(e);
+        }
         let mut out = Vec::with_capacity(committed.len());
         let mut measured = Vec::new();
         // One ledger entry per resident and action for the whole commit, hashing every
         // version it wrote: a Bundle of a thousand Observations is one access to each record.
         let mut accesses: std::collections::BTreeMap<(&'static str, String, String), Vec<u8>> =
             std::collections::BTreeMap::new();
-        for (c, resident) in committed.into_iter().zip(residents) {
-            let mut enrolled = Vec::new();
-            if let Some(resident) = &resident {
-                if let Some(body) = &c.body {
-                    enrolled = self.find_cases(actor, resident, body).await?;
-                }
-            }
+        for (n, (c, resident)) in committed.into_iter().zip(residents).enumerate() {
+            let enrolled = enrolled_by.remove(&n).unwrap_or_default();
             measured.extend(self.measured(resident.as_deref(), &c));
             let action = match (&c.body, c.created) {
                 (None, _) => "fhir.delete",

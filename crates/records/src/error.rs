@@ -42,6 +42,9 @@ pub enum RecordsError {
     /// The commit this request shared with others failed (every request in it fails).
     #[error("the database could not commit: {0}")]
     GroupCommit(std::sync::Arc<store::sqlx::Error>),
+    /// What another component wrote with the records failed (so nothing was written).
+    #[error("writing with the records failed: {0}")]
+    AlsoWrite(Box<dyn std::error::Error + Send + Sync>),
     /// The writer that took this request stopped before answering (its task was cancelled).
     #[error("the commit was interrupted before it finished; it may or may not have been written")]
     Interrupted,

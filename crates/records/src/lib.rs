@@ -29,7 +29,9 @@ mod search;
 
 pub use error::{RecordsError, Result};
 pub use index::{IndexRow, IndexValue};
-pub use record_store::{Committed, PatientLinks, RecordStore, Stored, Write, WriteKind};
+pub use record_store::{
+    AlsoWrite, Committed, PatientLinks, RecordStore, Stored, WithRecords, Write, WriteKind,
+};
 pub use search::{Comparator, Condition, Page, Query, SortKey, Visibility};
 
 use store::{Migration, MigrationSet};

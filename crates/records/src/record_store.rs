@@ -80,6 +80,31 @@ pub struct PatientLinks {
     pub district: Option<String>,
 }
 
+/// Writes of another component that must commit, or not, with a request's records (the
+/// registers' enrolments a diagnosis causes): run on the commit's connection, inside the
+/// request's savepoint, after its records and links are written.
+pub type WithRecords = Box<
+    dyn for<'c> FnOnce(
+            &'c mut sqlx::AnyConnection,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<
+                        Output = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>,
+                    > + Send
+                    + 'c,
+            >,
+        > + Send,
+>;
+
+/// What a commit writes besides its records.
+#[derive(Default)]
+pub struct AlsoWrite {
+    /// Patients whose links change with the commit (a new Patient is then visible to its
+    /// sender exactly when it exists).
+    pub links: Vec<PatientLinks>,
+    pub then: Option<WithRecords>,
+}
+
 const RESOURCE_COLUMNS: &[&str] = &[
     "rid",
     "resource_type",
@@ -176,8 +201,7 @@ struct Inner {
 /// A commit request waiting for the writer.
 struct Pending {
     steps: Vec<Step>,
-    /// Patients whose links change with this request's writes.
-    links: Vec<PatientLinks>,
+    also: AlsoWrite,
     /// The request's time: its versions' `lastUpdated`.
     now: i64,
     reply: oneshot::Sender<Result<Vec<Committed>>>,
@@ -276,16 +300,11 @@ impl RecordStore {
     /// that arrive while another commits are committed together afterwards, each inside a
     /// savepoint of its own, so one request's failure never undoes another's writes.
     pub async fn commit(&self, writes: Vec<Write>) -> Result<Vec<Committed>> {
-        self.commit_linked(writes, Vec::new()).await
+        self.commit_with(writes, AlsoWrite::default()).await
     }
 
-    /// [`RecordStore::commit`], replacing the links of patients in the same transaction
-    /// (a new Patient is then visible to its sender exactly when it exists).
-    pub async fn commit_linked(
-        &self,
-        writes: Vec<Write>,
-        links: Vec<PatientLinks>,
-    ) -> Result<Vec<Committed>> {
+    /// [`RecordStore::commit`] with `also` in the same transaction.
+    pub async fn commit_with(&self, writes: Vec<Write>, also: AlsoWrite) -> Result<Vec<Committed>> {
         let mut seen = HashSet::with_capacity(writes.len());
         for w in &writes {
             if !seen.insert((w.resource_type.as_str(), w.id.as_str())) {
@@ -311,7 +330,7 @@ impl RecordStore {
         let (reply, mut answer) = oneshot::channel();
         lock(&self.inner.waiting).push(Pending {
             steps,
-            links,
+            also,
             now,
             reply,
         });
@@ -339,7 +358,7 @@ impl RecordStore {
                 replies.push(request.reply);
                 if alone {
                     results.push(
-                        self.apply(&mut tx, &mut rid, request.now, request.steps, request.links)
+                        self.apply(&mut tx, &mut rid, request.now, request.steps, request.also)
                             .await,
                     );
                     continue;
@@ -347,7 +366,7 @@ impl RecordStore {
                 sqlx::query("SAVEPOINT request").execute(&mut *tx).await?;
                 let first_rid = rid;
                 let result = self
-                    .apply(&mut tx, &mut rid, request.now, request.steps, request.links)
+                    .apply(&mut tx, &mut rid, request.now, request.steps, request.also)
                     .await;
                 if result.is_err() {
                     rid = first_rid;
@@ -391,7 +410,7 @@ impl RecordStore {
         rid: &mut i64,
         now: i64,
         steps: Vec<Step>,
-        links: Vec<PatientLinks>,
+        also: AlsoWrite,
     ) -> Result<Vec<Committed>> {
         let inner = &*self.inner;
         let mut committed = Vec::with_capacity(steps.len());
@@ -475,8 +494,11 @@ impl RecordStore {
 
         insert_resources(tx, &inner.shapes.resources, &new_rows, now).await?;
         insert_index(tx, &inner.shapes, &index_rows).await?;
-        for links in &links {
+        for links in &also.links {
             replace_links(tx, links).await?;
+        }
+        if let Some(then) = also.then {
+            then(tx).await.map_err(RecordsError::AlsoWrite)?;
         }
         Ok(committed)
     }

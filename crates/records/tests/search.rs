@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use records::{
-    Comparator, Condition, IndexRow, IndexValue, PatientLinks, Query, RecordStore, RecordsError,
-    SortKey, Visibility, Write, WriteKind,
+    AlsoWrite, Comparator, Condition, IndexRow, IndexValue, PatientLinks, Query, RecordStore,
+    RecordsError, SortKey, Visibility, Write, WriteKind,
 };
 use serde_json::json;
 use store::Db;
@@ -452,13 +452,16 @@ async fn visibility_is_part_of_the_query_and_paging_is_stable() {
             .unwrap();
         // Links can also change inside a commit, with (here without) writes.
         store
-            .commit_linked(
+            .commit_with(
                 Vec::new(),
-                vec![PatientLinks {
-                    patient_id: "p2".into(),
-                    organisations: vec!["clinic-b".into()],
-                    district: Some("jiangning".into()),
-                }],
+                AlsoWrite {
+                    links: vec![PatientLinks {
+                        patient_id: "p2".into(),
+                        organisations: vec!["clinic-b".into()],
+                        district: Some("jiangning".into()),
+                    }],
+                    then: None,
+                },
             )
             .await
             .unwrap();

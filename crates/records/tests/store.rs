@@ -359,6 +359,64 @@ async fn concurrent_commits_succeed_or_fail_each_on_its_own() {
     }
 }
 
+/// Another component's writes given to a commit (`AlsoWrite::then`) commit with its records,
+/// and their failure undoes the records.
+#[tokio::test]
+async fn writes_with_the_records_commit_or_fail_together() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let store = open(db).await;
+        let witness = |fail: bool| -> records::WithRecords {
+            Box::new(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO fhir_patient_links (patient_id, kind, value) \
+                         VALUES ('p1', 'organisation', 'witness')",
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                    if fail {
+                        return Err("the other component refused".into());
+                    }
+                    Ok(())
+                })
+            })
+        };
+        let err = store
+            .commit_with(
+                vec![patient("p1", "Zhang")],
+                records::AlsoWrite {
+                    links: Vec::new(),
+                    then: Some(witness(true)),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RecordsError::AlsoWrite(_)), "{err}");
+        assert!(store.read("Patient", "p1").await.is_err());
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM fhir_patient_links").await,
+            0
+        );
+
+        store
+            .commit_with(
+                vec![patient("p1", "Zhang")],
+                records::AlsoWrite {
+                    links: Vec::new(),
+                    then: Some(witness(false)),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.read("Patient", "p1").await.unwrap().version, 1);
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM fhir_patient_links").await,
+            1
+        );
+    }
+}
+
 #[tokio::test]
 async fn bodies_and_personal_index_values_are_not_stored_in_the_clear() {
     let dbs = TestDatabases::new().await;

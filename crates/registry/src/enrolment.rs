@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use jiff::civil::Date;
 use store::Db;
-use store::sqlx::{self, Row, any::AnyRow};
+use store::sqlx::{self, AnyConnection, Row, any::AnyRow};
 
 use crate::{RegistryError, Result};
 
@@ -295,7 +295,18 @@ impl Registers {
         new_id: impl FnOnce() -> String,
         now_ms: i64,
     ) -> Result<Option<Enrolment>> {
-        let id = new_id();
+        let mut conn = self.db.writer().acquire().await?;
+        Self::enrol_on(&mut conn, finding, new_id(), now_ms).await
+    }
+
+    /// [`Registers::enrol`] on `conn`, inside the caller's transaction: a diagnosis and the
+    /// enrolment it causes then commit together or not at all.
+    pub async fn enrol_on(
+        conn: &mut AnyConnection,
+        finding: &CaseFinding,
+        id: String,
+        now_ms: i64,
+    ) -> Result<Option<Enrolment>> {
         // ON CONFLICT DO NOTHING reads the same on SQLite and PostgreSQL and makes concurrent
         // findings of the same case enrol once.
         let inserted = sqlx::query(
@@ -319,13 +330,27 @@ impl Registers {
         .bind(&finding.rule)
         .bind(&finding.reason_zh)
         .bind(&finding.reason_en)
-        .execute(self.db.writer())
+        .execute(conn)
         .await?
         .rows_affected();
         if inserted == 0 {
             return Ok(None);
         }
-        self.enrolment(&id).await
+        Ok(Some(Enrolment {
+            id,
+            resident_id: finding.resident_id.clone(),
+            disease: finding.disease.clone(),
+            enrolled_on: finding.found_on,
+            source_organisation: finding.source_organisation.clone(),
+            source_resource: finding.source_resource.clone(),
+            code_system: finding.code_system.clone(),
+            code: finding.code.clone(),
+            rule: finding.rule.clone(),
+            reason_zh: finding.reason_zh.clone(),
+            reason_en: finding.reason_en.clone(),
+            last_visit: None,
+            last_controlled: None,
+        }))
     }
 
     pub async fn enrolment(&self, id: &str) -> Result<Option<Enrolment>> {
