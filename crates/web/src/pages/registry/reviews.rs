@@ -96,7 +96,7 @@ async fn card(
                     }
                 }
             }
-            form method="post" action=(action) {
+            form.review-distinct method="post" action=(action) {
                 input type="hidden" name=(CSRF_FIELD) value=(csrf);
                 input type="hidden" name="decision" value="distinct";
                 button.button.button-secondary type="submit" { (t(lang, "reviews.distinct")) }
