@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use crate::{DemoError, person_name};
 
 /// Residents the demo generates.
-pub const DEMO_RESIDENTS: usize = 240;
+pub const DEMO_RESIDENTS: usize = 600;
 
 /// Uncertain identity matches the demo leaves for the demo hospital's staff to review.
 pub const DEMO_REVIEWS: usize = 2;
