@@ -27,7 +27,7 @@ use super::overview::{
 use super::{
     ALL_ROWS, Orgs, actor, age, back_link, clinical_error, date, date_or_dash, disease_name,
     district_name, indicator_counts, measured, next_followup, percent, pick, register_counts,
-    register_counts_by, registry_error, sex,
+    register_counts_by, registry_error, sex, template_of,
 };
 use crate::ctx::{Ctx, Signed};
 use crate::error::{AppError, urlencode};
@@ -292,11 +292,7 @@ async fn district_page(
     year: Option<i16>,
 ) -> Result<(String, Markup), AppError> {
     let lang = ctx.lang;
-    let template = app
-        .clinical
-        .catalogue()
-        .get(code)
-        .ok_or(AppError::NotFound)?;
+    let template = template_of(app, code)?;
     let viewer = Viewer::of(app, user).await?;
     let district = city::districts().by_key(key).ok_or(AppError::NotFound)?;
     if !viewer.sees_district(key) {
@@ -452,11 +448,7 @@ async fn centre_page(
     year: Option<i16>,
 ) -> Result<(String, Markup), AppError> {
     let lang = ctx.lang;
-    let template = app
-        .clinical
-        .catalogue()
-        .get(code)
-        .ok_or(AppError::NotFound)?;
+    let template = template_of(app, code)?;
     let viewer = Viewer::of(app, user).await?;
     let org = app
         .accounts
@@ -647,11 +639,7 @@ async fn districts_download(
     form: Download,
 ) -> Result<Response, AppError> {
     let lang = ctx.lang;
-    let template = app
-        .clinical
-        .catalogue()
-        .get(code)
-        .ok_or(AppError::NotFound)?;
+    let template = template_of(app, code)?;
     let viewer = Viewer::of(app, user).await?;
     let period = Period::of(q.year, clinical::today());
     let rows = district_rows(app, lang, template, &viewer, &period).await?;
@@ -703,11 +691,7 @@ async fn centres_download(
     form: Download,
 ) -> Result<Response, AppError> {
     let lang = ctx.lang;
-    let template = app
-        .clinical
-        .catalogue()
-        .get(code)
-        .ok_or(AppError::NotFound)?;
+    let template = template_of(app, code)?;
     let viewer = Viewer::of(app, user).await?;
     let district = q.district.filter(|d| !d.is_empty());
     if let Some(d) = &district
@@ -774,11 +758,7 @@ async fn patients_download(
     form: Download,
 ) -> Result<Response, AppError> {
     let lang = ctx.lang;
-    let template = app
-        .clinical
-        .catalogue()
-        .get(code)
-        .ok_or(AppError::NotFound)?;
+    let template = template_of(app, code)?;
     let actor = actor(user);
     let reach = app
         .clinical

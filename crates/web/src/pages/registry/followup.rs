@@ -18,7 +18,7 @@ use registry::Enrolment;
 
 use super::{
     actor, back_link, clinical_error, date, disease_name, followup_tag, next_followup, pick,
-    registry_error,
+    registry_error, template_of,
 };
 use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
@@ -57,11 +57,7 @@ async fn subject(
     {
         return Err(AppError::NotFound);
     }
-    let template = app
-        .clinical
-        .catalogue()
-        .get(&enrolment.disease)
-        .ok_or(AppError::NotFound)?;
+    let template = template_of(app, &enrolment.disease)?;
     let name = app
         .clinical
         .residents()

@@ -57,6 +57,11 @@ pub fn clinical_error(e: ClinicalError) -> AppError {
     }
 }
 
+/// The template of the disease `code` names, or Not Found.
+pub fn template_of(app: &AppState, code: &str) -> Result<&'static Template, AppError> {
+    app.clinical.catalogue().get(code).ok_or(AppError::NotFound)
+}
+
 pub fn registry_error(e: registry::RegistryError) -> AppError {
     AppError::Internal(e.to_string())
 }
