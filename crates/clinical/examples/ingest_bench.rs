@@ -26,6 +26,7 @@ use ledger::{Ledger, PurposeOfUse};
 use records::{IndexValue, Write, WriteKind};
 use serde_json::{Value, json};
 use store::Db;
+use store::bench::cpu_seconds;
 use store::bulk::InsertShapes;
 use store::sqlx;
 use vault::Keyring;
@@ -381,24 +382,6 @@ fn kind_of(value: &IndexValue) -> usize {
         IndexValue::Reference { .. } => 3,
         IndexValue::Quantity { .. } => 4,
     }
-}
-
-/// CPU time this process has used (user and system, every thread), from /proc on Linux; on a
-/// busy machine CPU per resource stays comparable where rates do not.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 async fn fresh(backend: &str) -> (Db, Option<tempfile::TempDir>) {

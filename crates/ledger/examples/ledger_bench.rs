@@ -19,6 +19,7 @@ use ed25519_dalek::SigningKey;
 use ledger::merkle::{MerkleTree, leaf_hash};
 use ledger::{AuditEvent, Ledger, PurposeOfUse};
 use rand::{Rng, SeedableRng};
+use store::bench::cpu_seconds;
 use store::sqlx;
 use store::{Backend, Db};
 
@@ -72,26 +73,6 @@ fn event(i: u64) -> AuditEvent {
         at: 1_700_000_000_000 + i as i64,
         data_hash: ledger::data_hash(&i.to_be_bytes()),
     }
-}
-
-/// CPU seconds this process has used (user + system), from /proc on Linux; 0 elsewhere.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let Some(rest) = stat.rsplit(')').next() else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // USER_HZ is 100 on every mainstream Linux.
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Latency summary in microseconds.

@@ -21,6 +21,7 @@ use records::{
 };
 use serde_json::json;
 use store::Db;
+use store::bench::percentile_ms;
 use store::bulk::InsertShapes;
 use store::sqlx;
 use vault::Keyring;
@@ -321,12 +322,6 @@ async fn searches(
     Ok((rate, samples, found))
 }
 
-fn percentile(samples: &mut [Duration], q: f64) -> f64 {
-    samples.sort();
-    let i = ((samples.len() - 1) as f64 * q).round() as usize;
-    samples[i].as_secs_f64() * 1e3
-}
-
 #[tokio::main]
 async fn main() -> BoxResult<()> {
     let args = parse_args()?;
@@ -367,8 +362,8 @@ async fn main() -> BoxResult<()> {
             let (rate, mut samples, found) = searches(&store, &args, tasks, 2_000 / tasks).await?;
             println!(
                 "  patient-scoped search, {tasks} task(s)       {rate:>10.0} searches/s  p50 {:.2} ms  p99 {:.2} ms  ({} results)",
-                percentile(&mut samples, 0.5),
-                percentile(&mut samples, 0.99),
+                percentile_ms(&mut samples, 0.5),
+                percentile_ms(&mut samples, 0.99),
                 found
             );
         }
@@ -391,13 +386,13 @@ async fn main() -> BoxResult<()> {
         }
         println!(
             "  one patient's record (timeline), raw rows   p50 {:.2} ms  p99 {:.2} ms  ({raw_read} rows, encrypted)",
-            percentile(&mut raw_samples, 0.5),
-            percentile(&mut raw_samples, 0.99)
+            percentile_ms(&mut raw_samples, 0.5),
+            percentile_ms(&mut raw_samples, 0.99)
         );
         println!(
             "  one patient's record via compartment()       p50 {:.2} ms  p99 {:.2} ms  ({read} resources)",
-            percentile(&mut samples, 0.5),
-            percentile(&mut samples, 0.99)
+            percentile_ms(&mut samples, 0.5),
+            percentile_ms(&mut samples, 0.99)
         );
         db.close().await;
     }

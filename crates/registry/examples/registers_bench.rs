@@ -11,11 +11,12 @@
 //! assumption, not a published figure). The default is 300,000.
 
 use std::error::Error;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jiff::civil::Date;
 use registry::{RegisterFilter, Registers};
 use store::Db;
+use store::bench::percentile_ms;
 use store::bulk::InsertShapes;
 use store::sqlx;
 
@@ -288,12 +289,6 @@ async fn load(db: &Db, patients: usize, today: Date) -> BoxResult<usize> {
     Ok(enrolments + rows)
 }
 
-fn percentile(samples: &mut [Duration], q: f64) -> f64 {
-    samples.sort();
-    let i = ((samples.len() - 1) as f64 * q).round() as usize;
-    samples[i].as_secs_f64() * 1e3
-}
-
 #[tokio::main]
 async fn main() -> BoxResult<()> {
     let args = parse_args()?;
@@ -347,13 +342,13 @@ async fn main() -> BoxResult<()> {
         }
         println!(
             "  district dashboard (5 registers' indicators)   p50 {:.1} ms  max {:.1} ms  ({counted} enrolments counted)",
-            percentile(&mut dashboard, 0.5),
-            percentile(&mut dashboard, 1.0)
+            percentile_ms(&mut dashboard, 0.5),
+            percentile_ms(&mut dashboard, 1.0)
         );
         println!(
             "  baseline: 5 plain COUNT(*) of the same rows     p50 {:.1} ms  max {:.1} ms",
-            percentile(&mut baseline, 0.5),
-            percentile(&mut baseline, 1.0)
+            percentile_ms(&mut baseline, 0.5),
+            percentile_ms(&mut baseline, 1.0)
         );
 
         // An ad-hoc cohort: residents of one district whose hypertension is not controlled.
@@ -381,13 +376,13 @@ async fn main() -> BoxResult<()> {
         }
         println!(
             "  cohort count (uncontrolled, one district)      p50 {:.1} ms  max {:.1} ms",
-            percentile(&mut cohort, 0.5),
-            percentile(&mut cohort, 1.0)
+            percentile_ms(&mut cohort, 0.5),
+            percentile_ms(&mut cohort, 1.0)
         );
         println!(
             "  baseline: the same COUNT(*) written by hand     p50 {:.1} ms  max {:.1} ms",
-            percentile(&mut cohort_base, 0.5),
-            percentile(&mut cohort_base, 1.0)
+            percentile_ms(&mut cohort_base, 0.5),
+            percentile_ms(&mut cohort_base, 1.0)
         );
         db.close().await;
     }

@@ -21,4 +21,6 @@ pub use migrate::{AppliedMigration, Migration, MigrationSet};
 pub use sqlx;
 
 #[cfg(feature = "testing")]
+pub mod bench;
+#[cfg(feature = "testing")]
 pub mod testing;
