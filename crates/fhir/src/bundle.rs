@@ -731,6 +731,19 @@ mod tests {
             "Bundle.entry[1].resource.subject.reference"
         );
         assert_eq!(issues[0].code, IssueCode::NotFound);
+
+        // Inside arrays the path names each index; a resolvable urn next to it is no issue.
+        let mut b = transaction();
+        b["entry"][1]["resource"]["performer"] = json!([
+            { "reference": PATIENT_URN },
+            { "reference": "urn:uuid:00000000-0000-4000-8000-00000000000f" }
+        ]);
+        let issues = plan_bundle(b, &mut ids()).expect_err("dangling in an array");
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(
+            issues[0].expression,
+            "Bundle.entry[1].resource.performer[1].reference"
+        );
     }
 
     #[test]
