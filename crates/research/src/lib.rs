@@ -1,0 +1,1 @@
+//! Research access: data requests, steward review, de-identified releases and aggregate queries.
