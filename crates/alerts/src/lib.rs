@@ -1,1 +1,59 @@
-//! Alerts from readings: danger-sign and trend rules, episodes, the family doctor inbox, acknowledgement, escalation and webhook delivery.
+//! Alerts from readings: danger-sign and trend rules, episodes, the family doctor's inbox,
+//! acknowledgement, escalation and webhook delivery (issue 4, "Alerts"; ADR 0013).
+//!
+//! ```text
+//! readings committed ──► Alerts::on_readings(&[ReadingFact])
+//!     in memory: group facts into readings; every template's own danger-sign code
+//!     database (one transaction, only if needed): daily aggregates of trend elements;
+//!       trend windows of residents on the register; raise or attach episodes; events and
+//!       webhook outbox; then the ledger
+//! binary, every few seconds ──► escalate_due(now), close_quiet(now), deliver_due(webhook, now)
+//! web ──► inbox(staff, filter), acknowledge, resolve, alerts_of_resident
+//! ```
+//!
+//! Thresholds live in the disease templates (`crates/diseases/templates`); trend windows,
+//! severities, escalation times, quiet periods and delivery figures in `rules/*.toml`, each
+//! with its source.
+
+mod care;
+mod daily;
+mod episode;
+mod error;
+mod escalation;
+mod fact;
+mod inbox;
+mod model;
+mod policy;
+mod rules;
+mod service;
+mod trend;
+mod webhook;
+
+pub use care::{CareLookup, ResidentCare};
+pub use error::{AlertError, Result, RuleError, WebhookError};
+pub use fact::{FactProblem, Ignored, ReadingFact};
+pub use model::{
+    Alert, Escalated, InboxFilter, Kind, Level, Outcome, Raised, ResidentAlert, Staff, State,
+    StateFilter,
+};
+pub use policy::{Delivery, POLICY_FILE, Policy, SeriesAlias, Severity};
+pub use rules::RuleBook;
+pub use service::Alerts;
+pub use trend::{Direction, MissedDay, TRENDS_FILE, TrendRule, Trends, age_on};
+pub use webhook::{DeliveryReport, EVENT_ID_HEADER, SIGNATURE_HEADER, Webhook, sign, verify};
+
+use store::{Migration, MigrationSet};
+
+/// The tables of this crate. The registry's tables must exist too (care teams, registers and
+/// consent are read from them).
+pub fn migrations() -> MigrationSet {
+    const MIGRATIONS: &[Migration] = &[Migration::portable(
+        1,
+        "alerts",
+        include_str!("../migrations/0001_alerts.sql"),
+    )];
+    MigrationSet {
+        component: "alerts",
+        migrations: MIGRATIONS,
+    }
+}
