@@ -1,0 +1,113 @@
+//! The SQL of the hot write path, and the one place where its dialects differ.
+//!
+//! Many rows go in as one statement with one parameter, a JSON array of row arrays, which the
+//! database unpacks itself: sqlx's cost per bound argument is far larger than SQLite's cost of
+//! reading a JSON array (ADR 0010). SQLite reads it with `json_each` and `->>`; PostgreSQL with
+//! `jsonb_array_elements` and casts. The scalar minimum of two values is `MIN(a, b)` on SQLite
+//! and `LEAST(a, b)` on PostgreSQL.
+
+use store::Backend;
+
+/// The statements of the ingest for one backend.
+#[derive(Debug, Clone)]
+pub struct Statements {
+    /// Rows `[device_id, message_id, received_at]`; returns the (device_id, message_id) pairs
+    /// that were new.
+    pub insert_messages: String,
+    /// Rows `[resident_id, series, taken_at, device_id, message_id, value]`.
+    pub insert_readings: String,
+    /// Rows `[resident_id, series, period, period_start, count, min, max, sum]`, added to the
+    /// figures already kept.
+    pub upsert_summaries: String,
+}
+
+/// Column types of a JSON row, for PostgreSQL's casts.
+#[derive(Clone, Copy)]
+enum Col {
+    Text,
+    Int,
+    Real,
+}
+
+fn select_rows(backend: Backend, cols: &[Col]) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let list: Vec<String> = (0..cols.len()).map(|i| format!("value ->> {i}")).collect();
+            format!("SELECT {} FROM json_each($1) WHERE true", list.join(", "))
+        }
+        Backend::Postgres => {
+            let list: Vec<String> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match c {
+                    Col::Text => format!("e ->> {i}"),
+                    Col::Int => format!("(e ->> {i})::BIGINT"),
+                    Col::Real => format!("(e ->> {i})::DOUBLE PRECISION"),
+                })
+                .collect();
+            format!(
+                "SELECT {} FROM jsonb_array_elements($1::jsonb) AS e",
+                list.join(", ")
+            )
+        }
+    }
+}
+
+impl Statements {
+    /// The statements for `backend`.
+    pub fn for_backend(backend: Backend) -> Statements {
+        use Col::{Int, Real, Text};
+        let (least, greatest) = match backend {
+            Backend::Sqlite => ("MIN", "MAX"),
+            Backend::Postgres => ("LEAST", "GREATEST"),
+        };
+        Statements {
+            insert_messages: format!(
+                "INSERT INTO device_messages (device_id, message_id, received_at) {} \
+                 ON CONFLICT DO NOTHING RETURNING device_id, message_id",
+                select_rows(backend, &[Text, Text, Int])
+            ),
+            insert_readings: format!(
+                "INSERT INTO device_readings (resident_id, series, taken_at, device_id, message_id, value) {}",
+                select_rows(backend, &[Text, Text, Int, Text, Text, Real])
+            ),
+            upsert_summaries: format!(
+                "INSERT INTO device_summaries (resident_id, series, period, period_start, count, \
+                 min_value, max_value, sum_value) {} \
+                 ON CONFLICT (resident_id, series, period, period_start) DO UPDATE SET \
+                 count = device_summaries.count + excluded.count, \
+                 min_value = {least}(device_summaries.min_value, excluded.min_value), \
+                 max_value = {greatest}(device_summaries.max_value, excluded.max_value), \
+                 sum_value = device_summaries.sum_value + excluded.sum_value",
+                select_rows(backend, &[Text, Text, Text, Int, Int, Real, Real, Real])
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_backend_unpacks_the_json_parameter_its_own_way() {
+        let s = Statements::for_backend(Backend::Sqlite);
+        assert!(s.insert_readings.ends_with(
+            "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each($1) WHERE true"
+        ));
+        assert!(
+            s.upsert_summaries
+                .contains("MIN(device_summaries.min_value")
+        );
+        let p = Statements::for_backend(Backend::Postgres);
+        assert!(p.insert_readings.contains("(e ->> 2)::BIGINT"));
+        assert!(
+            p.insert_readings
+                .contains("jsonb_array_elements($1::jsonb)")
+        );
+        assert!(
+            p.upsert_summaries
+                .contains("LEAST(device_summaries.min_value")
+        );
+    }
+}
