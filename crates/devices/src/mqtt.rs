@@ -26,9 +26,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::credential;
-use crate::error::AuthError;
 use crate::ingest::{Accepted, Batch};
 use crate::payload::{self, Format};
+use crate::register::DeviceSecret;
 use crate::{Devices, now};
 
 /// The filter the platform subscribes to.
@@ -226,8 +226,7 @@ async fn store_group(
     stats: &MqttStats,
     settings: &MqttSettings,
 ) {
-    let mut secrets: HashMap<String, Option<(Result<crate::BoundDevice, AuthError>, String)>> =
-        HashMap::new();
+    let mut secrets: HashMap<String, Option<DeviceSecret>> = HashMap::new();
     let mut batches = Vec::new();
     for publish in group {
         let Some(device_id) = device_of_topic(&publish.topic) else {

@@ -12,6 +12,9 @@ use crate::{Devices, now};
 /// Context of the device secrets' field encryption.
 const SECRET_CONTEXT: &str = "devices.secret";
 
+/// A device as an MQTT message's topic names it (or why it may not send), and its secret.
+pub(crate) type DeviceSecret = (Result<BoundDevice, AuthError>, String);
+
 /// Longest label.
 const MAX_LABEL_CHARS: usize = 100;
 
@@ -275,11 +278,11 @@ impl Devices {
     pub(crate) async fn device_with_secret(
         &self,
         device_id: &str,
-    ) -> Result<Option<(Result<BoundDevice, AuthError>, String)>, DevicesError> {
-        let row = sqlx::query(&format!(
+    ) -> Result<Option<DeviceSecret>, DevicesError> {
+        let row = sqlx::query(
             "SELECT id, kind, label, resident_id, revoked, created_at, created_by, secret_enc \
-             FROM devices WHERE id = $1"
-        ))
+             FROM devices WHERE id = $1",
+        )
         .bind(device_id)
         .fetch_optional(self.db.pool())
         .await?;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 //! The device service on both backends: registration and credentials, every ingest rule,
 //! dedup, quarantine review, summaries and queries.
 

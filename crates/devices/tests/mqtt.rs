@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 //! The MQTT ingest against the real broker at 127.0.0.1:1883 (Mosquitto, anonymous; started
 //! by scripts/install-deps.sh): signed messages are committed once, forged ones are dropped.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 //! A migrated device service on a test database, and readings to send.
 
 #![allow(dead_code)] // each test file uses its own part
