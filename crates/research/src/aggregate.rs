@@ -321,3 +321,126 @@ pub fn tabulate(
         min_cell_size: min,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use crate::cohort::SubjectEnrolment;
+    use jiff::civil::date;
+
+    fn person(n: usize, sex: &str, birth_year: i16, district: &str, followups: u32) -> Subject {
+        Subject {
+            resident_id: format!("r{n}"),
+            sex: Some(sex.into()),
+            birth_date: Some(date(birth_year, 3, 1)),
+            district: Some(district.into()),
+            enrolments: vec![SubjectEnrolment {
+                disease: "t2dm".into(),
+                enrolled_on: date(2022, 5, 1),
+                last_visit: None,
+                last_controlled: None,
+                followups,
+            }],
+        }
+    }
+
+    fn query(rows: Field, columns: Option<Field>, mean_of: Option<Field>) -> AggregateQuery {
+        AggregateQuery {
+            cohort: Cohort {
+                diseases: vec!["t2dm".into()],
+                ages: None,
+                districts: vec![],
+                enrolled_from: None,
+                enrolled_to: None,
+            },
+            rows,
+            columns,
+            mean_of,
+        }
+    }
+
+    #[test]
+    fn counts_and_means_by_two_dimensions_with_ten_year_age_bands() {
+        let mut people = Vec::new();
+        for n in 0..6 {
+            people.push(person(n, "female", 1970, "gulou", 2));
+            people.push(person(100 + n, "male", 1960, "gulou", 4));
+        }
+        for n in 0..6 {
+            people.push(person(200 + n, "female", 1962, "jiangning", n as u32));
+        }
+        let policy = Policy::builtin().unwrap();
+        let t = tabulate(
+            &people,
+            &query(Field::Age, Some(Field::Sex), Some(Field::Followups)),
+            policy,
+            date(2025, 1, 15),
+        );
+        // Born 1970 and 1962 or 1960: 54, 62 and 64 on the day, in the policy's 10-year bands.
+        assert_eq!(t.row_labels, ["50-59", "60-69"]);
+        assert_eq!(t.column_labels, ["female", "male"]);
+        assert_eq!(
+            t.cells[0][0],
+            Cell::Shown {
+                count: 6,
+                mean: Some(2.0)
+            }
+        );
+        assert_eq!(
+            t.cells[0][1],
+            Cell::Shown {
+                count: 0,
+                mean: None
+            }
+        );
+        assert_eq!(
+            t.cells[1][0],
+            Cell::Shown {
+                count: 6,
+                mean: Some(2.5)
+            }
+        );
+        assert_eq!(
+            t.cells[1][1],
+            Cell::Shown {
+                count: 6,
+                mean: Some(4.0)
+            }
+        );
+        assert_eq!(t.column_totals[0].count(), Some(12));
+        assert_eq!(
+            t.total,
+            Cell::Shown {
+                count: 18,
+                mean: Some(51.0 / 18.0)
+            }
+        );
+    }
+
+    #[test]
+    fn a_small_cell_and_its_partners_are_hidden_alike() {
+        let mut people: Vec<Subject> = (0..20)
+            .map(|n| person(n, "female", 1970, "gulou", 1))
+            .collect();
+        people.extend((20..40).map(|n| person(n, "male", 1970, "gulou", 1)));
+        people.extend((40..60).map(|n| person(n, "female", 1970, "jiangning", 1)));
+        people.extend((60..62).map(|n| person(n, "male", 1970, "jiangning", 1)));
+        let t = tabulate(
+            &people,
+            &query(Field::District, Some(Field::Sex), None),
+            Policy::builtin().unwrap(),
+            date(2025, 1, 15),
+        );
+        assert_eq!(t.cells[1][1], Cell::Suppressed, "2 men in jiangning");
+        let hidden = t
+            .cells
+            .iter()
+            .flatten()
+            .filter(|c| **c == Cell::Suppressed)
+            .count();
+        assert_eq!(hidden, 4, "a rectangle: {t:?}");
+        assert_eq!(t.total.count(), Some(62));
+        assert_eq!(t.cells[1][1].text(t.min_cell_size), "<5");
+    }
+}

@@ -16,8 +16,9 @@ pub fn extract_csv(extract: &Extract) -> String {
 }
 
 /// The data dictionary: one line per column (name, labels, type, whether a
-/// quasi-identifier, how it was generalised, description), then the release's disclosure
-/// facts as `#`-free rows of their own (`k`, rows, suppressed, reference day).
+/// quasi-identifier, how it was released, description); then, after a blank line, the
+/// release's disclosure facts (`k`, rows of the cohort, rows released and suppressed, the
+/// reference day).
 pub fn dictionary_csv(extract: &Extract, catalogue: &Catalogue, policy: &Policy) -> String {
     let mut out = String::new();
     line(

@@ -337,6 +337,7 @@ pub fn classes_of_at_least(keys: &[Vec<String>], k: usize) -> Vec<bool> {
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn age_bands_and_the_top_code() {
@@ -367,6 +368,103 @@ mod tests {
             Pseudonymiser::random().pseudonym("r1"),
             Pseudonymiser::random().pseudonym("r1")
         );
+    }
+
+    use crate::cohort::SubjectEnrolment;
+    use jiff::civil::date;
+
+    const DAY: Date = date(2025, 1, 15);
+
+    /// `n` residents born on `birth`, all women in gulou enrolled on 2023-03-10.
+    fn born(first: usize, n: usize, birth: Date) -> Vec<Subject> {
+        (first..first + n)
+            .map(|i| Subject {
+                resident_id: format!("r{i}"),
+                sex: Some("female".into()),
+                birth_date: Some(birth),
+                district: Some("gulou".into()),
+                enrolments: vec![SubjectEnrolment {
+                    disease: "hypertension".into(),
+                    enrolled_on: date(2023, 3, 10),
+                    last_visit: None,
+                    last_controlled: None,
+                    followups: 0,
+                }],
+            })
+            .collect()
+    }
+
+    fn release(subjects: &[Subject], fields: &[Field]) -> Result<Extract> {
+        deidentify(
+            subjects,
+            fields,
+            Catalogue::builtin().unwrap(),
+            Policy::builtin().unwrap(),
+            DAY,
+            Pseudonymiser::with_key([9; 32]),
+        )
+    }
+
+    #[test]
+    fn ages_go_to_ten_year_bands_only_when_five_year_bands_break_k() {
+        // Five aged 52 and five aged 57: two 5-year classes of five; k = 5 holds.
+        let mut s = born(0, 5, date(1972, 6, 1));
+        s.extend(born(5, 5, date(1967, 6, 1)));
+        let e = release(&s, &[Field::Age]).unwrap();
+        assert_eq!(e.generalisation.level(Field::Age), 0);
+        let ages: BTreeMap<&str, usize> = e.rows.iter().fold(BTreeMap::new(), |mut m, r| {
+            *m.entry(r[1].as_str()).or_default() += 1;
+            m
+        });
+        assert_eq!(ages, BTreeMap::from([("50-54", 5), ("55-59", 5)]));
+        // Three and seven: the 5-year bands would suppress three of ten, over the 5% the
+        // policy allows, so both become 50-59.
+        let mut s = born(0, 3, date(1972, 6, 1));
+        s.extend(born(3, 7, date(1967, 6, 1)));
+        let e = release(&s, &[Field::Age]).unwrap();
+        assert_eq!(e.generalisation.level(Field::Age), 1);
+        assert!(e.rows.iter().all(|r| r[1] == "50-59"));
+        assert_eq!(e.suppressed, 0);
+        assert!(
+            e.generalisation
+                .describe(Field::Age, ValueType::Age, Policy::builtin().unwrap())
+                .starts_with("10-year bands, 90+")
+        );
+    }
+
+    #[test]
+    fn the_oldest_share_one_band_and_dates_become_months() {
+        let mut s = born(0, 3, date(1930, 1, 1));
+        s.extend(born(3, 2, date(1920, 1, 1)));
+        let e = release(&s, &[Field::Age, Field::EnrolledOn]).unwrap();
+        assert!(e.rows.iter().all(|r| r[1] == "90+" && r[2] == "2023-03"));
+        assert_eq!(e.quasi_identifiers, [1, 2]);
+    }
+
+    #[test]
+    fn rows_left_in_small_classes_are_suppressed_and_counted() {
+        // 40 in gulou and one in jiangning: the one is suppressed (1 of 41 is within 5%).
+        let mut s = born(0, 40, date(1960, 1, 1));
+        let mut lone = born(40, 1, date(1960, 1, 1));
+        lone[0].district = Some("jiangning".into());
+        s.extend(lone);
+        let e = release(&s, &[Field::District, Field::Sex]).unwrap();
+        assert_eq!((e.cohort_rows, e.rows.len(), e.suppressed), (41, 40, 1));
+        assert!(e.rows.iter().all(|r| r[1] == "gulou" && r[2] == "female"));
+        // Two of 21 is over 5%: refused.
+        let mut s = born(0, 19, date(1960, 1, 1));
+        let mut pair = born(19, 2, date(1960, 1, 1));
+        pair[0].district = Some("jiangning".into());
+        pair[1].district = Some("xuanwu".into());
+        s.extend(pair);
+        assert!(matches!(
+            release(&s, &[Field::District]),
+            Err(ResearchError::TooMuchSuppression {
+                suppressed: 2,
+                rows: 21,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -278,6 +278,9 @@ pub enum ResearchError {
         /// The policy's limit.
         max_share: f64,
     },
+    /// Building the release stopped (its task panicked or was cancelled).
+    #[error("building the release stopped: {0}")]
+    BuildStopped(#[source] tokio::task::JoinError),
     /// The consent source failed.
     #[error("consent could not be read: {0}")]
     Consent(#[source] Box<dyn std::error::Error + Send + Sync>),

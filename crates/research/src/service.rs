@@ -486,7 +486,7 @@ impl Research {
             Ok::<_, ResearchError>((extract, extract_text, dictionary_text, generalisation))
         })
         .await
-        .map_err(|e| ResearchError::Unreadable(format!("release build failed: {e}")))??;
+        .map_err(ResearchError::BuildStopped)??;
         let (extract, extract_text, dictionary_text, generalisation) = built;
 
         let release_id = Id::new().to_string();
