@@ -107,7 +107,7 @@ pub(crate) struct Episode {
 /// What [`raise_or_attach`] did.
 pub(crate) enum Placed {
     /// A new alert.
-    Raised(Alert),
+    Raised(Box<Alert>),
     /// Readings added to the open alert.
     Attached,
 }
@@ -191,7 +191,7 @@ pub(crate) async fn raise_or_attach(
     let alert = load(conn, &id)
         .await?
         .ok_or_else(|| AlertError::Unreadable(format!("alert {id} vanished after insert")))?;
-    Ok(Placed::Raised(alert))
+    Ok(Placed::Raised(Box::new(alert)))
 }
 
 /// What happened to an alert.

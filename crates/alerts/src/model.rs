@@ -159,8 +159,8 @@ pub enum StateFilter {
     All,
 }
 
-/// Inbox query.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Inbox query. The default lists the first [`InboxFilter::DEFAULT_LIMIT`] open alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxFilter {
     /// Which states.
     pub state: StateFilter,
@@ -170,6 +170,22 @@ pub struct InboxFilter {
     pub limit: u32,
     /// Rows to skip.
     pub offset: u32,
+}
+
+impl InboxFilter {
+    /// Page size of the default filter (a page of a list, not a figure the platform acts on).
+    pub const DEFAULT_LIMIT: u32 = 50;
+}
+
+impl Default for InboxFilter {
+    fn default() -> Self {
+        InboxFilter {
+            state: StateFilter::default(),
+            resident_id: None,
+            limit: Self::DEFAULT_LIMIT,
+            offset: 0,
+        }
+    }
 }
 
 /// What an acknowledgement or a resolution did.
