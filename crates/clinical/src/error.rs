@@ -62,6 +62,10 @@ impl ClinicalError {
             ClinicalError::Gone { .. } => 410,
             ClinicalError::UnsupportedSearch(_) => 400,
             ClinicalError::PatientOutOfScope(_) => 403,
+            ClinicalError::Registry(
+                registry::RegistryError::SelfProxy
+                | registry::RegistryError::NotSameHousehold { .. },
+            ) => 400,
             ClinicalError::Templates(_)
             | ClinicalError::Records(_)
             | ClinicalError::Registry(_) => 500,
@@ -100,6 +104,10 @@ impl ClinicalError {
                     self.to_string(),
                 )]
             }
+            ClinicalError::Registry(
+                e @ (registry::RegistryError::SelfProxy
+                | registry::RegistryError::NotSameHousehold { .. }),
+            ) => vec![Issue::error(IssueCode::Invalid, "", e.to_string())],
             ClinicalError::Templates(_)
             | ClinicalError::Records(_)
             | ClinicalError::Registry(_) => vec![Issue::error(

@@ -17,6 +17,7 @@ mod actor;
 mod audit;
 mod bundle;
 mod cases;
+pub mod consent;
 mod error;
 mod export;
 mod followup;
@@ -32,7 +33,7 @@ use std::sync::Arc;
 use diseases::Catalogue;
 use ledger::Ledger;
 use records::{RecordStore, Visibility};
-use registry::{Registers, ResidentIndex};
+use registry::{Consents, Registers, ResidentIndex};
 use store::Db;
 use vault::Keyring;
 
@@ -73,6 +74,7 @@ struct Inner {
     records: RecordStore,
     residents: ResidentIndex,
     registers: Registers,
+    consents: Consents,
     ledger: Ledger,
     catalogue: &'static Catalogue,
 }
@@ -90,7 +92,8 @@ impl Clinical {
                 records: RecordStore::open(db.clone(), keys.clone()).await?,
                 residents: ResidentIndex::new(db.clone(), keys.clone()),
                 keys,
-                registers: Registers::new(db),
+                registers: Registers::new(db.clone()),
+                consents: Consents::new(db),
                 ledger,
                 catalogue,
             }),
@@ -128,12 +131,12 @@ impl Clinical {
                 organisations: organisations.clone(),
                 districts: districts.clone(),
             }),
-            Some(RecordScope::Own) => Ok(Visibility::Patients(
-                self.inner
-                    .residents
-                    .residents_of_user(&actor.user_id)
-                    .await?,
-            )),
+            Some(RecordScope::Own) => {
+                // Their own record and those of household members who authorised them.
+                let (mut residents, represented) = self.residents_acted_for(&actor.user_id).await?;
+                residents.extend(represented);
+                Ok(Visibility::Patients(residents))
+            }
         }
     }
 

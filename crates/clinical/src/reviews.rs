@@ -61,6 +61,21 @@ impl Clinical {
             .rekey_patient(&review.id, &resident)
             .await?;
         self.link_resident(&resident).await?;
+        // Diagnoses sent while the record waited for review enrol the resident now.
+        let now = kernel::UtcMillis::now().0;
+        let waited = self
+            .inner
+            .records
+            .compartment(&resident, crate::EVERYTHING_LIMIT)
+            .await?;
+        for stored in waited.iter().filter(|s| s.resource_type == "Condition") {
+            for finding in self.case_findings(actor, &resident, &stored.body) {
+                self.inner
+                    .registers
+                    .enrol(&finding, || kernel::Id::new().to_string(), now)
+                    .await?;
+            }
+        }
         let action = if merged {
             "registry.merge"
         } else {

@@ -365,7 +365,8 @@ impl Clinical {
     }
 
     /// The links a resident's record should have: every organisation that sent a record of
-    /// them, their community health centre and their district; for a provisional record
+    /// them, their community health centre and their district, as far as the resident shares
+    /// for each purpose (`consent::links_for`); for a provisional record
     /// waiting for review, its sender only. None for an unknown id.
     async fn links_of(&self, resident_id: &str) -> Result<Option<PatientLinks>> {
         let Some(resident) = self.inner.residents.resident(resident_id).await? else {
@@ -380,7 +381,7 @@ impl Clinical {
                     district: None,
                 }));
         };
-        let mut organisations: Vec<String> = self
+        let sources = self
             .inner
             .residents
             .sources(resident_id)
@@ -388,14 +389,14 @@ impl Clinical {
             .into_iter()
             .map(|(org, _)| org)
             .collect();
-        organisations.extend(resident.care.community_centre_id);
-        organisations.sort();
-        organisations.dedup();
-        Ok(Some(PatientLinks {
-            patient_id: resident_id.to_owned(),
-            organisations,
-            district: resident.care.district,
-        }))
+        let sharing = self.inner.consents.sharing(resident_id).await?;
+        Ok(Some(crate::consent::links_for(
+            resident_id,
+            sources,
+            resident.care.community_centre_id,
+            resident.care.district,
+            sharing,
+        )))
     }
 
     /// FHIR create, or conditional create when `if_none_exist` is given (the query part of a

@@ -536,6 +536,16 @@ async fn an_uncertain_match_waits_for_its_sender_to_decide() {
             .create(&b, blood_pressure(&second.id, 141.0), None)
             .await
             .unwrap();
+        // A diagnosis on the unconfirmed record is kept, but enrols nobody yet.
+        let diagnosis = clinical
+            .create(
+                &b,
+                condition(&second.id, "http://hl7.org/fhir/sid/icd-10", "E11.9"),
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(diagnosis.enrolled.is_empty());
         let provisional = clinical.read(&b, "Observation", &obs.id).await.unwrap();
         let review_id = provisional.patient_id.clone().unwrap();
         assert!(
@@ -564,8 +574,17 @@ async fn an_uncertain_match_waits_for_its_sender_to_decide() {
         let record = clinical.everything(&a, &first.id).await.unwrap();
         assert_eq!(
             record.len(),
-            3,
-            "both Patients and B's Observation, now one record"
+            4,
+            "both Patients and B's Observation and Condition, now one record"
+        );
+        let registers = clinical.registers().enrolments_of(&resident).await.unwrap();
+        assert_eq!(
+            registers
+                .iter()
+                .map(|e| e.disease.as_str())
+                .collect::<Vec<_>>(),
+            ["t2dm"],
+            "the diagnosis that waited for the review enrols the resident once it is placed"
         );
         assert!(clinical.open_reviews(&b).await.unwrap().is_empty());
         let merges = ledger

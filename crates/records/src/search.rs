@@ -326,6 +326,19 @@ impl RecordStore {
         Ok(found)
     }
 
+    /// The ids of the current Patient resources in the record of `patient_id` (one per
+    /// organisation that registered the person), in id order.
+    pub async fn patient_resource_ids(&self, patient_id: &str) -> Result<Vec<String>> {
+        let mut sql = Sql::new();
+        sql.push("SELECT r.id FROM fhir_resources r WHERE r.patient_id = ");
+        sql.text(patient_id);
+        sql.push(" AND r.resource_type = 'Patient' AND r.deleted = 0 ORDER BY r.id");
+        let rows = sql.query().fetch_all(self.db().pool()).await?;
+        rows.iter()
+            .map(|row| row.try_get::<String, _>(0).map_err(Into::into))
+            .collect()
+    }
+
     /// Whether the records of `patient_id` are within `visibility`: the same rule a search
     /// applies to each row, asked of one patient (before writing into their record).
     pub async fn patient_visible(&self, patient_id: &str, reach: &Visibility) -> Result<bool> {

@@ -16,6 +16,7 @@ use jiff::civil::Date;
 use store::Db;
 use store::sqlx::{self, AnyConnection, Row, any::AnyRow};
 
+use crate::consent::{SharingPurpose, sharing_condition};
 use crate::{RegistryError, Result};
 
 /// Why a resident is to be enrolled: one record's code matched one disease's inclusion rule.
@@ -308,14 +309,14 @@ impl Registers {
         now_ms: i64,
     ) -> Result<Option<Enrolment>> {
         // ON CONFLICT DO NOTHING reads the same on SQLite and PostgreSQL and makes concurrent
-        // findings of the same case enrol once.
+        // findings of the same case enrol once. Only an indexed resident is enrolled: a record
+        // waiting for an identity review is enrolled once the review places it.
         let inserted = sqlx::query(
             "INSERT INTO registry_enrolments (id, resident_id, disease, enrolled_on, enrolled_at, \
              source_organisation, source_resource, code_system, code, rule, reason_zh, reason_en, \
              district, community_centre_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             (SELECT p.district FROM registry_residents p WHERE p.id = $2), \
-             (SELECT p.community_centre_id FROM registry_residents p WHERE p.id = $2)) \
+             SELECT $1, p.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             p.district, p.community_centre_id FROM registry_residents p WHERE p.id = $2 \
              ON CONFLICT (resident_id, disease) DO NOTHING",
         )
         .bind(&id)
@@ -924,19 +925,26 @@ fn filter_sql(filter: &RegisterFilter) -> (String, Vec<String>) {
             organisations,
             districts,
         } => {
+            // Each way of being served holds only while the resident shares for its purpose:
+            // the community centre and the district through "community", the organisations
+            // that treated them through "care-team" (crates/registry/src/consent.rs).
+            let community = sharing_condition("e.resident_id", SharingPurpose::Community);
+            let care_team = sharing_condition("e.resident_id", SharingPurpose::CareTeam);
             let mut any = Vec::new();
             if !organisations.is_empty() {
                 let list = placeholders(&mut binds, organisations);
-                any.push(format!("e.community_centre_id IN ({list})"));
+                any.push(format!(
+                    "(e.community_centre_id IN ({list}) AND {community})"
+                ));
                 let list = placeholders(&mut binds, organisations);
                 any.push(format!(
-                    "e.resident_id IN (SELECT s.resident_id FROM registry_resident_sources s \
-                     WHERE s.organisation_id IN ({list}))"
+                    "(e.resident_id IN (SELECT s.resident_id FROM registry_resident_sources s \
+                     WHERE s.organisation_id IN ({list})) AND {care_team})"
                 ));
             }
             if !districts.is_empty() {
                 let list = placeholders(&mut binds, districts);
-                any.push(format!("e.district IN ({list})"));
+                any.push(format!("(e.district IN ({list}) AND {community})"));
             }
             if any.is_empty() {
                 clauses.push("1 = 0".to_owned());

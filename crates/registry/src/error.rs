@@ -16,6 +16,10 @@ pub enum RegistryError {
         review_id: String,
         resident_id: String,
     },
+    #[error("a resident cannot be their own household proxy")]
+    SelfProxy,
+    #[error("resident {proxy} is not in the household of resident {resident}")]
+    NotSameHousehold { resident: String, proxy: String },
     #[error("stored data of resident {0} cannot be opened")]
     Unreadable(String),
     #[error(transparent)]

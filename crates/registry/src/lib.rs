@@ -2,11 +2,15 @@
 //! however many organisations send their records, the care team responsible for each, and
 //! (in later modules) enrolment in disease registries, follow-up and indicators.
 
+pub mod consent;
 mod enrolment;
 mod error;
 pub mod matching;
 mod residents;
 
+pub use consent::{
+    Consents, Directive, Proxy, Sharing, SharingDecision, SharingPurpose, sharing_condition,
+};
 pub use enrolment::{
     CaseFinding, Enrolment, Group, Measure, Measured, Reach, RegisterCounts, RegisterFilter,
     RegisterMeasure, RegisterRow, Registers, Visit,
@@ -46,6 +50,11 @@ pub fn migrations() -> MigrationSet {
             5,
             "measures",
             include_str!("../migrations/0005_measures.sql"),
+        ),
+        Migration::portable(
+            6,
+            "consents",
+            include_str!("../migrations/0006_consents.sql"),
         ),
     ];
     MigrationSet {

@@ -107,6 +107,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/residents/{id}", get(pages::registry::timeline::show))
         .route("/me/record", get(pages::registry::timeline::mine))
+        .route("/me/sharing", get(pages::me::sharing))
+        .route("/me/sharing/{resident}/{purpose}", post(pages::me::decide))
+        .route(
+            "/me/sharing/{resident}/proxies/{member}",
+            post(pages::me::proxy),
+        )
+        .route("/me/access", get(pages::me::access))
         .route("/worklist", get(pages::registry::worklist::show));
     Router::new()
         .merge(pages)

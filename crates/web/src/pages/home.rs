@@ -85,7 +85,8 @@ fn registry_links(lang: Lang, role: Option<Role>) -> Markup {
         ],
         Some(Role::Resident) => &[
             ("/me/record", "timeline.my_record"),
-            ("/registry", "registry.title"),
+            ("/me/sharing", "sharing.title"),
+            ("/me/access", "access_log.title"),
         ],
         Some(Role::BureauOfficial) => &[("/registry", "registry.title")],
         _ => &[],

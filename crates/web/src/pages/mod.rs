@@ -6,4 +6,5 @@ pub mod capability;
 pub mod home;
 pub mod ledger;
 pub mod login;
+pub mod me;
 pub mod registry;
