@@ -14,7 +14,7 @@ use clinical::Clinical;
 use ledger::Ledger;
 use store::{Db, DbOptions, MigrationSet};
 use vault::{Keyring, MasterKey};
-use web::{AppState, DemoInfo, Metrics, Services, WebSettings};
+use web::{AppState, DemoInfo, Foundation, Services, WebSettings};
 
 use crate::settings::{FileSettings, Settings};
 
@@ -519,19 +519,21 @@ async fn serve(
     settings: &Settings,
     demo: Option<DemoInfo>,
 ) -> anyhow::Result<()> {
-    let _ = &platform.keys;
-    let state = AppState(Arc::new(Services {
-        db: platform.db.clone(),
-        accounts: platform.accounts,
-        ledger: platform.ledger,
-        clinical: platform.clinical,
-        throttle: LoginThrottle::new(20, Duration::from_secs(300)),
-        metrics: Metrics::default(),
-        settings: WebSettings {
-            secure_cookies: settings.secure_cookies,
-            demo,
-        },
-    }));
+    let state = AppState(Arc::new(
+        Services::open(Foundation {
+            db: platform.db.clone(),
+            keys: platform.keys.clone(),
+            accounts: platform.accounts,
+            ledger: platform.ledger,
+            clinical: platform.clinical,
+            throttle: LoginThrottle::new(20, Duration::from_secs(300)),
+            settings: WebSettings {
+                secure_cookies: settings.secure_cookies,
+                demo,
+            },
+        })
+        .await?,
+    ));
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;

@@ -19,11 +19,58 @@ fn parse(name: &str, text: &str) -> HashMap<String, String> {
     }
 }
 
+/// The catalogues: the platform's own, then one pair per area (so areas built side by side
+/// each keep their texts in their own files). A key defined twice is a build defect.
+const SOURCES: [Source; 5] = [
+    (
+        "core",
+        include_str!("../locales/zh-CN.toml"),
+        include_str!("../locales/en.toml"),
+    ),
+    (
+        "risk",
+        include_str!("../locales/risk.zh-CN.toml"),
+        include_str!("../locales/risk.en.toml"),
+    ),
+    (
+        "research",
+        include_str!("../locales/research.zh-CN.toml"),
+        include_str!("../locales/research.en.toml"),
+    ),
+    (
+        "devices",
+        include_str!("../locales/devices.zh-CN.toml"),
+        include_str!("../locales/devices.en.toml"),
+    ),
+    (
+        "alerts",
+        include_str!("../locales/alerts.zh-CN.toml"),
+        include_str!("../locales/alerts.en.toml"),
+    ),
+];
+
+type Source = (&'static str, &'static str, &'static str);
+
+fn merged(lang: &str, pick: fn(&Source) -> &'static str) -> HashMap<String, String> {
+    let mut all = HashMap::new();
+    for source in &SOURCES {
+        let name = format!("{}.{lang}.toml", source.0);
+        for (key, text) in parse(&name, pick(source)) {
+            // The catalogues are compiled in and checked by tests: a failure is a build defect.
+            assert!(
+                all.insert(key.clone(), text).is_none(),
+                "message {key} is defined twice (again in {name})"
+            );
+        }
+    }
+    all
+}
+
 fn catalogue() -> &'static Catalogue {
     static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
     CATALOGUE.get_or_init(|| Catalogue {
-        zh: parse("zh-CN.toml", include_str!("../locales/zh-CN.toml")),
-        en: parse("en.toml", include_str!("../locales/en.toml")),
+        zh: merged("zh-CN", |s| s.1),
+        en: merged("en", |s| s.2),
     })
 }
 

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 pub use metrics::Metrics;
-pub use state::{AppState, DemoInfo, Services, WebSettings};
+pub use state::{AppState, DemoInfo, Foundation, OpenError, Services, WebSettings};
 
 use crate::ctx::Ctx;
 use crate::error::AppError;
@@ -114,7 +114,9 @@ pub fn router(state: AppState) -> Router {
             post(pages::me::proxy),
         )
         .route("/me/access", get(pages::me::access))
-        .route("/worklist", get(pages::registry::worklist::show));
+        .route("/worklist", get(pages::registry::worklist::show))
+        .merge(pages::risk::routes())
+        .merge(pages::research::routes());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router().fallback(api_not_found))

@@ -38,6 +38,42 @@ pub struct Services {
     pub settings: WebSettings,
 }
 
+/// What [`Services::open`] builds on: the parts the binary (and the tests) already opened.
+pub struct Foundation {
+    pub db: Db,
+    pub keys: Arc<vault::Keyring>,
+    pub accounts: Accounts,
+    pub ledger: Ledger,
+    pub clinical: Clinical,
+    pub throttle: LoginThrottle,
+    pub settings: WebSettings,
+}
+
+/// Why the services could not be opened (a packaged data file that does not load, a
+/// database that cannot be read).
+#[derive(Debug, thiserror::Error)]
+#[error("{component}: {message}")]
+pub struct OpenError {
+    pub component: &'static str,
+    pub message: String,
+}
+
+impl Services {
+    /// Every service of the platform over one database. The binary and the tests both build
+    /// their state here, so a new service is added in one place.
+    pub async fn open(f: Foundation) -> Result<Services, OpenError> {
+        Ok(Services {
+            db: f.db,
+            accounts: f.accounts,
+            ledger: f.ledger,
+            clinical: f.clinical,
+            throttle: f.throttle,
+            metrics: Metrics::default(),
+            settings: f.settings,
+        })
+    }
+}
+
 /// Cheap-to-clone handle on [`Services`], the router's state.
 #[derive(Clone)]
 pub struct AppState(pub Arc<Services>);

@@ -14,6 +14,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub mod openapi;
+pub mod research;
+pub mod risk;
 
 /// Every route of the API, in the order of the router (the OpenAPI test checks each).
 pub const ROUTES: [&str; 8] = [
@@ -37,6 +39,19 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[5], get(entry))
         .route(ROUTES[6], get(inclusion))
         .route(ROUTES[7], get(consistency))
+        .merge(risk::router())
+        .merge(research::router())
+}
+
+/// Every area's routes and OpenAPI path items (the platform's own are [`ROUTES`]).
+pub fn area_routes() -> Vec<(
+    &'static [&'static str],
+    serde_json::Map<String, serde_json::Value>,
+)> {
+    vec![
+        (risk::ROUTES, risk::paths()),
+        (research::ROUTES, research::paths()),
+    ]
 }
 
 async fn me(Signed { user, .. }: Signed) -> Response {

@@ -24,6 +24,24 @@ fn query(name: &str, required: bool, description: &str) -> Value {
 
 /// The document. Paths are relative to the server URL `/api/v1`.
 pub fn document() -> Value {
+    let mut doc = platform_document();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (_, area) in crate::api::area_routes() {
+            paths.extend(area);
+        }
+    }
+    doc
+}
+
+/// A path item's problem response for 401, whatever its method.
+pub fn unauthorised_response(item: &Value) -> Option<&Value> {
+    ["get", "post", "put", "delete"]
+        .iter()
+        .find_map(|m| item.get(*m))
+        .map(|op| &op["responses"]["401"])
+}
+
+fn platform_document() -> Value {
     let object = json!({ "type": "object" });
     json!({
         "openapi": "3.0.3",
@@ -73,15 +91,22 @@ mod tests {
     fn every_api_route_is_documented_with_problem_responses() {
         let doc = document();
         let paths = doc["paths"].as_object().expect("paths");
-        for route in crate::api::ROUTES {
+        let mut routes: Vec<&str> = crate::api::ROUTES.to_vec();
+        for (area, _) in crate::api::area_routes() {
+            routes.extend_from_slice(area);
+        }
+        for route in &routes {
             let item = paths
-                .get(route)
+                .get(*route)
                 .unwrap_or_else(|| panic!("{route} is not documented"));
+            let unauthorised = unauthorised_response(item)
+                .unwrap_or_else(|| panic!("{route} documents no method"));
             assert_eq!(
-                item["get"]["responses"]["401"]["content"]["application/problem+json"]["schema"]["$ref"],
-                "#/components/schemas/Problem"
+                unauthorised["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem",
+                "{route}"
             );
         }
-        assert_eq!(paths.len(), crate::api::ROUTES.len());
+        assert_eq!(paths.len(), routes.len());
     }
 }

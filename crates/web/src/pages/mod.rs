@@ -8,3 +8,5 @@ pub mod ledger;
 pub mod login;
 pub mod me;
 pub mod registry;
+pub mod research;
+pub mod risk;

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use ledger::Ledger;
 use tower::ServiceExt;
 use vault::Keyring;
-use web::{AppState, DemoInfo, Metrics, Services, WebSettings};
+use web::{AppState, DemoInfo, Foundation, Services, WebSettings};
 
 pub struct App {
     pub router: axum::Router,
@@ -42,21 +42,25 @@ pub async fn app(db: &store::Db) -> App {
     let clinical = Clinical::open(db.clone(), keys.clone(), ledger.clone())
         .await
         .expect("clinical records");
-    let state = AppState(Arc::new(Services {
-        db: db.clone(),
-        accounts: accounts.clone(),
-        ledger: ledger.clone(),
-        clinical: clinical.clone(),
-        throttle: LoginThrottle::new(1000, Duration::from_secs(60)),
-        metrics: Metrics::default(),
-        settings: WebSettings {
-            secure_cookies: false,
-            demo: Some(DemoInfo {
-                password: demo::DEMO_PASSWORD.into(),
-                usernames: vec![("admin".into(), "platform_admin".into())],
-            }),
-        },
-    }));
+    let state = AppState(Arc::new(
+        Services::open(Foundation {
+            db: db.clone(),
+            keys: keys.clone(),
+            accounts: accounts.clone(),
+            ledger: ledger.clone(),
+            clinical: clinical.clone(),
+            throttle: LoginThrottle::new(1000, Duration::from_secs(60)),
+            settings: WebSettings {
+                secure_cookies: false,
+                demo: Some(DemoInfo {
+                    password: demo::DEMO_PASSWORD.into(),
+                    usernames: vec![("admin".into(), "platform_admin".into())],
+                }),
+            },
+        })
+        .await
+        .expect("services"),
+    ));
     App {
         router: web::router(state),
         accounts,
