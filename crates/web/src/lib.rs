@@ -116,7 +116,8 @@ pub fn router(state: AppState) -> Router {
         .route("/me/access", get(pages::me::access))
         .route("/worklist", get(pages::registry::worklist::show))
         .merge(pages::risk::routes())
-        .merge(pages::research::routes());
+        .merge(pages::research::routes())
+        .merge(pages::alerts::routes());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router().fallback(api_not_found))

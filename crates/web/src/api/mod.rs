@@ -13,6 +13,7 @@ use crate::ctx::Signed;
 use crate::error::AppError;
 use crate::state::AppState;
 
+pub mod alerts;
 pub mod openapi;
 pub mod research;
 pub mod risk;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[7], get(consistency))
         .merge(risk::router())
         .merge(research::router())
+        .merge(alerts::router())
 }
 
 /// Every area's routes and OpenAPI path items (the platform's own are [`ROUTES`]).
@@ -51,6 +53,7 @@ pub fn area_routes() -> Vec<(
     vec![
         (risk::ROUTES, risk::paths()),
         (research::ROUTES, research::paths()),
+        (alerts::ROUTES, alerts::paths()),
     ]
 }
 

@@ -1,0 +1,9 @@
+//! Pages of the alerts area; [`routes`] is merged into the platform's router.
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
