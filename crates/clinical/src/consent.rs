@@ -145,6 +145,43 @@ impl Clinical {
         granted: bool,
     ) -> Result<Directive> {
         let proxy_resident_id = self.acting_for(actor, resident_id).await?;
+        self.apply_decision(actor, resident_id, purpose, granted, proxy_resident_id)
+            .await
+    }
+
+    /// Records a decision the resident signed on paper at their community health centre or
+    /// hospital (a resident without a platform account): entered by a doctor whose reach
+    /// covers the resident, with the same effect and ledger entry as the resident's own.
+    pub async fn record_signed_consent(
+        &self,
+        actor: &Actor,
+        resident_id: &str,
+        purpose: SharingPurpose,
+        granted: bool,
+    ) -> Result<Directive> {
+        if !actor.write {
+            return Err(ClinicalError::Forbidden(
+                "entering a signed consent form needs a hospital or community doctor's role",
+            ));
+        }
+        if !self.may_see_resident(actor, resident_id).await? {
+            return Err(ClinicalError::NotFound {
+                resource_type: "Patient".into(),
+                id: resident_id.into(),
+            });
+        }
+        self.apply_decision(actor, resident_id, purpose, granted, None)
+            .await
+    }
+
+    async fn apply_decision(
+        &self,
+        actor: &Actor,
+        resident_id: &str,
+        purpose: SharingPurpose,
+        granted: bool,
+        proxy_resident_id: Option<String>,
+    ) -> Result<Directive> {
         let Some(resident) = self.inner.residents.resident(resident_id).await? else {
             return Err(ClinicalError::NotFound {
                 resource_type: "Patient".into(),

@@ -34,6 +34,11 @@ pub const DEMO_REVIEWS: usize = 2;
 /// The seed of the records (apart from the city's, so adding records leaves the city as it was).
 const SEED: u64 = 20_261_125;
 
+/// Shares of residents who agreed, on the form signed at their community health centre, to
+/// de-identified research and to commercial R&D, in per mille (synthetic).
+const RESEARCH_CONSENT: u32 = 450;
+const COMMERCIAL_CONSENT: u32 = 150;
+
 /// The usual long-term medicine of each demo diagnosis (generic name, dose), for the timeline.
 fn usual_medicine(disease: &str) -> (&'static str, &'static str) {
     match disease {
@@ -410,6 +415,17 @@ pub async fn generate_records(
             )
             .await?;
         }
+        later_events(
+            clinical,
+            &hospital_doctor,
+            &community,
+            &resident.id,
+            &enrolments,
+            level,
+            today,
+            n,
+        )
+        .await?;
         progress(1, &name);
     }
 
@@ -431,6 +447,76 @@ pub async fn generate_records(
 }
 
 /// A Patient with a name, birth date and sex only.
+/// What happened after the first diagnosis: for some residents with hypertension or diabetes
+/// a stroke or a coronary diagnosis later on (more often when poorly controlled, so the
+/// complication model has something to learn from), and the consent forms residents signed
+/// at their centre. Draws from its own sequence, so the rest of the demo stays as it was.
+#[allow(clippy::too_many_arguments)]
+async fn later_events(
+    clinical: &Clinical,
+    hospital: &Actor,
+    community: &Actor,
+    resident_id: &str,
+    enrolments: &[registry::Enrolment],
+    level: f64,
+    today: Date,
+    n: usize,
+) -> Result<(), DemoError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x5EED ^ (n as u64).rotate_left(17));
+    let on = |d: &str| enrolments.iter().find(|e| e.disease == d);
+    let first = on("hypertension").or_else(|| on("t2dm"));
+    if let Some(first) = first
+        && on("stroke").is_none()
+        && on("chd").is_none()
+        && rng.gen_range(0.0..1.0) < 0.04 + 0.22 * level
+    {
+        let span = (today - first.enrolled_on).get_days() - 60;
+        if span > 180 {
+            let day = first
+                .enrolled_on
+                .checked_add(Span::new().days(rng.gen_range(180..span)))
+                .map_err(err)?;
+            let (code, display) = if rng.gen_bool(0.5) {
+                ("I63.9", "脑梗死")
+            } else {
+                ("I25.1", "动脉硬化性心脏病")
+            };
+            let patients = clinical
+                .records()
+                .patient_resource_ids(resident_id)
+                .await
+                .map_err(err)?;
+            if let Some(patient) = patients.first() {
+                let condition = json!({
+                    "resourceType": "Condition",
+                    "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active" }] },
+                    "verificationStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed" }] },
+                    "code": { "coding": [{ "system": "http://hl7.org/fhir/sid/icd-10", "code": code, "display": display }] },
+                    "subject": { "reference": format!("Patient/{patient}") },
+                    "onsetDateTime": day.to_string(),
+                    "recordedDate": day.to_string()
+                });
+                clinical
+                    .create(hospital, condition, None)
+                    .await
+                    .map_err(err)?;
+            }
+        }
+    }
+    for (purpose, share) in [
+        (registry::SharingPurpose::Research, RESEARCH_CONSENT),
+        (registry::SharingPurpose::Commercial, COMMERCIAL_CONSENT),
+    ] {
+        if rng.gen_range(0..1000) < share {
+            clinical
+                .record_signed_consent(community, resident_id, purpose, true)
+                .await
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
 fn unidentified_patient(name: &str, birth: Date, sex: Sex) -> Value {
     let mut chars = name.chars();
     let surname: String = chars.next().map(String::from).unwrap_or_default();
