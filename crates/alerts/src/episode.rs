@@ -7,7 +7,7 @@ use serde_json::json;
 use store::sqlx::{self, AnyConnection, Row, any::AnyRow};
 
 use crate::error::{AlertError, Result};
-use crate::model::{Alert, Kind, Level, State};
+use crate::model::{Alert, EventKind, Kind, Level, State};
 
 /// Columns of [`alert_from`], in order.
 pub(crate) const ALERT_COLUMNS: &str = "a.id, a.resident_id, a.rule_key, a.kind, a.severity, \
@@ -192,33 +192,6 @@ pub(crate) async fn raise_or_attach(
         .await?
         .ok_or_else(|| AlertError::Unreadable(format!("alert {id} vanished after insert")))?;
     Ok(Placed::Raised(Box::new(alert)))
-}
-
-/// What happened to an alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum EventKind {
-    Raised,
-    Escalated,
-    Acknowledged,
-    Resolved,
-    Closed,
-}
-
-impl EventKind {
-    fn code(self) -> &'static str {
-        match self {
-            EventKind::Raised => "raised",
-            EventKind::Escalated => "escalated",
-            EventKind::Acknowledged => "acknowledged",
-            EventKind::Resolved => "resolved",
-            EventKind::Closed => "closed",
-        }
-    }
-
-    /// Whether the webhook hears of it (a quiet close changes nothing anyone must act on).
-    fn delivered(self) -> bool {
-        !matches!(self, EventKind::Closed)
-    }
 }
 
 /// Where an event goes besides its own row.

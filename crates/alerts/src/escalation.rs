@@ -4,9 +4,9 @@
 
 use store::sqlx::{self, Acquire, Row};
 
-use crate::episode::{self, EventKind};
+use crate::episode;
 use crate::error::Result;
-use crate::model::{Escalated, Level};
+use crate::model::{Escalated, EventKind, Level};
 use crate::service::Alerts;
 
 impl Alerts {

@@ -7,9 +7,11 @@
 use registry::{SharingPurpose, sharing_condition};
 use store::sqlx::{self, Acquire, AnyConnection, Row};
 
-use crate::episode::{self, ALERT_COLUMNS, EventKind, alert_from};
+use crate::episode::{self, ALERT_COLUMNS, alert_from};
 use crate::error::{AlertError, Result};
-use crate::model::{Alert, InboxFilter, Level, Outcome, ResidentAlert, Staff, StateFilter};
+use crate::model::{
+    Alert, AlertEvent, EventKind, InboxFilter, Level, Outcome, ResidentAlert, Staff, StateFilter,
+};
 use crate::service::Alerts;
 
 /// `IN (...)` placeholders from `$start`, or a clause that is never true for an empty list.
@@ -38,43 +40,66 @@ fn may_act(alert: &Alert, staff: &Staff) -> bool {
                 .is_some_and(|c| staff.organisation_ids.contains(c)))
 }
 
+/// The WHERE clause selecting what `staff` sees with `filter`, and its binds (`$1`…).
+fn seen_by(staff: &Staff, filter: &InboxFilter) -> (String, Vec<String>) {
+    let mut binds = vec![staff.user_id.clone()];
+    let mut seen_by = vec!["a.addressee_id = $1".to_owned()];
+    if let Some(orgs) = list(&mut binds, &staff.organisation_ids) {
+        seen_by.push(format!(
+            "(a.level >= {} AND a.community_centre_id IN ({orgs}))",
+            Level::CommunityCentre.code()
+        ));
+    }
+    if let Some(districts) = list(&mut binds, &staff.districts) {
+        seen_by.push(format!(
+            "(a.level >= {} AND a.district IN ({districts}))",
+            Level::District.code()
+        ));
+    }
+    let mut clauses = vec![
+        format!("({})", seen_by.join(" OR ")),
+        sharing_condition("a.resident_id", SharingPurpose::Community),
+    ];
+    match filter.state {
+        StateFilter::Open => clauses.push("a.resolved_at IS NULL".into()),
+        StateFilter::Unacknowledged => {
+            clauses.push("a.acknowledged_at IS NULL AND a.resolved_at IS NULL".into());
+        }
+        StateFilter::Acknowledged => {
+            clauses.push("a.acknowledged_at IS NOT NULL AND a.resolved_at IS NULL".into());
+        }
+        StateFilter::Resolved => clauses.push("a.resolved_at IS NOT NULL".into()),
+        StateFilter::All => {}
+    }
+    if let Some(resident) = &filter.resident_id {
+        binds.push(resident.clone());
+        clauses.push(format!("a.resident_id = ${}", binds.len()));
+    }
+    (clauses.join(" AND "), binds)
+}
+
 impl Alerts {
-    /// The alerts a staff member sees, newest first.
+    /// The alerts a staff member sees: those still waiting for someone first, then the most
+    /// severe (the policy lists severities most urgent first), then the newest.
     pub async fn inbox(&self, staff: &Staff, filter: &InboxFilter) -> Result<Vec<Alert>> {
-        let mut binds = vec![staff.user_id.clone()];
-        let mut seen_by = vec!["a.addressee_id = $1".to_owned()];
-        if let Some(orgs) = list(&mut binds, &staff.organisation_ids) {
-            seen_by.push(format!(
-                "(a.level >= {} AND a.community_centre_id IN ({orgs}))",
-                Level::CommunityCentre.code()
-            ));
-        }
-        if let Some(districts) = list(&mut binds, &staff.districts) {
-            seen_by.push(format!(
-                "(a.level >= {} AND a.district IN ({districts}))",
-                Level::District.code()
-            ));
-        }
-        let mut clauses = vec![
-            format!("({})", seen_by.join(" OR ")),
-            sharing_condition("a.resident_id", SharingPurpose::Community),
-        ];
-        match filter.state {
-            StateFilter::Open => clauses.push("a.resolved_at IS NULL".into()),
-            StateFilter::Unacknowledged => {
-                clauses.push("a.acknowledged_at IS NULL AND a.resolved_at IS NULL".into());
-            }
-            StateFilter::Resolved => clauses.push("a.resolved_at IS NOT NULL".into()),
-            StateFilter::All => {}
-        }
-        if let Some(resident) = &filter.resident_id {
-            binds.push(resident.clone());
-            clauses.push(format!("a.resident_id = ${}", binds.len()));
-        }
+        let (clause, mut binds) = seen_by(staff, filter);
+        let severities = &self.rules.policy().severities;
+        let rank = if severities.is_empty() {
+            "0".to_owned()
+        } else {
+            let start = binds.len();
+            binds.extend(severities.iter().map(|s| s.key.clone()));
+            let whens = (0..severities.len())
+                .map(|i| format!("WHEN ${} THEN {i}", start + i + 1))
+                .collect::<Vec<_>>()
+                .join(" ");
+            format!("CASE a.severity {whens} ELSE {} END", severities.len())
+        };
         let sql = format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts a WHERE {} \
-             ORDER BY a.raised_at DESC, a.id LIMIT ${} OFFSET ${}",
-            clauses.join(" AND "),
+            "SELECT {ALERT_COLUMNS} FROM alerts a WHERE {clause} \
+             ORDER BY CASE WHEN a.resolved_at IS NULL AND a.acknowledged_at IS NULL THEN 0 \
+             WHEN a.resolved_at IS NULL THEN 1 ELSE 2 END, {rank}, a.raised_at DESC, a.id \
+             LIMIT ${} OFFSET ${}",
             binds.len() + 1,
             binds.len() + 2
         );
@@ -88,6 +113,51 @@ impl Alerts {
             .fetch_all(self.db.pool())
             .await?;
         rows.iter().map(alert_from).collect()
+    }
+
+    /// How many alerts the staff member's inbox holds with `filter` (its page ignored).
+    pub async fn count(&self, staff: &Staff, filter: &InboxFilter) -> Result<u64> {
+        let (clause, binds) = seen_by(staff, filter);
+        let sql = format!("SELECT COUNT(*) FROM alerts a WHERE {clause}");
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let n: i64 = query.fetch_one(self.db.pool()).await?.try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// One alert with its history (oldest event first), if the staff member sees it in their
+    /// inbox.
+    pub async fn history(
+        &self,
+        alert_id: &str,
+        staff: &Staff,
+    ) -> Result<Option<(Alert, Vec<AlertEvent>)>> {
+        let Some(alert) = self.alert(alert_id, staff).await? else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT id, kind, at, actor, level, note FROM alert_events \
+             WHERE alert_id = $1 ORDER BY at, id",
+        )
+        .bind(alert_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut events = Vec::with_capacity(rows.len());
+        for r in rows {
+            let kind: String = r.try_get(1)?;
+            events.push(AlertEvent {
+                id: r.try_get(0)?,
+                kind: EventKind::from_code(&kind)
+                    .ok_or_else(|| AlertError::Unreadable(format!("alert event kind `{kind}`")))?,
+                at: r.try_get(2)?,
+                actor: r.try_get(3)?,
+                level: Level::from_code(r.try_get(4)?),
+                note: r.try_get(5)?,
+            });
+        }
+        Ok(Some((alert, events)))
     }
 
     /// One alert, if the staff member sees it in their inbox.

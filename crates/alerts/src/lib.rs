@@ -7,8 +7,8 @@
 //!     database (one transaction, only if needed): daily aggregates of trend elements;
 //!       trend windows of residents on the register; raise or attach episodes; events and
 //!       webhook outbox; then the ledger
-//! binary, every few seconds ──► escalate_due(now), close_quiet(now), deliver_due(webhook, now)
-//! web ──► inbox(staff, filter), acknowledge, resolve, alerts_of_resident
+//! binary, every few seconds ──► run_periodic(webhook): escalate_due, close_quiet, deliver_due
+//! web ──► inbox(staff, filter), count, history, acknowledge, resolve, alerts_of_resident
 //! ```
 //!
 //! Thresholds live in the disease templates (`crates/diseases/templates`); trend windows,
@@ -28,19 +28,21 @@ mod rules;
 mod service;
 mod trend;
 mod webhook;
+mod worker;
 
 pub use care::{CareLookup, ResidentCare};
 pub use error::{AlertError, Result, RuleError, WebhookError};
 pub use fact::{FactProblem, Ignored, ReadingFact};
 pub use model::{
-    Alert, Escalated, InboxFilter, Kind, Level, Outcome, Raised, ResidentAlert, Staff, State,
-    StateFilter,
+    Alert, AlertEvent, Escalated, EventKind, InboxFilter, Kind, Level, Outcome, Raised,
+    ResidentAlert, Staff, State, StateFilter,
 };
 pub use policy::{Delivery, POLICY_FILE, Policy, SeriesAlias, Severity};
 pub use rules::RuleBook;
 pub use service::Alerts;
 pub use trend::{Direction, MissedDay, TRENDS_FILE, TrendRule, Trends, age_on};
 pub use webhook::{DeliveryReport, EVENT_ID_HEADER, SIGNATURE_HEADER, Webhook, sign, verify};
+pub use worker::Tick;
 
 use store::{Migration, MigrationSet};
 

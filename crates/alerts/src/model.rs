@@ -66,6 +66,70 @@ impl Kind {
     }
 }
 
+/// What happened to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The first triggering reading opened the episode.
+    Raised,
+    /// Nobody acknowledged it in time; it moved up a level.
+    Escalated,
+    /// Someone took it on.
+    Acknowledged,
+    /// Someone dealt with it; the episode closed.
+    Resolved,
+    /// No triggering reading for the quiet period; the episode closed.
+    Closed,
+}
+
+impl EventKind {
+    /// Stored value (also the ledger action after `alert.`).
+    pub fn code(self) -> &'static str {
+        match self {
+            EventKind::Raised => "raised",
+            EventKind::Escalated => "escalated",
+            EventKind::Acknowledged => "acknowledged",
+            EventKind::Resolved => "resolved",
+            EventKind::Closed => "closed",
+        }
+    }
+
+    /// From the stored value.
+    pub fn from_code(code: &str) -> Option<EventKind> {
+        [
+            EventKind::Raised,
+            EventKind::Escalated,
+            EventKind::Acknowledged,
+            EventKind::Resolved,
+            EventKind::Closed,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
+    }
+
+    /// Whether the webhook hears of it (a quiet close changes nothing anyone must act on).
+    pub(crate) fn delivered(self) -> bool {
+        !matches!(self, EventKind::Closed)
+    }
+}
+
+/// One entry of an alert's history, as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertEvent {
+    /// Id (also the webhook's `event_id`).
+    pub id: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// The user who did it, or `system`.
+    pub actor: String,
+    /// The alert's level at the time.
+    pub level: Level,
+    /// The note given with an acknowledgement or resolution.
+    pub note: Option<String>,
+}
+
 /// One alert: an episode of a rule for a resident.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
@@ -153,6 +217,8 @@ pub enum StateFilter {
     Open,
     /// Nobody has acknowledged them.
     Unacknowledged,
+    /// Acknowledged, not resolved yet.
+    Acknowledged,
     /// Resolved.
     Resolved,
     /// Every alert.

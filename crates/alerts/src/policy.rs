@@ -107,6 +107,8 @@ pub struct Policy {
     pub note_max_chars: Sourced<u32>,
     /// Webhook delivery.
     pub delivery: Delivery,
+    /// Seconds between two runs of the periodic work (escalation, quiet closing, delivery).
+    pub worker_interval_seconds: Sourced<u32>,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +119,13 @@ struct RawPolicy {
     danger: RawDanger,
     notes: RawNotes,
     delivery: Delivery,
+    worker: RawWorker,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorker {
+    interval_seconds: Sourced<u32>,
 }
 
 #[derive(Deserialize)]
@@ -240,6 +249,16 @@ impl Policy {
                 ),
             ));
         }
+        if raw.worker.interval_seconds.value == 0 {
+            return Err(fail(
+                "worker.interval_seconds.value".into(),
+                "0; must be at least 1".into(),
+            ));
+        }
+        sources.push((
+            "worker.interval_seconds.source".into(),
+            &raw.worker.interval_seconds.source,
+        ));
         check_sources(file, &raw.citations, &sources)?;
         Ok(Policy {
             citations: raw.citations,
@@ -248,6 +267,7 @@ impl Policy {
             danger_series: raw.danger.series,
             note_max_chars: raw.notes.max_chars,
             delivery: raw.delivery,
+            worker_interval_seconds: raw.worker.interval_seconds,
         })
     }
 
@@ -259,6 +279,11 @@ impl Policy {
     /// The severity with this key.
     pub fn severity(&self, key: &str) -> Option<&Severity> {
         self.severities.iter().find(|s| s.key == key)
+    }
+
+    /// Time between two runs of the periodic work.
+    pub fn worker_interval(&self) -> Duration {
+        Duration::from_secs(u64::from(self.worker_interval_seconds.value))
     }
 }
 
@@ -370,6 +395,25 @@ mod tests {
         assert!(
             matches!(&err, RuleError::Invalid { field, .. } if field == "severities[0].escalate_after_minutes.value"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn zero_worker_interval_is_refused() {
+        let text = POLICY_TOML.replace(
+            "[worker.interval_seconds]\nvalue = 5\n",
+            "[worker.interval_seconds]\nvalue = 0\n",
+        );
+        assert_ne!(text, POLICY_TOML, "the test edits the interval");
+        let err = Policy::parse("p.toml", &text).unwrap_err();
+        assert!(
+            matches!(&err, RuleError::Invalid { field, .. } if field == "worker.interval_seconds.value"),
+            "{err}"
+        );
+        let p = Policy::builtin().unwrap();
+        assert_eq!(
+            p.worker_interval(),
+            Duration::from_secs(u64::from(p.worker_interval_seconds.value))
         );
     }
 

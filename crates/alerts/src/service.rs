@@ -12,10 +12,10 @@ use store::sqlx::{Acquire, AnyConnection};
 
 use crate::care::{CareLookup, ResidentCare};
 use crate::daily::{self, DayTotal};
-use crate::episode::{self, Episode, EventKind, Placed, Sinks};
+use crate::episode::{self, Episode, Placed, Sinks};
 use crate::error::Result;
 use crate::fact::{self, FactProblem, ReadingFact};
-use crate::model::{Kind, Level, Raised};
+use crate::model::{EventKind, Kind, Level, Raised};
 use crate::policy::Severity;
 use crate::rules::RuleBook;
 use crate::trend::age_on;

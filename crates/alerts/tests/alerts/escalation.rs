@@ -145,3 +145,44 @@ async fn without_a_family_doctor_the_alert_starts_at_the_centre() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_periodic_run_escalates_and_closes_once_and_reports_what_it_did() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let f = fixture(db).await;
+        let r = resident(&f, date(1960, 1, 1), CARE, &[]).await;
+        let sbp = crate::danger_condition(f.alerts.rules(), "bp_crisis", "sbp")
+            .ge
+            .unwrap();
+        f.alerts
+            .on_readings_at(&bp(&r, sbp, 80.0, T0), T0)
+            .await
+            .unwrap();
+        let urgent = f
+            .alerts
+            .rules()
+            .policy()
+            .severity("urgent")
+            .unwrap()
+            .clone();
+        let before = f.alerts.maintain(T0 + urgent.escalate_after_ms() - 1).await;
+        assert_eq!(before, alerts::Tick::default(), "nothing is due yet");
+        let due = T0 + urgent.escalate_after_ms();
+        let tick = f.alerts.maintain(due).await;
+        assert_eq!(
+            tick,
+            alerts::Tick {
+                escalated: 1,
+                closed: 0,
+                failed: 0
+            }
+        );
+        assert_eq!(f.alerts.maintain(due).await, alerts::Tick::default());
+        let quiet = T0 + urgent.quiet_period_ms();
+        assert_eq!(f.alerts.maintain(quiet).await.closed, 1);
+        // A run that cannot reach the database reports the failure instead of stopping.
+        f.db.close().await;
+        assert_eq!(f.alerts.maintain(quiet + 1).await.failed, 2);
+    }
+}

@@ -258,3 +258,144 @@ async fn the_resident_sees_their_alerts_and_where_they_stand() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_inbox_lists_waiting_alerts_first_then_the_most_severe_then_the_newest() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let f = fixture(db).await;
+        let doctor = staff("doc-1", &["chc-1"], &[]);
+        // A routine trend alert (newest of all), and two urgent danger alerts.
+        let trend_resident = resident(&f, date(1979, 6, 1), CARE, &["hypertension"]).await;
+        let sbp_target = 140.0;
+        let book = alerts::RuleBook::builtin().unwrap();
+        let days = book
+            .trends()
+            .iter()
+            .find(|(r, _)| r.key == "bp_above_target")
+            .map(|(r, _)| i64::from(r.days.value))
+            .unwrap();
+        let older = resident(&f, date(1960, 1, 1), CARE, &[]).await;
+        let newer = resident(&f, date(1960, 1, 1), CARE, &[]).await;
+        let first = crisis(&f, &older, T0).await;
+        let second = crisis(&f, &newer, T0 + MINUTE).await;
+        let mut trend = None;
+        for d in 0..days {
+            let at = T0 + 2 * MINUTE + d * crate::DAY;
+            let raised = f
+                .alerts
+                .on_readings_at(&bp(&trend_resident, sbp_target + 20.0, 80.0, at), at)
+                .await
+                .unwrap();
+            trend = trend.or(raised.raised.first().cloned());
+        }
+        let trend = trend.expect("a trend alert");
+        let order = |list: Vec<alerts::Alert>| list.into_iter().map(|a| a.id).collect::<Vec<_>>();
+        let all = InboxFilter {
+            state: StateFilter::All,
+            ..Default::default()
+        };
+        assert_eq!(
+            order(f.alerts.inbox(&doctor, &all).await.unwrap()),
+            vec![second.clone(), first.clone(), trend.clone()],
+            "urgent before routine although the routine one is newest; newest urgent first"
+        );
+        f.alerts
+            .acknowledge(&second, &doctor, None, T0 + 5 * MINUTE)
+            .await
+            .unwrap();
+        assert_eq!(
+            order(f.alerts.inbox(&doctor, &all).await.unwrap()),
+            vec![first.clone(), trend.clone(), second.clone()],
+            "an acknowledged alert goes below those still waiting"
+        );
+        // Counts follow the same filters as the list, whatever the page.
+        let count = |state| InboxFilter {
+            state,
+            limit: 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            f.alerts
+                .count(&doctor, &count(StateFilter::Open))
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(
+            f.alerts
+                .count(&doctor, &count(StateFilter::Unacknowledged))
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            order(
+                f.alerts
+                    .inbox(&doctor, &count(StateFilter::Acknowledged))
+                    .await
+                    .unwrap()
+            ),
+            vec![second.clone()]
+        );
+        let other = staff("doc-2", &["chc-2"], &[]);
+        assert_eq!(
+            f.alerts
+                .count(&other, &count(StateFilter::All))
+                .await
+                .unwrap(),
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_alert_history_lists_its_events_for_those_who_see_it() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let f = fixture(db).await;
+        let r = resident(&f, date(1960, 1, 1), CARE, &[]).await;
+        let id = crisis(&f, &r, T0).await;
+        let doctor = staff("doc-1", &["chc-1"], &[]);
+        f.alerts
+            .acknowledge(&id, &doctor, Some("called the resident"), T0 + MINUTE)
+            .await
+            .unwrap();
+        f.alerts
+            .resolve(&id, &doctor, Some("seen at the centre"), T0 + 2 * MINUTE)
+            .await
+            .unwrap();
+        let (alert, events) = f.alerts.history(&id, &doctor).await.unwrap().unwrap();
+        assert_eq!(alert.state, State::Resolved);
+        let kinds: Vec<_> = events
+            .iter()
+            .map(|e| (e.kind, e.actor.as_str(), e.note.as_deref()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (alerts::EventKind::Raised, "system", None),
+                (
+                    alerts::EventKind::Acknowledged,
+                    "doc-1",
+                    Some("called the resident")
+                ),
+                (
+                    alerts::EventKind::Resolved,
+                    "doc-1",
+                    Some("seen at the centre")
+                ),
+            ]
+        );
+        assert_eq!(events[1].at, T0 + MINUTE);
+        let other = staff("doc-2", &["chc-2"], &[]);
+        assert!(f.alerts.history(&id, &other).await.unwrap().is_none());
+        assert!(
+            f.alerts
+                .history("no-such", &doctor)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
