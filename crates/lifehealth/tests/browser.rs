@@ -78,6 +78,7 @@ fn run(backend: Backend) {
         walk.account(username, role, full.then_some(shot));
     }
     walk.registry(full);
+    walk.sharing(full);
     eprintln!(
         "[{}] done after {:.1} s",
         backend.name(),
@@ -627,6 +628,69 @@ impl Walk<'_> {
         if self.route() != "/registry/reviews" {
             self.fail("deciding a match did not return to the reviews");
         }
+        self.sign_out();
+    }
+
+    /// The resident stops sharing with her care team and starts again, then finds both
+    /// decisions among the accesses to her record, each with its ledger proof.
+    fn sharing(&self, full: bool) {
+        self.step("resident's sharing settings");
+        self.sign_in("resident", PASSWORD);
+        self.wait_for_route("/");
+        self.goto("/me/sharing");
+        self.wait_for_route("/me/sharing");
+        self.expect_page("li.sharing-item form");
+        let items = self.ok(self.b.execute(
+            "return document.querySelectorAll('li.sharing-item').length;",
+            vec![],
+        ));
+        if items.as_u64() != Some(4) {
+            self.fail(format!("{items} purposes on the sharing page, not 4"));
+        }
+        self.shots(
+            full,
+            "me-sharing",
+            Some(("me-sharing-phone", "ul.sharing-list")),
+            "/me/sharing",
+        );
+        let care_team = "form[action$=\"/care-team\"] button[type=submit]";
+        let state = |b: &Browser| {
+            b.execute(
+                "const f = document.querySelector('form[action$=\"/care-team\"]'); \
+                 return f ? f.querySelector('input[name=granted]').value : null;",
+                vec![],
+            )
+        };
+        if self.ok(state(self.b)).as_str() != Some("0") {
+            self.fail("sharing with the care team is not on by default");
+        }
+        self.step("resident stops sharing with her care team");
+        self.click(care_team);
+        self.wait("care-team sharing to be off", |b| {
+            Ok(state(b)?.as_str() == Some("1"))
+        });
+        self.step("resident shares with her care team again");
+        self.click(care_team);
+        self.wait("care-team sharing to be on", |b| {
+            Ok(state(b)?.as_str() == Some("0"))
+        });
+
+        self.step("resident reads who accessed her record");
+        self.goto("/me/access");
+        self.wait_for_route("/me/access");
+        self.expect_page("table a[href*=\"/ledger/proofs/inclusion\"]");
+        let text = self.ok(self.b.find("main").and_then(|e| self.b.text(&e)));
+        for expected in ["停止数据共享", "开启数据共享"] {
+            if !text.contains(expected) {
+                self.fail(format!("the access log does not show {expected:?}"));
+            }
+        }
+        self.shots(
+            full,
+            "me-access",
+            Some(("me-access-phone", "table")),
+            "/me/access",
+        );
         self.sign_out();
     }
 
