@@ -28,6 +28,9 @@ pub struct District {
     pub name_en: String,
     /// Industry scale target per year, in 亿元, as the seed's table states it.
     targets: BTreeMap<String, u32>,
+    /// Whether the unit lies north of the Yangtze: China-PAR's "northern China" (see
+    /// [`Districts::north_of_yangtze_source`]).
+    pub north_of_yangtze: bool,
 }
 
 impl District {
@@ -52,10 +55,25 @@ pub struct TargetYear {
     pub city_total: u32,
 }
 
+/// Where a geographical fact about the districts comes from.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GeoSource {
+    pub title: String,
+    pub source: String,
+    pub section: String,
+    /// `false` when the source could not be re-read (then `note` says why).
+    pub confirmed: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 /// The districts and their cited targets.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Districts {
     pub source: Citation,
+    /// Where the districts' `north_of_yangtze` flags come from.
+    pub north_of_yangtze_source: GeoSource,
     pub target_years: Vec<TargetYear>,
     pub districts: Vec<District>,
 }
@@ -107,6 +125,22 @@ mod tests {
                 .iter()
                 .all(|d| d.code.as_deref().is_none_or(|c| c.starts_with("3201")))
         );
+    }
+
+    #[test]
+    fn pukou_luhe_and_jiangbei_lie_north_of_the_yangtze_the_other_nine_south() {
+        let d = districts();
+        let mut north: Vec<&str> = d
+            .all()
+            .iter()
+            .filter(|d| d.north_of_yangtze)
+            .map(|d| d.key.as_str())
+            .collect();
+        north.sort_unstable();
+        assert_eq!(north, ["jiangbei", "luhe", "pukou"]);
+        assert_eq!(d.all().iter().filter(|d| !d.north_of_yangtze).count(), 9);
+        let source = &d.north_of_yangtze_source;
+        assert!(source.confirmed || source.note.as_deref().is_some_and(|n| !n.is_empty()));
     }
 
     #[test]

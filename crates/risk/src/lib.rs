@@ -11,18 +11,24 @@
 //!   enrolment among residents on the hypertension or type 2 diabetes registers, trained on
 //!   registry data and saved as JSON.
 //!
-//! Nothing here knows HTTP; only [`complication::dataset`] knows SQL.
+//! - [`population`]: every resident's latest China-PAR score, read from the registers and the
+//!   record store, kept in `risk_scores` and recomputed when their records change.
+//!
+//! Nothing here knows HTTP; only [`complication::dataset`] and the `population` module's
+//! `gather` and `store` know SQL.
 
 mod card;
 pub mod china_par;
 pub mod complication;
 mod data;
 mod model_registry;
+pub mod population;
 pub mod validation;
 
 pub use card::{Condition, InputSpec, ModelCard, ModelKind, OutOfPopulation, Population, Subject};
 pub use data::DataError;
 pub use model_registry::Registry;
+pub use population::{Scores, ScoresError, migrations};
 
 /// An input problem for a person to fix: the field (as named in the API's JSON), and what is
 /// wrong and what is allowed, in Chinese and English. The web layer turns a list of these into
