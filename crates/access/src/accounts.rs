@@ -980,7 +980,7 @@ fn check_grant(grant: &Grant, org: &Organisation) -> Result<(), FieldError> {
     let fits = match (&grant.role, &grant.scope) {
         (Role::Resident, Scope::Own) => true,
         (Role::Resident, _) | (_, Scope::Own) => false,
-        (Role::PlatformAdmin | Role::ExpertReviewer, Scope::City) => true,
+        (Role::PlatformAdmin | Role::ExpertReviewer | Role::DataSteward, Scope::City) => true,
         (Role::BureauOfficial, Scope::City) => org.kind == OrganisationKind::MunicipalBureau,
         (Role::BureauOfficial, Scope::District(d)) => {
             org.kind == OrganisationKind::DistrictGovernment && org.district.as_deref() == Some(d)

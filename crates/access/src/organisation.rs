@@ -184,13 +184,13 @@ pub struct NewOrganisation {
 }
 
 /// The scope a role gets by default in `org`: residents their own data, the administrator,
-/// expert reviewers and municipal officials the city, district officials their district,
+/// expert reviewers, data stewards and municipal officials the city, district officials their district,
 /// everyone else their organisation.
 pub fn default_scope(role: crate::Role, org: &Organisation) -> crate::Scope {
     use crate::{Role, Scope};
     match (role, org.kind) {
         (Role::Resident, _) => Scope::Own,
-        (Role::PlatformAdmin | Role::ExpertReviewer, _) => Scope::City,
+        (Role::PlatformAdmin | Role::ExpertReviewer | Role::DataSteward, _) => Scope::City,
         (Role::BureauOfficial, OrganisationKind::DistrictGovernment) => org
             .district
             .clone()

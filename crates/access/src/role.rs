@@ -19,10 +19,13 @@ pub enum Role {
     Researcher,
     Investor,
     ExpertReviewer,
+    /// Reviews research requests and releases de-identified data (issue 4, ADR 0011): a
+    /// governance role, so it reads no health record and uses no research data itself.
+    DataSteward,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::PlatformAdmin,
         Role::BureauOfficial,
         Role::HospitalDoctor,
@@ -33,6 +36,7 @@ impl Role {
         Role::Researcher,
         Role::Investor,
         Role::ExpertReviewer,
+        Role::DataSteward,
     ];
 
     /// Stable code stored in the database and used in message keys.
@@ -48,6 +52,7 @@ impl Role {
             Role::Researcher => "researcher",
             Role::Investor => "investor",
             Role::ExpertReviewer => "expert_reviewer",
+            Role::DataSteward => "data_steward",
         }
     }
 
@@ -62,7 +67,8 @@ impl Role {
             Role::CommunityDoctor => &[K::CommunityHealthCentre],
             Role::Resident => &[K::Public],
             Role::CompanyUser => &[K::Company],
-            Role::Researcher => &[K::University, K::ResearchInstitute, K::Hospital],
+            // Company researchers use data under the residents' commercial consent.
+            Role::Researcher => &[K::University, K::ResearchInstitute, K::Hospital, K::Company],
             Role::Investor => &[K::InvestmentInstitution],
             Role::ExpertReviewer => &[
                 K::University,
@@ -71,6 +77,9 @@ impl Role {
                 K::EthicsCommittee,
                 K::InvestmentInstitution,
             ],
+            // The health commission's (or the platform's) data office, and a hospital's,
+            // whose stewards may also do research and so must not review their own requests.
+            Role::DataSteward => &[K::MunicipalBureau, K::PlatformOperator, K::Hospital],
         }
     }
 }
@@ -175,6 +184,8 @@ pub enum Permission {
     ViewInvestment,
     /// Score applications assigned for expert review.
     ReviewApplications,
+    /// Review research requests (approve, refuse, release, withdraw), city-wide.
+    ReviewResearchRequests,
 }
 
 impl Permission {
@@ -198,6 +209,7 @@ impl Permission {
             Permission::UseResearchData => &[R::Researcher],
             Permission::ViewInvestment => &[R::Investor, R::BureauOfficial, R::CompanyUser],
             Permission::ReviewApplications => &[R::ExpertReviewer],
+            Permission::ReviewResearchRequests => &[R::DataSteward],
         }
     }
 }
@@ -489,6 +501,49 @@ mod tests {
         ));
         let admin = [grant(Role::PlatformAdmin, Scope::City)];
         assert!(record_scope(&admin, Permission::ReadHealthRecords).is_err());
+    }
+
+    #[test]
+    fn a_data_steward_reviews_research_city_wide_but_reads_no_record_and_uses_no_data() {
+        let steward = [grant(Role::DataSteward, Scope::City)];
+        assert_eq!(
+            authorize(
+                "s",
+                &steward,
+                Permission::ReviewResearchRequests,
+                Target::City
+            ),
+            Ok(())
+        );
+        let person = Target::Person {
+            user_id: None,
+            organisations: &[],
+            district: Some("gulou"),
+        };
+        for permission in [Permission::ReadHealthRecords, Permission::UseResearchData] {
+            assert!(matches!(
+                authorize("s", &steward, permission, person),
+                Err(Denied::NoRole { .. })
+            ));
+        }
+        assert!(record_scope(&steward, Permission::ReadHealthRecords).is_err());
+        // A researcher cannot review, whatever her scope.
+        let researcher = [grant(Role::Researcher, Scope::City)];
+        assert!(matches!(
+            authorize(
+                "r",
+                &researcher,
+                Permission::ReviewResearchRequests,
+                Target::City
+            ),
+            Err(Denied::NoRole { .. })
+        ));
+        // Stewards sit in data offices; company researchers exist, company stewards do not.
+        use OrganisationKind as K;
+        assert!(Role::DataSteward.allowed_in().contains(&K::MunicipalBureau));
+        assert!(!Role::DataSteward.allowed_in().contains(&K::Company));
+        assert!(Role::Researcher.allowed_in().contains(&K::Company));
+        assert_eq!("data_steward".parse::<Role>(), Ok(Role::DataSteward));
     }
 
     #[test]

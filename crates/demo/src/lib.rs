@@ -25,7 +25,7 @@ pub const DEMO_PASSWORD: &str = "Demo-Lifehealth-2026";
 const SEED: u64 = 20_261_122;
 
 /// One demo account per role: user name and role.
-pub const DEMO_ACCOUNTS: [(&str, Role); 11] = [
+pub const DEMO_ACCOUNTS: [(&str, Role); 12] = [
     ("admin", Role::PlatformAdmin),
     ("health.official", Role::BureauOfficial),
     ("gulou.official", Role::BureauOfficial),
@@ -37,6 +37,7 @@ pub const DEMO_ACCOUNTS: [(&str, Role); 11] = [
     ("researcher", Role::Researcher),
     ("investor", Role::Investor),
     ("reviewer", Role::ExpertReviewer),
+    ("steward", Role::DataSteward),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -434,7 +435,7 @@ pub async fn generate(
         .ok_or_else(|| DemoError::Inconsistent("no Gulou centre".into()))?
         .clone();
     let own = |o: &Organisation| Scope::Organisation(o.id.clone());
-    let accounts_plan: [(&str, &Organisation, Scope); 11] = [
+    let accounts_plan: [(&str, &Organisation, Scope); 12] = [
         ("admin", &operator, Scope::City),
         ("health.official", &health_commission, Scope::City),
         (
@@ -450,6 +451,8 @@ pub async fn generate(
         ("researcher", &universities[1], own(&universities[1])),
         ("investor", &investors[0], own(&investors[0])),
         ("reviewer", &ethics, Scope::City),
+        // The health commission's data office reviews research requests city-wide.
+        ("steward", &health_commission, Scope::City),
     ];
     for ((username, org, scope), (expected, role)) in accounts_plan.into_iter().zip(DEMO_ACCOUNTS) {
         if username != expected {

@@ -140,8 +140,30 @@ pub struct Variable {
     pub label_zh: String,
     /// English label.
     pub label_en: String,
+    /// What it holds, in Chinese.
+    pub description_zh: String,
     /// What it holds, in English.
     pub description_en: String,
+}
+
+impl Variable {
+    /// Its label in the reader's language.
+    pub fn label(&self, english: bool) -> &str {
+        if english {
+            &self.label_en
+        } else {
+            &self.label_zh
+        }
+    }
+
+    /// What it holds, in the reader's language.
+    pub fn description(&self, english: bool) -> &str {
+        if english {
+            &self.description_en
+        } else {
+            &self.description_zh
+        }
+    }
 }
 
 impl Variable {
@@ -317,7 +339,7 @@ mod tests {
         assert!(Catalogue::parse(&bad).is_err());
 
         let unknown = format!(
-            "{VARIABLES_TOML}\n[[variable]]\nkey = \"income\"\nkind = \"attribute\"\ntype = \"count\"\nreleasable = true\nlabel_zh = \"收入\"\nlabel_en = \"Income\"\ndescription_en = \"x\"\n"
+            "{VARIABLES_TOML}\n[[variable]]\nkey = \"income\"\nkind = \"attribute\"\ntype = \"count\"\nreleasable = true\nlabel_zh = \"收入\"\nlabel_en = \"Income\"\ndescription_zh = \"x\"\ndescription_en = \"x\"\n"
         );
         let e = Catalogue::parse(&unknown).unwrap_err();
         assert!(e.problem.contains("does not compute"), "{e}");
