@@ -29,9 +29,10 @@ fn list(binds: &mut Vec<String>, values: &[String]) -> Option<String> {
     )
 }
 
-/// Who may act on the alert: its addressee, or once it is escalated the staff of the
-/// resident's community health centre.
-fn may_act(alert: &Alert, staff: &Staff) -> bool {
+/// Who may act on (acknowledge, resolve) the alert: its addressee, or once it is escalated the
+/// staff of the resident's community health centre. The district's office sees an alert at
+/// the second level but does not act on it. Consent is checked by the operations themselves.
+pub fn may_act(alert: &Alert, staff: &Staff) -> bool {
     alert.addressee_id.as_deref() == Some(staff.user_id.as_str())
         || (alert.level >= Level::CommunityCentre
             && alert

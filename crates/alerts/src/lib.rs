@@ -33,6 +33,7 @@ mod worker;
 pub use care::{CareLookup, ResidentCare};
 pub use error::{AlertError, Result, RuleError, WebhookError};
 pub use fact::{FactProblem, Ignored, ReadingFact};
+pub use inbox::may_act;
 pub use model::{
     Alert, AlertEvent, Escalated, EventKind, InboxFilter, Kind, Level, Outcome, Raised,
     ResidentAlert, Staff, State, StateFilter,
