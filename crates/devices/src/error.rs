@@ -55,6 +55,10 @@ pub enum DevicesError {
     /// The corrected reading lacks a value its measure needs, or has one it does not.
     #[error("the corrected reading is malformed: {0}")]
     StillMalformed(crate::payload::Shape),
+    /// PostgreSQL: a concurrent transaction stored one of the batch's message ids; the
+    /// ingest retries (callers see it only after repeated collisions).
+    #[error("another transaction stored the same message ids; send the batch again")]
+    ConcurrentMessages,
     /// More readings are in flight than the platform admits; try again after the delay.
     #[error("too many readings in flight; retry after {retry_after_seconds} s")]
     Busy {

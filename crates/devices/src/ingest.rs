@@ -183,6 +183,20 @@ impl Devices {
         batches: &[Batch],
         now: UtcMillis,
     ) -> Result<Vec<IngestReport>, DevicesError> {
+        let mut attempt = 0;
+        loop {
+            match self.ingest_once(batches, now).await {
+                Err(DevicesError::ConcurrentMessages) if attempt < 3 => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn ingest_once(
+        &self,
+        batches: &[Batch],
+        now: UtcMillis,
+    ) -> Result<Vec<IngestReport>, DevicesError> {
         // Checks first, outside the writer: CPU work of concurrent senders runs in parallel.
         let mut reports: Vec<IngestReport> = Vec::with_capacity(batches.len());
         let mut pending: Vec<Pending> = Vec::new();
@@ -257,46 +271,31 @@ impl Devices {
         messages.push(']');
 
         let mut tx = self.db.writer().begin().await?;
-        let rows = sqlx::query(&self.statements.insert_messages)
-            .bind(messages)
-            .fetch_all(&mut *tx)
+        let new = self
+            .claim_messages(&mut tx, messages, &batches, &pending, now)
             .await?;
-        let mut new: HashSet<(String, String)> = HashSet::with_capacity(rows.len());
-        for row in rows {
-            new.insert((row.try_get(0)?, row.try_get(1)?));
-        }
 
-        let mut readings = String::with_capacity(pending.len() * 120);
-        readings.push('[');
-        let mut first = true;
+        let mut readings: Vec<(&str, &str, i64, &str, &str, f64)> =
+            Vec::with_capacity(pending.len());
         let mut summaries = Aggregator::default();
         let mut quarantined = Vec::new();
-        for p in &pending {
+        for (p, is_new) in pending.iter().zip(new) {
             let device = &batches[p.batch].device;
-            // Removed on first use: a message id sent in two batches of one transaction is
-            // new for the first only.
-            if !new.remove(&(device.id.clone(), p.raw.message_id.clone())) {
+            if !is_new {
                 continue; // stays Duplicate
             }
             let outcome = match &p.verdict {
                 Ok(valid) => {
                     let mut accepted = Vec::with_capacity(valid.values.len());
                     for v in &valid.values {
-                        if !first {
-                            readings.push(',');
-                        }
-                        first = false;
-                        push_row(
-                            &mut readings,
-                            &[
-                                Cell::Text(&device.resident_id),
-                                Cell::Text(&v.series.key),
-                                Cell::Int(valid.taken_at.0),
-                                Cell::Text(&device.id),
-                                Cell::Text(&valid.message_id),
-                                Cell::Real(v.value),
-                            ],
-                        );
+                        readings.push((
+                            &device.resident_id,
+                            &v.series.key,
+                            valid.taken_at.0,
+                            &device.id,
+                            &valid.message_id,
+                            v.value,
+                        ));
                         summaries.add(
                             &device.resident_id,
                             &v.series.key,
@@ -327,20 +326,118 @@ impl Devices {
             };
             reports[p.batch].results[p.slot].outcome = outcome;
         }
-        readings.push(']');
-
-        if !first {
-            sqlx::query(&self.statements.insert_readings)
-                .bind(readings)
-                .execute(&mut *tx)
-                .await?;
-            self.upsert_summaries(&mut tx, summaries).await?;
+        let mut left = &readings[..];
+        while !left.is_empty() {
+            let (sql, n) = self.statements.reading_shapes.next(left.len());
+            let mut query = sqlx::query(sql);
+            for (resident, series, taken_at, device, message, value) in &left[..n] {
+                query = query
+                    .bind(*resident)
+                    .bind(*series)
+                    .bind(*taken_at)
+                    .bind(*device)
+                    .bind(*message)
+                    .bind(*value);
+            }
+            query.execute(&mut *tx).await?;
+            left = &left[n..];
         }
+        self.upsert_summaries(&mut tx, summaries).await?;
         for (id, device, raw, rejection) in quarantined {
             insert_quarantined(&mut tx, &id, device, raw, rejection, now).await?;
         }
         tx.commit().await?;
         Ok(reports)
+    }
+
+    /// Records the message ids of `pending` (whose JSON rows are `messages`) and says which
+    /// were new. The common case, all new, costs one INSERT; when some were sent before, the
+    /// INSERT is undone and redone for the new ones only, so the answer is exact without
+    /// reading back every row inserted.
+    async fn claim_messages(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        messages: String,
+        batches: &[Batch],
+        pending: &[Pending<'_>],
+        now: UtcMillis,
+    ) -> Result<Vec<bool>, DevicesError> {
+        sqlx::query("SAVEPOINT device_messages")
+            .execute(&mut *conn)
+            .await?;
+        let inserted = sqlx::query(&self.statements.insert_messages)
+            .bind(messages)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if inserted as usize == pending.len() {
+            sqlx::query("RELEASE SAVEPOINT device_messages")
+                .execute(&mut *conn)
+                .await?;
+            return Ok(vec![true; pending.len()]);
+        }
+        sqlx::query("ROLLBACK TO SAVEPOINT device_messages")
+            .execute(&mut *conn)
+            .await?;
+        let mut keys = String::from("[");
+        for (i, p) in pending.iter().enumerate() {
+            if i > 0 {
+                keys.push(',');
+            }
+            push_row(
+                &mut keys,
+                &[
+                    Cell::Text(&batches[p.batch].device.id),
+                    Cell::Text(&p.raw.message_id),
+                ],
+            );
+        }
+        keys.push(']');
+        let rows = sqlx::query(&self.statements.existing_messages)
+            .bind(keys)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut seen: HashSet<(String, String)> = HashSet::with_capacity(rows.len());
+        for row in rows {
+            seen.insert((row.try_get(0)?, row.try_get(1)?));
+        }
+        // First use wins: an id sent in two batches of one transaction is new for the first.
+        let new: Vec<bool> = pending
+            .iter()
+            .map(|p| seen.insert((batches[p.batch].device.id.clone(), p.raw.message_id.clone())))
+            .collect();
+        let mut rows = String::from("[");
+        let mut count = 0;
+        for (p, _) in pending.iter().zip(&new).filter(|(_, n)| **n) {
+            if count > 0 {
+                rows.push(',');
+            }
+            count += 1;
+            push_row(
+                &mut rows,
+                &[
+                    Cell::Text(&batches[p.batch].device.id),
+                    Cell::Text(&p.raw.message_id),
+                    Cell::Int(now.0),
+                ],
+            );
+        }
+        rows.push(']');
+        if count > 0 {
+            let inserted = sqlx::query(&self.statements.insert_messages)
+                .bind(rows)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            if inserted as usize != count {
+                // PostgreSQL: another transaction stored one of these ids meanwhile.
+                return Err(DevicesError::ConcurrentMessages);
+            }
+        }
+        sqlx::query("RELEASE SAVEPOINT device_messages")
+            .execute(&mut *conn)
+            .await?;
+        Ok(new)
     }
 
     pub(crate) async fn upsert_summaries(

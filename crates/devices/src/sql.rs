@@ -7,15 +7,31 @@
 //! and `LEAST(a, b)` on PostgreSQL.
 
 use store::Backend;
+use store::bulk::InsertShapes;
+
+/// Columns of `device_readings`, in the order rows are bound.
+pub const READING_COLUMNS: [&str; 6] = [
+    "resident_id",
+    "series",
+    "taken_at",
+    "device_id",
+    "message_id",
+    "value",
+];
 
 /// The statements of the ingest for one backend.
 #[derive(Debug, Clone)]
 pub struct Statements {
-    /// Rows `[device_id, message_id, received_at]`; returns the (device_id, message_id) pairs
-    /// that were new.
+    /// Rows `[device_id, message_id, received_at]`, skipping ids already stored.
     pub insert_messages: String,
-    /// Rows `[resident_id, series, taken_at, device_id, message_id, value]`.
+    /// Rows `[device_id, message_id]`; returns the pairs already stored.
+    pub existing_messages: String,
+    /// Rows `[resident_id, series, taken_at, device_id, message_id, value]` (the review path).
     pub insert_readings: String,
+    /// Multi-row INSERTs of readings with bound values (the hot path): measured faster on
+    /// SQLite than unpacking six columns per row from JSON, where each `->>` parses the row
+    /// again (ADR 0010).
+    pub reading_shapes: InsertShapes,
     /// Rows `[resident_id, series, period, period_start, count, min, max, sum]`, added to the
     /// figures already kept.
     pub upsert_summaries: String,
@@ -62,11 +78,22 @@ impl Statements {
             Backend::Postgres => ("LEAST", "GREATEST"),
         };
         Statements {
+            reading_shapes: InsertShapes::new("device_readings", &READING_COLUMNS, 1_024, backend),
             insert_messages: format!(
                 "INSERT INTO device_messages (device_id, message_id, received_at) {} \
-                 ON CONFLICT DO NOTHING RETURNING device_id, message_id",
+                 ON CONFLICT DO NOTHING",
                 select_rows(backend, &[Text, Text, Int])
             ),
+            existing_messages: match backend {
+                Backend::Sqlite => "SELECT m.device_id, m.message_id FROM json_each($1) AS j \
+                     JOIN device_messages AS m \
+                     ON m.device_id = j.value ->> 0 AND m.message_id = j.value ->> 1"
+                    .to_owned(),
+                Backend::Postgres => "SELECT m.device_id, m.message_id \
+                     FROM jsonb_array_elements($1::jsonb) AS e JOIN device_messages AS m \
+                     ON m.device_id = e ->> 0 AND m.message_id = e ->> 1"
+                    .to_owned(),
+            },
             insert_readings: format!(
                 "INSERT INTO device_readings (resident_id, series, taken_at, device_id, message_id, value) {}",
                 select_rows(backend, &[Text, Text, Int, Text, Text, Real])
