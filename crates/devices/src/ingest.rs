@@ -272,7 +272,7 @@ impl Devices {
 
         let mut tx = self.db.writer().begin().await?;
         let new = self
-            .claim_messages(&mut tx, messages, &batches, &pending, now)
+            .claim_messages(&mut tx, messages, batches, &pending, now)
             .await?;
 
         let mut readings: Vec<(&str, &str, i64, &str, &str, f64)> =
