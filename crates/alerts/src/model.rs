@@ -165,7 +165,8 @@ pub struct Alert {
     pub created_at: i64,
     /// The first triggering value.
     pub first_value: f64,
-    /// Element of the latest triggering value.
+    /// Key of the latest triggering value as it was sent: an element (`sbp`) or a device
+    /// series the danger signs read as one (`glucose`, read as `fpg`).
     pub last_key: String,
     /// The latest triggering value.
     pub last_value: f64,

@@ -88,10 +88,19 @@ impl Alerts {
         let danger_severity = self.rules.danger_severity().clone();
         for reading in &readings {
             for sign in self.rules.danger_signs(&reading.values) {
+                // The key the value was sent under: a glucometer's `glucose` is read as `fpg`
+                // by the danger signs but is not a fasting glucose, and is shown as sent.
                 let (key, value) = sign
                     .findings
                     .first()
-                    .map(|f| (f.key.clone(), f.value))
+                    .map(|f| {
+                        let sent = reading
+                            .values
+                            .iter()
+                            .find(|(k, _)| self.rules.danger_element(k) == f.key)
+                            .map_or_else(|| f.key.clone(), |(k, _)| (*k).to_owned());
+                        (sent, f.value)
+                    })
                     .unwrap_or_default();
                 triggers.push(Trigger {
                     resident_id: reading.resident_id.to_owned(),

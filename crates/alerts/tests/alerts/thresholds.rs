@@ -93,6 +93,11 @@ async fn glucometer_glucose_is_judged_by_the_glucose_danger_signs() {
         let high_alerts = f.alerts.alerts_of_resident("g-high").await.unwrap();
         assert_eq!(high_alerts[0].rule_key, "severe_hyperglycaemia");
         assert_eq!(
+            (high_alerts[0].last_key.as_str(), high_alerts[0].last_value),
+            ("glucose", high.ge.unwrap()),
+            "shown as sent: a device glucose is not a fasting glucose"
+        );
+        assert_eq!(
             f.alerts.alerts_of_resident("g-low").await.unwrap()[0].rule_key,
             "hypoglycaemia"
         );

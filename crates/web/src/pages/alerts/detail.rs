@@ -148,7 +148,11 @@ async fn render(
             dt { (t(lang, "alerts.resident")) }
             dd { (resident_cell(lang, &names, &alert)) }
             dt { (t(lang, "alerts.rule")) }
-            dd { (tf(lang, "alerts.rule_line", &[("kind", kind_label(lang, alert.kind)), ("rule", &alert.rule_text)])) }
+            dd {
+                (kind_label(lang, alert.kind)) " · "
+                // The rule as the crate states it, on element keys (sbp ≥ 180 mmHg).
+                span.muted lang="en" { (alert.rule_text) }
+            }
             dt { (t(lang, "alerts.readings")) }
             dd { (tf(lang, "alerts.readings_n", &[("n", &alert.reading_count.to_string())])) }
             dt { (t(lang, "alerts.first")) }

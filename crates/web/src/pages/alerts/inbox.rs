@@ -173,8 +173,8 @@ fn table(
                 tbody {
                     @for a in items {
                         tr data-alert=(a.id) {
-                            th scope="row" data-label=(h_resident) { (resident_cell(lang, names, a)) }
-                            td data-label=(h_alert) { (message(lang, a)) }
+                            th.nowrap scope="row" data-label=(h_resident) { (resident_cell(lang, names, a)) }
+                            td.alerts-message data-label=(h_alert) { (message(lang, a)) }
                             td data-label=(h_severity) { (severity_tag(app, lang, &a.severity)) }
                             td.num data-label=(h_readings) { (a.reading_count) }
                             td data-label=(h_first) {
