@@ -432,7 +432,7 @@ async fn render(
             }
         }
         @if let Some(r) = &release {
-            (release_section(lang, request, r, downloads, own && may_request(user), open))
+            (release_section(app, lang, request, r, downloads, own && may_request(user), open))
         }
         (actions(ctx, request, steward, own, &errors))
         h2 { (t(lang, "research.history")) }
@@ -462,7 +462,53 @@ async fn render(
     (status, page(ctx, title, body)).into_response()
 }
 
+/// How each quasi-identifier was released, in the reader's language: the release stores it
+/// as `age: 5-year bands, 90+ as one band; sex: as recorded` (the data dictionary's words).
+fn generalisation_text(app: &AppState, lang: Lang, stored: &str) -> String {
+    if stored.is_empty() {
+        return "—".into();
+    }
+    let english = lang == Lang::En;
+    stored
+        .split("; ")
+        .map(|part| {
+            let Some((key, how)) = part.split_once(": ") else {
+                return part.to_owned();
+            };
+            let label = app
+                .research
+                .catalogue()
+                .get(key)
+                .map(|v| v.label(english).to_owned())
+                .unwrap_or_else(|| key.to_owned());
+            let how = match how {
+                "as recorded" => t(lang, "research.generalisation.as_recorded").to_owned(),
+                "month (YYYY-MM)" => t(lang, "research.generalisation.month").to_owned(),
+                "year (YYYY)" => t(lang, "research.generalisation.year").to_owned(),
+                other => match other
+                    .strip_suffix("+ as one band")
+                    .and_then(|rest| rest.split_once("-year bands, "))
+                {
+                    Some((width, top)) => tf(
+                        lang,
+                        "research.generalisation.age_bands",
+                        &[("width", width), ("top", top)],
+                    ),
+                    None => other.to_owned(),
+                },
+            };
+            if english {
+                format!("{label}: {how}")
+            } else {
+                format!("{label}：{how}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(if english { "; " } else { "；" })
+}
+
 fn release_section(
+    app: &AppState,
     lang: Lang,
     request: &ResearchRequest,
     r: &Release,
@@ -486,7 +532,7 @@ fn release_section(
                 dt { (t(lang, "research.release.reference_date")) }
                 dd { (super::super::registry::date(lang, r.reference_date)) }
                 dt { (t(lang, "research.release.generalisation")) }
-                dd { (if r.generalisation.is_empty() { "—" } else { &r.generalisation }) }
+                dd { (generalisation_text(app, lang, &r.generalisation)) }
                 dt { "SHA-256" }
                 dd.mono { (r.extract_sha256) }
                 dt { (t(lang, "research.ledger_entry")) }

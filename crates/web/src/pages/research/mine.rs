@@ -17,6 +17,7 @@ use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
 use crate::i18n::{t, tf};
 use crate::layout::{csrf_field, error_summary, page};
+use crate::pages::registry::Orgs;
 use crate::state::AppState;
 
 /// `GET /research`.
@@ -124,7 +125,7 @@ async fn render(
             }
         }
         h2 { (t(lang, "research.mine")) }
-        (requests_table(app, lang, &requests, false))
+        (requests_table(app, lang, &requests, None))
         h2 id="new" { (t(lang, "research.new")) }
         (error_summary(lang, errors))
         (request_form(app, ctx, form, errors))
@@ -138,7 +139,7 @@ pub fn requests_table(
     app: &AppState,
     lang: Lang,
     requests: &[ResearchRequest],
-    with_requester: bool,
+    requesters: Option<&Orgs>,
 ) -> Markup {
     html! {
         @if requests.is_empty() {
@@ -148,6 +149,7 @@ pub fn requests_table(
                 table.research-requests {
                     thead { tr {
                         th scope="col" { (t(lang, "research.submitted_at")) }
+                        @if requesters.is_some() { th scope="col" { (t(lang, "research.organisation")) } }
                         th scope="col" { (t(lang, "research.form.purpose")) }
                         th scope="col" { (t(lang, "research.form.diseases")) }
                         th scope="col" { (t(lang, "research.state")) }
@@ -157,9 +159,12 @@ pub fn requests_table(
                         @for r in requests {
                             tr {
                                 td.nowrap data-label=(t(lang, "research.submitted_at")) { (r.submitted_at.format_date(lang)) }
+                                @if let Some(orgs) = requesters {
+                                    td data-label=(t(lang, "research.organisation")) { (orgs.name(r.organisation_id.as_deref(), lang)) }
+                                }
                                 td.purpose data-label=(t(lang, "research.form.purpose")) {
                                     (excerpt(&r.purpose, 60))
-                                    @if with_requester { br; span.muted.small { (r.ethics_reference) } }
+                                    @if requesters.is_some() { br; span.muted.small { (r.ethics_reference) } }
                                 }
                                 td data-label=(t(lang, "research.form.diseases")) { (disease_names(app, lang, &r.cohort.diseases)) }
                                 td data-label=(t(lang, "research.state")) { (state_tag(lang, r.state)) }

@@ -228,9 +228,26 @@ impl From<access::Denied> for Failure {
     }
 }
 
-/// A research field error in both languages, for the platform's forms and problems.
+/// A research field error in both languages, for the platform's forms and problems, led by
+/// the field's label so a summary of several says which is which.
 pub fn field_error(e: &research::FieldError) -> FieldError {
-    FieldError::new(e.field, e.explain(Lang::Zh), e.explain(Lang::En))
+    let say = |lang: Lang| match field_label(lang, e.field) {
+        Some(label) if lang == Lang::Zh => format!("{label}：{}", e.explain(lang)),
+        Some(label) => format!("{label}: {}", e.explain(lang)),
+        None => e.explain(lang),
+    };
+    FieldError::new(e.field, say(Lang::Zh), say(Lang::En))
+}
+
+/// The label of a field of the request or query form.
+fn field_label(lang: Lang, field: &str) -> Option<&'static str> {
+    let key = match field {
+        "diseases" | "age_min" | "age_max" | "districts" | "enrolled_from" | "enrolled_to"
+        | "variables" | "purpose" | "ethics_reference" => format!("research.form.{field}"),
+        "rows" | "columns" | "mean_of" => format!("research.query.{field}"),
+        _ => return None,
+    };
+    Some(t(lang, &key))
 }
 
 impl From<ResearchError> for Failure {

@@ -328,33 +328,25 @@ fn result_section(app: &AppState, lang: Lang, table: &Table) -> Markup {
     }
 }
 
+/// A bar per row of the table, its total: the table carries the cells of a second dimension,
+/// and a bar per cell would mostly draw hidden cells.
 fn chart(app: &AppState, lang: Lang, table: &Table) -> Markup {
     let categories: Vec<String> = table
         .row_labels
         .iter()
         .map(|l| value_label(lang, table.query.rows, l))
         .collect();
-    let value = |c: &Cell| c.count().map_or(f64::NAN, |n| n as f64);
-    let series: Vec<Series> = match table.query.columns {
-        Some(col) => table
-            .column_labels
-            .iter()
-            .enumerate()
-            .map(|(j, label)| {
-                Series::new(
-                    value_label(lang, col, label),
-                    table.cells.iter().map(|row| value(&row[j])).collect(),
-                )
-            })
-            .collect(),
-        None => vec![Series::new(
-            t(lang, "research.query.count"),
-            table.row_totals.iter().map(value).collect(),
-        )],
-    };
+    let k = table.min_cell_size;
     let data = ChartData {
         categories,
-        series,
+        series: vec![Series::new(
+            t(lang, "research.query.count"),
+            table
+                .row_totals
+                .iter()
+                .map(|c| c.count().map_or(f64::NAN, |n| n as f64))
+                .collect(),
+        )],
         unit: t(lang, "registry.unit_people").to_owned(),
     };
     let title = variable_label(app, lang, table.query.rows);
@@ -374,21 +366,12 @@ fn chart(app: &AppState, lang: Lang, table: &Table) -> Markup {
         orientation: Orientation::Horizontal,
     }
     .render(&data);
-    let mut headers = vec![title];
-    headers.extend(data.series.iter().map(|s| s.name.clone()));
-    let k = table.min_cell_size;
+    let headers = vec![title, t(lang, "research.query.count").to_owned()];
     let rows: Vec<Vec<String>> = data
         .categories
         .iter()
-        .enumerate()
-        .map(|(r, name)| {
-            let mut row = vec![name.clone()];
-            match table.query.columns {
-                Some(_) => row.extend(table.cells[r].iter().map(|c| c.text(k))),
-                None => row.push(table.row_totals[r].text(k)),
-            }
-            row
-        })
+        .zip(&table.row_totals)
+        .map(|(name, total)| vec![name.clone(), total.text(k)])
         .collect();
     chart_figure(
         lang,

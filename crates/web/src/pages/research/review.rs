@@ -13,6 +13,7 @@ use crate::ctx::Signed;
 use crate::error::AppError;
 use crate::i18n::{t, tf};
 use crate::layout::{page, stat};
+use crate::pages::registry::Orgs;
 use crate::state::AppState;
 
 /// How many decided requests the queue shows below the open ones.
@@ -45,6 +46,10 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
         .into_iter()
         .filter(|r| !matches!(r.state, RequestState::Submitted | RequestState::Approved))
         .collect();
+    let orgs = match Orgs::load(&app).await {
+        Ok(o) => o,
+        Err(e) => return ctx.page_error(e).into_response(),
+    };
     let title = t(lang, "research.review.title");
     let body = html! {
         h1 { (title) }
@@ -55,11 +60,11 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
         }
         p.actions { a.button.button-secondary href="/research/query" { (t(lang, "research.query.title")) } }
         h2 { (tf(lang, "research.review.queue", &[("n", &submitted.len().to_string())])) }
-        (requests_table(&app, lang, &submitted, true))
+        (requests_table(&app, lang, &submitted, Some(&orgs)))
         h2 { (tf(lang, "research.review.approved", &[("n", &approved.len().to_string())])) }
-        (requests_table(&app, lang, &approved, true))
+        (requests_table(&app, lang, &approved, Some(&orgs)))
         h2 { (t(lang, "research.review.recent")) }
-        (requests_table(&app, lang, &recent, true))
+        (requests_table(&app, lang, &recent, Some(&orgs)))
     };
     page(&ctx, title, body).into_response()
 }
