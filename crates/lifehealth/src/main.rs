@@ -57,6 +57,9 @@ enum Command {
         /// Create the demo city and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// MQTT broker for device readings (e.g. mqtt://127.0.0.1:1883); off unless set.
+        #[arg(long, env = "LIFEHEALTH_MQTT_URL")]
+        mqtt_url: Option<String>,
     },
     /// Serve the platform.
     Serve {
@@ -67,6 +70,9 @@ enum Command {
         /// Mark cookies Secure (when served over HTTPS behind a proxy).
         #[arg(long, env = "LIFEHEALTH_SECURE_COOKIES")]
         secure_cookies: Option<bool>,
+        /// MQTT broker for device readings (e.g. mqtt://127.0.0.1:1883); off unless set.
+        #[arg(long, env = "LIFEHEALTH_MQTT_URL")]
+        mqtt_url: Option<String>,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -201,6 +207,10 @@ fn migration_sets() -> Vec<MigrationSet> {
         records::migrations(),
         registry::migrations(),
         clinical::migrations(),
+        alerts::migrations(),
+        research::migrations(),
+        devices::migrations(),
+        risk::migrations(),
     ]
 }
 
@@ -253,8 +263,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             common,
             listen,
             no_serve,
+            mqtt_url,
         } => {
-            let settings = settings(&common, listen, None)?;
+            let mut settings = settings(&common, listen, None)?;
+            settings.mqtt_url = mqtt_url.or(settings.mqtt_url);
             let platform = open(&settings, true).await?;
             let (_, users) = platform.accounts.counts().await?;
             if users == 0 {
@@ -290,8 +302,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             common,
             listen,
             secure_cookies,
+            mqtt_url,
         } => {
-            let settings = settings(&common, listen, secure_cookies)?;
+            let mut settings = settings(&common, listen, secure_cookies)?;
+            settings.mqtt_url = mqtt_url.or(settings.mqtt_url);
             let platform = open(&settings, false).await?;
             serve(platform, &settings, None).await?;
         }
@@ -486,6 +500,22 @@ async fn record_cli(
     Ok(())
 }
 
+/// Recomputes the risk scores of residents whose records changed, at the interval the risk
+/// crate's data sets; a failed pass is logged and the next one tries again.
+async fn refresh_risk_scores(scores: risk::Scores) {
+    let mut tick = tokio::time::interval(scores.refresh_every());
+    loop {
+        tick.tick().await;
+        match scores.refresh_due(kernel::UtcMillis::now()).await {
+            Ok(r) if r.residents > 0 => {
+                tracing::info!(residents = r.residents, "risk scores refreshed")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "risk scores could not be refreshed"),
+        }
+    }
+}
+
 async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
     let bar = indicatif::ProgressBar::new(demo::step_count() + demo::DEMO_RESIDENTS as u64);
     bar.set_style(
@@ -507,9 +537,16 @@ async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
     )
     .await?;
     bar.finish_with_message("done");
+    let scores = risk::Scores::new(platform.db.clone())?
+        .refresh_all(kernel::UtcMillis::now())
+        .await?;
     println!(
         "{} organisations, {} users, {} residents with {} register enrolments and {} follow-up visits created",
         summary.organisations, summary.users, records.residents, records.enrolments, records.visits
+    );
+    println!(
+        "China-PAR: {} residents assessed, {} outside the model's population, {} lacking inputs",
+        scores.assessed, scores.refused, scores.not_assessable
     );
     Ok(())
 }
@@ -519,21 +556,47 @@ async fn serve(
     settings: &Settings,
     demo: Option<DemoInfo>,
 ) -> anyhow::Result<()> {
-    let state = AppState(Arc::new(
-        Services::open(Foundation {
-            db: platform.db.clone(),
-            keys: platform.keys.clone(),
-            accounts: platform.accounts,
-            ledger: platform.ledger,
-            clinical: platform.clinical,
-            throttle: LoginThrottle::new(20, Duration::from_secs(300)),
-            settings: WebSettings {
-                secure_cookies: settings.secure_cookies,
-                demo,
-            },
-        })
-        .await?,
-    ));
+    let mut services = Services::open(Foundation {
+        db: platform.db.clone(),
+        keys: platform.keys.clone(),
+        accounts: platform.accounts,
+        ledger: platform.ledger,
+        clinical: platform.clinical,
+        throttle: LoginThrottle::new(20, Duration::from_secs(300)),
+        settings: WebSettings {
+            secure_cookies: settings.secure_cookies,
+            demo,
+        },
+    })
+    .await?;
+    // Alerts: with a webhook every event is written to its outbox; escalation, quiet closing
+    // and delivery run beside the server, never in a request.
+    let webhook = settings::alerts_webhook_from_env(services.alerts.rules().policy())?;
+    if let Some(w) = &webhook {
+        tracing::info!(url = w.url(), "alert events are delivered to the webhook");
+    }
+    services.alerts = services.alerts.with_webhook_outbox(webhook.is_some());
+    // Readings are judged by the alert service as configured (the first worker stops when
+    // its queue is replaced).
+    services.readings = web::readings::spawn_alerting(services.alerts.clone());
+    tokio::spawn(services.alerts.clone().run_periodic(webhook));
+    // Risk scores: residents whose records changed are recomputed every minute.
+    tokio::spawn(refresh_risk_scores(services.risk.clone()));
+    // Device readings over MQTT: committed, then acknowledged, beside the server (ADR 0010).
+    let _mqtt = match &settings.mqtt_url {
+        Some(url) => {
+            let mut mqtt = devices::mqtt::MqttSettings::from_url(url, "lifehealth-platform")?;
+            mqtt.accepted = Some(services.readings.clone());
+            tracing::info!(
+                url,
+                topic = devices::mqtt::TOPIC_FILTER,
+                "device readings over MQTT"
+            );
+            Some(devices::mqtt::spawn(services.devices.clone(), mqtt))
+        }
+        None => None,
+    };
+    let state = AppState(Arc::new(services));
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;

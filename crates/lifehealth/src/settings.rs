@@ -1,5 +1,6 @@
 //! Settings: command-line flags, then `LIFEHEALTH_*` environment variables, then an optional
-//! TOML file, then defaults.
+//! TOML file, then defaults. The alerts webhook is read from the environment only: its secret
+//! must never sit in a file that could be committed, and it has no default.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,8 @@ pub struct FileSettings {
     pub data: Option<PathBuf>,
     pub key_file: Option<PathBuf>,
     pub secure_cookies: Option<bool>,
+    /// MQTT broker for device readings, e.g. `mqtt://127.0.0.1:1883`; none: no MQTT ingest.
+    pub mqtt_url: Option<String>,
 }
 
 /// The settings in force.
@@ -25,6 +28,8 @@ pub struct Settings {
     pub data: PathBuf,
     pub key_file: PathBuf,
     pub secure_cookies: bool,
+    /// MQTT broker the device subscriber connects to; off unless set.
+    pub mqtt_url: Option<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -72,7 +77,80 @@ pub fn resolve(
         data,
         key_file,
         secure_cookies: secure_cookies.or(file.secure_cookies).unwrap_or(false),
+        mqtt_url: file.mqtt_url.filter(|u| !u.trim().is_empty()),
     }
+}
+
+/// Where alert events are posted (`http://` URL) and the secret they are signed with.
+pub const ALERTS_WEBHOOK_URL_ENV: &str = "LIFEHEALTH_ALERTS_WEBHOOK_URL";
+/// The webhook's signing secret (at least `delivery.min_secret_bytes` bytes of
+/// `crates/alerts/rules/alerts.toml`).
+pub const ALERTS_WEBHOOK_SECRET_ENV: &str = "LIFEHEALTH_ALERTS_WEBHOOK_SECRET";
+
+/// The alerts webhook as configured: both variables, or neither.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AlertsWebhook {
+    pub url: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for AlertsWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertsWebhook")
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Why the webhook settings cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WebhookSettingsError {
+    /// A URL without a secret: deliveries would go out unsigned, which is never done.
+    #[error(
+        "{ALERTS_WEBHOOK_URL_ENV} is set but {ALERTS_WEBHOOK_SECRET_ENV} is not: the webhook \
+         signs every delivery and has no default secret; set a random secret of at least 32 \
+         bytes (e.g. `openssl rand -hex 32`) or unset the URL"
+    )]
+    NoSecret,
+    /// A secret without a URL: probably a mistyped variable name.
+    #[error(
+        "{ALERTS_WEBHOOK_SECRET_ENV} is set but {ALERTS_WEBHOOK_URL_ENV} is not: set the \
+         gateway's http:// URL, or unset the secret"
+    )]
+    NoUrl,
+}
+
+/// The alerts webhook from the environment (`var` reads one variable; empty counts as unset).
+pub fn alerts_webhook(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Option<AlertsWebhook>, WebhookSettingsError> {
+    let read = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    match (
+        read(ALERTS_WEBHOOK_URL_ENV),
+        read(ALERTS_WEBHOOK_SECRET_ENV),
+    ) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(WebhookSettingsError::NoSecret),
+        (None, Some(_)) => Err(WebhookSettingsError::NoUrl),
+        (Some(url), Some(secret)) => Ok(Some(AlertsWebhook {
+            url: url.trim().to_owned(),
+            secret,
+        })),
+    }
+}
+
+/// The alerts webhook of the process environment, checked by the alerts crate (an `http://`
+/// URL, a secret of the policy's minimum length); `None` when none is configured.
+pub fn alerts_webhook_from_env(policy: &alerts::Policy) -> anyhow::Result<Option<alerts::Webhook>> {
+    let Some(configured) = alerts_webhook(|name| std::env::var(name).ok())? else {
+        return Ok(None);
+    };
+    let webhook = alerts::Webhook::new(&configured.url, configured.secret.as_bytes(), policy)
+        .with_context(|| {
+            format!("the alerts webhook ({ALERTS_WEBHOOK_URL_ENV}, {ALERTS_WEBHOOK_SECRET_ENV})")
+        })?;
+    Ok(Some(webhook))
 }
 
 #[cfg(test)]
@@ -93,6 +171,56 @@ mod tests {
         assert!(
             toml::from_str::<FileSettings>("lisen = 1").is_err(),
             "typos are refused"
+        );
+    }
+
+    #[test]
+    fn the_alerts_webhook_needs_both_its_url_and_its_secret() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(alerts_webhook(env(&[])), Ok(None));
+        assert_eq!(
+            alerts_webhook(env(&[
+                (ALERTS_WEBHOOK_URL_ENV, "  "),
+                (ALERTS_WEBHOOK_SECRET_ENV, "")
+            ])),
+            Ok(None),
+            "empty values are unset"
+        );
+        assert_eq!(
+            alerts_webhook(env(&[(ALERTS_WEBHOOK_URL_ENV, "http://gw/hook")])),
+            Err(WebhookSettingsError::NoSecret),
+            "never a default secret"
+        );
+        assert_eq!(
+            alerts_webhook(env(&[(ALERTS_WEBHOOK_SECRET_ENV, "s")])),
+            Err(WebhookSettingsError::NoUrl)
+        );
+        let both = alerts_webhook(env(&[
+            (ALERTS_WEBHOOK_URL_ENV, " http://gw/hook "),
+            (
+                ALERTS_WEBHOOK_SECRET_ENV,
+                "0123456789abcdef0123456789abcdef",
+            ),
+        ]))
+        .expect("valid")
+        .expect("configured");
+        assert_eq!(both.url, "http://gw/hook");
+        let shown = format!("{both:?}");
+        assert!(
+            shown.contains("redacted") && !shown.contains("0123456789"),
+            "{shown}"
+        );
+        assert!(
+            WebhookSettingsError::NoSecret
+                .to_string()
+                .contains(ALERTS_WEBHOOK_SECRET_ENV)
         );
     }
 }

@@ -13,6 +13,7 @@ pub mod layout;
 mod metrics;
 mod ops;
 mod pages;
+pub mod readings;
 mod state;
 
 use axum::Router;
@@ -132,7 +133,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             ctx::authenticate,
         ))
-        .with_state(state)
+        .with_state(state.clone())
+        // Devices authenticate with their own credential, not a user's session or token.
+        .merge(api::devices::ingest_router(
+            state.devices.clone(),
+            state.readings.clone(),
+        ))
 }
 
 async fn page_not_found(ctx: Ctx) -> Response {

@@ -33,6 +33,17 @@ pub struct Services {
     pub ledger: Ledger,
     /// Residents' health records (FHIR store, master index, disease registers).
     pub clinical: Clinical,
+    /// Research requests, reviews, de-identified releases and aggregate queries.
+    pub research: research::Research,
+    /// Alerts from readings: the doctors' inboxes and the residents' own alerts. The binary
+    /// turns its webhook outbox on when a webhook is configured.
+    pub alerts: alerts::Alerts,
+    /// Residents' China-PAR scores (recomputed by the binary when records change).
+    pub risk: risk::Scores,
+    /// Wearables and home devices: registration, reading ingest, quarantine, summaries.
+    pub devices: devices::Devices,
+    /// Accepted readings on their way to the alert rules (HTTP ingest and MQTT both feed it).
+    pub readings: crate::readings::ReadingsQueue,
     pub throttle: LoginThrottle,
     pub metrics: Metrics,
     pub settings: WebSettings,
@@ -62,7 +73,27 @@ impl Services {
     /// Every service of the platform over one database. The binary and the tests both build
     /// their state here, so a new service is added in one place.
     pub async fn open(f: Foundation) -> Result<Services, OpenError> {
+        f.db.migrate(&[research::migrations()])
+            .await
+            .map_err(|e| OpenError {
+                component: "research",
+                message: e.to_string(),
+            })?;
+        let research = research::Research::new(f.db.clone(), f.ledger.clone(), f.keys.clone())
+            .map_err(|e| OpenError {
+                component: "research",
+                message: e.to_string(),
+            })?;
+        let alerts = open_alerts(&f).await?;
+        let risk = open_risk(&f).await?;
+        let devices = open_devices(&f).await?;
+        let readings = crate::readings::spawn_alerting(alerts.clone());
         Ok(Services {
+            devices,
+            readings,
+            research,
+            alerts,
+            risk,
             db: f.db,
             accounts: f.accounts,
             ledger: f.ledger,
@@ -72,6 +103,52 @@ impl Services {
             settings: f.settings,
         })
     }
+}
+
+/// The alert service over the registry's care teams and registers (its tables migrated here).
+async fn open_alerts(f: &Foundation) -> Result<alerts::Alerts, OpenError> {
+    let fail = |message: String| OpenError {
+        component: "alerts",
+        message,
+    };
+    f.db.migrate(&[alerts::migrations()])
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let rules = alerts::RuleBook::builtin().map_err(|e| fail(e.to_string()))?;
+    let care = alerts::CareLookup::new(
+        f.clinical.residents().clone(),
+        f.clinical.registers().clone(),
+    );
+    Ok(alerts::Alerts::new(
+        f.db.clone(),
+        f.ledger.clone(),
+        care,
+        rules,
+    ))
+}
+
+/// The population risk scores (their tables migrated here).
+async fn open_risk(f: &Foundation) -> Result<risk::Scores, OpenError> {
+    let fail = |message: String| OpenError {
+        component: "risk",
+        message,
+    };
+    f.db.migrate(&[risk::migrations()])
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    risk::Scores::new(f.db.clone()).map_err(|e| fail(e.to_string()))
+}
+
+/// The device service (its tables migrated here).
+async fn open_devices(f: &Foundation) -> Result<devices::Devices, OpenError> {
+    let fail = |message: String| OpenError {
+        component: "devices",
+        message,
+    };
+    f.db.migrate(&[devices::migrations()])
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    devices::Devices::new(f.db.clone(), f.keys.clone()).map_err(|e| fail(e.to_string()))
 }
 
 /// Cheap-to-clone handle on [`Services`], the router's state.

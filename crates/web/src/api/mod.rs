@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub mod alerts;
+pub mod devices;
 pub mod openapi;
 pub mod research;
 pub mod risk;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(risk::router())
         .merge(research::router())
         .merge(alerts::router())
+        .merge(devices::router())
 }
 
 /// Every area's routes and OpenAPI path items (the platform's own are [`ROUTES`]).
@@ -54,6 +56,7 @@ pub fn area_routes() -> Vec<(
         (risk::ROUTES, risk::paths()),
         (research::ROUTES, research::paths()),
         (alerts::ROUTES, alerts::paths()),
+        (devices::ROUTES, devices::paths()),
     ]
 }
 

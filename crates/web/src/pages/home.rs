@@ -26,6 +26,7 @@ fn capabilities_for(role: Role) -> &'static [&'static str] {
         Role::Researcher => &["S1", "S11", "S12", "S3"],
         Role::Investor => &["S9", "S14", "S15"],
         Role::ExpertReviewer => &["S6", "S4"],
+        Role::DataSteward => &["S1", "S17"],
     }
 }
 
@@ -55,7 +56,7 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
             dd { (roles_line(lang, &user)) }
         }
         (figures)
-        (registry_links(lang, role))
+        (registry_links(lang, role, super::alerts::open_count(&app, &user).await))
         h2 { (t(lang, "home.worklist")) }
         p.muted { (t(lang, "home.worklist_empty")) }
         @if let Some(role) = role {
@@ -76,19 +77,31 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
     page(&ctx, t(lang, "nav.home"), body).into_response()
 }
 
-/// The S1 pages a role works with: the registers, the work list, one's own record.
-fn registry_links(lang: Lang, role: Option<Role>) -> Markup {
+/// The S1 pages a role works with: the registers, the work list, one's own record; for a
+/// doctor the alert inbox with the count of open alerts, so a new one is seen at once.
+fn registry_links(lang: Lang, role: Option<Role>, open_alerts: Option<u64>) -> Markup {
     let links: &[(&str, &str)] = match role {
         Some(Role::CommunityDoctor | Role::HospitalDoctor) => &[
+            ("/alerts", "alerts.inbox.title"),
             ("/worklist", "worklist.title"),
             ("/registry", "registry.title"),
         ],
         Some(Role::Resident) => &[
             ("/me/record", "timeline.my_record"),
+            ("/me/alerts", "alerts.me.title"),
             ("/me/sharing", "sharing.title"),
             ("/me/access", "access_log.title"),
+            ("/me/risk", "risk.mine.title"),
         ],
         Some(Role::BureauOfficial) => &[("/registry", "registry.title")],
+        Some(Role::Researcher) => &[
+            ("/research", "research.title"),
+            ("/research/query", "research.query.title"),
+        ],
+        Some(Role::DataSteward) => &[
+            ("/research/review", "research.review.title"),
+            ("/research/query", "research.query.title"),
+        ],
         _ => &[],
     };
     html! {
@@ -96,7 +109,10 @@ fn registry_links(lang: Lang, role: Option<Role>) -> Markup {
             h2 { (t(lang, "home.registry_links")) }
             p.actions {
                 @for (i, (href, key)) in links.iter().enumerate() {
-                    a.button.button-secondary[i > 0] href=(href) { (t(lang, key)) }
+                    a.button.button-secondary[i > 0] href=(href) {
+                        (t(lang, key))
+                        @if let (&"/alerts", Some(n)) = (href, open_alerts) { " " span.count-badge { (n) } }
+                    }
                 }
             }
         }
