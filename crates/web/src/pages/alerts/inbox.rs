@@ -178,12 +178,12 @@ fn table(
                             td data-label=(h_severity) { (severity_tag(app, lang, &a.severity)) }
                             td.num data-label=(h_readings) { (a.reading_count) }
                             td data-label=(h_first) {
-                                span.nowrap { (when(lang, a.raised_at)) }
+                                (when_cell(lang, a.raised_at))
                                 br;
                                 span.muted { (amount_text(app, &a.last_key, a.first_value)) }
                             }
                             td data-label=(h_last) {
-                                span.nowrap { (when(lang, a.last_at)) }
+                                (when_cell(lang, a.last_at))
                                 br;
                                 span.muted { (value_text(app, lang, &a.last_key, a.last_value)) }
                             }
@@ -205,5 +205,14 @@ fn table(
                 }
             }
         }
+    }
+}
+
+/// A time in a narrow column: the date and the time each kept on one line.
+fn when_cell(lang: Lang, at: i64) -> Markup {
+    let text = when(lang, at);
+    match text.rsplit_once(' ') {
+        Some((date, time)) => html! { span.nowrap { (date) } " " span.nowrap { (time) } },
+        None => html! { (text) },
     }
 }
