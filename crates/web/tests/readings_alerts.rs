@@ -1,0 +1,154 @@
+//! From a device to the family doctor, on both backends: a blood-pressure monitor bound to the
+//! demo resident posts a crisis reading to the readings endpoint with its own credential; the
+//! platform stores it, answers "accepted", and the alert rules put it in the resident's alerts
+//! and the family doctor's inbox. A normal reading raises nothing; the same message again is a
+//! duplicate and does not count twice.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use store::testing::TestDatabases;
+use support::{App, app};
+use tower::ServiceExt;
+
+async fn post_readings(
+    app: &App,
+    credential: &str,
+    body: String,
+) -> (StatusCode, serde_json::Value) {
+    let request = Request::post("/api/v1/devices/readings")
+        .header(header::AUTHORIZATION, format!("Bearer {credential}"))
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+fn reading(message_id: &str, systolic: u32, diastolic: u32, at: jiff::Timestamp) -> String {
+    format!(
+        "{{\"message_id\":\"{message_id}\",\"measure\":\"blood_pressure\",\"systolic\":{systolic},\
+         \"diastolic\":{diastolic},\"unit\":\"mmHg\",\"taken_at\":\"{at}\"}}\n"
+    )
+}
+
+#[tokio::test]
+async fn a_crisis_reading_from_a_device_reaches_the_family_doctor() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let app = app(db).await;
+        demo::generate_records(
+            &app.accounts,
+            &app.clinical,
+            clinical::today(),
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap();
+        let resident_user = app
+            .accounts
+            .user_id_by_username("resident")
+            .await
+            .unwrap()
+            .unwrap();
+        let resident = app
+            .clinical
+            .residents()
+            .residents_of_user(&resident_user)
+            .await
+            .unwrap()
+            .remove(0);
+        let care = app
+            .clinical
+            .residents()
+            .resident(&resident)
+            .await
+            .unwrap()
+            .unwrap()
+            .care;
+        let doctor = care.family_doctor_id.clone().unwrap();
+
+        // The same keys the router's services use (the harness's test keyring).
+        let devices =
+            devices::Devices::new(db.clone(), Arc::new(vault::Keyring::for_tests())).unwrap();
+        let (_, credential) = devices
+            .register(&resident_user, "bp_monitor", "客厅血压计", Some(&resident))
+            .await
+            .unwrap();
+
+        let now = jiff::Timestamp::now();
+        let body = reading("normal-1", 126, 78, now) + &reading("crisis-1", 186, 96, now);
+        let (status, report) = post_readings(&app, &credential, body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let statuses: Vec<&str> = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["accepted", "accepted"]);
+
+        // The alert worker judges readings after they are committed; wait for it (not a
+        // timing assertion: the test fails only if the alert never comes).
+        let alerts = alerts::Alerts::new(
+            db.clone(),
+            app.ledger.clone(),
+            alerts::CareLookup::new(
+                app.clinical.residents().clone(),
+                app.clinical.registers().clone(),
+            ),
+            alerts::RuleBook::builtin().unwrap(),
+        );
+        let started = Instant::now();
+        let mine = loop {
+            let mine = alerts.alerts_of_resident(&resident).await.unwrap();
+            if !mine.is_empty() || started.elapsed() > Duration::from_secs(30) {
+                break mine;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(mine.len(), 1, "one alert, for the crisis reading only");
+        let staff = alerts::Staff {
+            user_id: doctor.clone(),
+            organisation_ids: care.community_centre_id.clone().into_iter().collect(),
+            districts: Vec::new(),
+        };
+        let inbox = alerts
+            .inbox(&staff, &alerts::InboxFilter::default())
+            .await
+            .unwrap();
+        let alert = inbox
+            .iter()
+            .find(|a| a.resident_id == resident)
+            .expect("the alert is in the family doctor's inbox");
+        assert_eq!(alert.reading_count, 1);
+
+        // Sent again: duplicates, stored once, and the episode does not count them again.
+        let (status, report) = post_readings(&app, &credential, body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            report["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["status"] == "duplicate"),
+            "{report}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let inbox = alerts
+            .inbox(&staff, &alerts::InboxFilter::default())
+            .await
+            .unwrap();
+        let alert = inbox.iter().find(|a| a.resident_id == resident).unwrap();
+        assert_eq!(alert.reading_count, 1);
+    }
+}
