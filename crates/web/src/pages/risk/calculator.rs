@@ -363,7 +363,7 @@ fn render(
         p.notice.notice-privacy { (t(lang, "risk.calc.privacy")) }
         (error_summary(lang, errors))
         div.risk-calc {
-            form.risk-form method="post" action="/risk/china-par" novalidate {
+            form.risk-form method="post" action="/risk/china-par#result" novalidate {
                 (csrf_field(ctx))
                 fieldset.field.field-error[sex_error.is_some()] id="sex" {
                     legend { (t(lang, "risk.input.sex")) }
@@ -449,7 +449,7 @@ fn raises_chart(lang: Lang, model: &ChinaPar, a: &Assessment) -> Markup {
         BarChart {
             options: ChartOptions {
                 id: id.to_owned(),
-                title: t(lang, "risk.result.raises").to_owned(),
+                title: t(lang, "risk.result.raises_chart").to_owned(),
                 no_data: t(lang, "risk.no_data").to_owned(),
                 lang: if lang == Lang::En {
                     charts::Lang::En

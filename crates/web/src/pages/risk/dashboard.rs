@@ -181,9 +181,11 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
             (stat(t(lang, "risk.dash.refused"), &thousands(refused as i64), people))
             (stat(t(lang, "risk.dash.not_assessable"), &thousands(not_assessable as i64), people))
         }
-        (chart_figure(lang, &svg, &headers, &rows, t(lang, "risk.dash.source")))
-        h2 { (t(lang, "risk.dash.table")) }
-        (data_table(&headers, &rows))
+        div.risk-bands.risk-tables {
+            (chart_figure(lang, &svg, &headers, &rows, t(lang, "risk.dash.source")))
+            h2 { (t(lang, "risk.dash.table")) }
+            (data_table(&headers, &rows))
+        }
         h2 { (t(lang, "risk.dash.reading")) }
         ul {
             li { (t(lang, "risk.dash.refused_means")) }

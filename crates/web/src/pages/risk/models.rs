@@ -219,7 +219,7 @@ fn reproduction(lang: Lang, model: &ChinaPar) -> Markup {
     html! {
         h4 { (t(lang, "risk.models.published")) }
         p { (t(lang, "risk.models.table2")) }
-        (data_table(&headers, &rows))
+        div.risk-tables { (data_table(&headers, &rows)) }
         p.source { (d.validation.source.section) }
         @if let Some(a) = guideline {
             p {
