@@ -418,7 +418,13 @@ async fn scores_are_read_from_the_records_with_sources_and_recomputed_when_they_
         let report = scores.refresh_due(fourth).await.unwrap();
         assert_eq!(report.residents, 1);
         assert_eq!(
-            status_of(&scores.of_residents(std::slice::from_ref(&a), None).await.unwrap(), &a),
+            status_of(
+                &scores
+                    .of_residents(std::slice::from_ref(&a), None)
+                    .await
+                    .unwrap(),
+                &a
+            ),
             Status::Refused
         );
 
@@ -469,16 +475,23 @@ async fn the_naive_baseline_and_the_set_based_refresh_agree() {
     for db in dbs.all() {
         let mut city = City::new(db).await;
         let mut ids = Vec::new();
-        for (i, district) in ["luhe", "qinhuai", "jianye", "pukou", "lishui"]
-            .iter()
-            .enumerate()
-        {
+        let districts = ["luhe", "qinhuai", "jianye", "pukou", "lishui"];
+        for i in 0..14usize {
             let sex = if i % 2 == 0 { Sex::Male } else { Sex::Female };
-            let id = city
-                .resident(date(1955 + 4 * i as i16, 3, 3), sex, district)
-                .await;
-            city.full_panel(&id, 120.0 + 10.0 * i as f64, date(2025, 1, 1))
-                .await;
+            let birth = date(1955 + (i % 5) as i16 * 4, 3, 3);
+            let id = city.resident(birth, sex, districts[i % 5]).await;
+            if i % 3 == 0 {
+                // No waist: not assessable, so the row's risk is NULL.
+                city.observe(&id, "8480-6", 150.0, "mm[Hg]", date(2025, 1, 1))
+                    .await;
+                city.observe(&id, "2093-3", 5.4, "mmol/L", date(2025, 1, 1))
+                    .await;
+                city.observe(&id, "2085-9", 1.1, "mmol/L", date(2025, 1, 1))
+                    .await;
+            } else {
+                city.full_panel(&id, 120.0 + 5.0 * i as f64, date(2025, 1, 1))
+                    .await;
+            }
             ids.push(id);
         }
         let scores = Scores::new(db.clone()).unwrap();
@@ -489,7 +502,15 @@ async fn the_naive_baseline_and_the_set_based_refresh_agree() {
         let set_scores = scores.of_residents(&ids, None).await.unwrap();
         assert_eq!(naive, set);
         assert_eq!(naive_scores, set_scores);
-        assert_eq!(set.assessed, 5);
+        assert_eq!((set.assessed, set.not_assessable), (9, 5));
+        // The same statement again with numbers where NULLs were: PostgreSQL keeps the
+        // parameter types of its first preparation.
+        for id in ids.iter().step_by(3) {
+            city.observe(id, "8280-0", 88.0, "cm", date(2025, 2, 1))
+                .await;
+        }
+        let again = scores.refresh_all(UtcMillis::now()).await.unwrap();
+        assert_eq!((again.assessed, again.not_assessable), (14, 0));
     }
 }
 

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 use store::Db;
-use store::bulk::InsertShapes;
 use store::sqlx::{self, Row};
 
 use super::{Outcome, Score, ScoresError, Status, UsedInput};
@@ -23,6 +22,28 @@ const COLUMNS: [&str; 10] = [
     "top_factor",
     "detail",
 ];
+
+/// Rows per INSERT statement.
+const ROWS_PER_INSERT: usize = 100;
+
+/// `INSERT INTO risk_scores … VALUES (…), …` for `rows` rows. The risk is bound as text and
+/// cast: through sqlx's Any driver a NULL `f64` prepares a PostgreSQL parameter that a later
+/// number in the same statement no longer fits ("incorrect binary data format"), while a NULL
+/// text does not; Rust's shortest round-trip formatting keeps the number exact.
+fn insert_sql(rows: usize) -> String {
+    let mut sql = format!("INSERT INTO risk_scores ({}) VALUES ", COLUMNS.join(", "));
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        let p = |column: usize| format!("${}", row * COLUMNS.len() + column + 1);
+        sql.push_str(&format!(
+            "({}, {}, {}, {}, CAST({} AS TEXT), {}, CAST({} AS DOUBLE PRECISION), CAST({} AS TEXT), CAST({} AS TEXT), {})",
+            p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9)
+        ));
+    }
+    sql
+}
 
 /// What `detail` holds.
 #[derive(Serialize, Deserialize)]
@@ -54,7 +75,6 @@ pub(super) async fn write(db: &Db, scores: &[Score]) -> Result<(), ScoresError> 
         };
         rows.push((s, detail, top));
     }
-    let shapes = InsertShapes::new("risk_scores", &COLUMNS, 256, db.backend());
     let mut tx = db.writer().begin().await?;
     for chunk in scores.chunks(super::gather::CHUNK) {
         let sql = format!(
@@ -70,12 +90,10 @@ pub(super) async fn write(db: &Db, scores: &[Score]) -> Result<(), ScoresError> 
         }
         query.execute(&mut *tx).await?;
     }
-    let mut rest = rows.as_slice();
-    while !rest.is_empty() {
-        let (sql, n) = shapes.next(rest.len());
-        let (now, later) = rest.split_at(n.min(rest.len()));
-        let mut query = sqlx::query(sql);
-        for (s, detail, top) in now {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = insert_sql(chunk.len());
+        let mut query = sqlx::query(&sql);
+        for (s, detail, top) in chunk {
             query = query
                 .bind(s.resident_id.as_str())
                 .bind(s.model.as_str())
@@ -83,13 +101,12 @@ pub(super) async fn write(db: &Db, scores: &[Score]) -> Result<(), ScoresError> 
                 .bind(s.assessed_at)
                 .bind(s.district.as_deref())
                 .bind(s.status().code())
-                .bind(s.risk_percent())
+                .bind(s.risk_percent().map(|r| r.to_string()))
                 .bind(s.band())
                 .bind(top.as_deref())
                 .bind(detail.as_str());
         }
         query.execute(&mut *tx).await?;
-        rest = later;
     }
     tx.commit().await?;
     Ok(())
