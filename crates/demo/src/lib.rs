@@ -13,7 +13,9 @@ use access::{
 };
 use ledger::{AuditEvent, Ledger, PurposeOfUse};
 
+mod devices;
 mod records;
+pub use devices::{DevicesSummary, generate_devices};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 pub use records::{DEMO_RESIDENTS, DEMO_REVIEWS, RecordsSummary, generate_records};

@@ -516,6 +516,22 @@ async fn refresh_risk_scores(scores: risk::Scores) {
     }
 }
 
+/// Research access periods end on their last day: every hour, requests past it expire (their
+/// downloads were already refused after the last day; this records the state change).
+async fn expire_research_access(research: research::Research) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match research.expire_due(kernel::UtcMillis::now()).await {
+            Ok(expired) if !expired.is_empty() => {
+                tracing::info!(requests = expired.len(), "research access expired")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "research access could not be expired"),
+        }
+    }
+}
+
 async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
     let bar = indicatif::ProgressBar::new(demo::step_count() + demo::DEMO_RESIDENTS as u64);
     bar.set_style(
@@ -537,12 +553,24 @@ async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
     )
     .await?;
     bar.finish_with_message("done");
+    let home_devices = devices::Devices::new(platform.db.clone(), platform.keys.clone())?;
+    let devices = demo::generate_devices(
+        &platform.accounts,
+        &platform.clinical,
+        &home_devices,
+        kernel::UtcMillis::now(),
+    )
+    .await?;
     let scores = risk::Scores::new(platform.db.clone())?
         .refresh_all(kernel::UtcMillis::now())
         .await?;
     println!(
         "{} organisations, {} users, {} residents with {} register enrolments and {} follow-up visits created",
         summary.organisations, summary.users, records.residents, records.enrolments, records.visits
+    );
+    println!(
+        "{} home devices with {} synthetic readings ({} waiting for the doctor's review)",
+        devices.devices, devices.accepted, devices.quarantined
     );
     println!(
         "China-PAR: {} residents assessed, {} outside the model's population, {} lacking inputs",
@@ -582,6 +610,7 @@ async fn serve(
     tokio::spawn(services.alerts.clone().run_periodic(webhook));
     // Risk scores: residents whose records changed are recomputed every minute.
     tokio::spawn(refresh_risk_scores(services.risk.clone()));
+    tokio::spawn(expire_research_access(services.research.clone()));
     // Device readings over MQTT: committed, then acknowledged, beside the server (ADR 0010).
     let _mqtt = match &settings.mqtt_url {
         Some(url) => {

@@ -510,7 +510,7 @@ impl Walk<'_> {
         self.ok(self.b.type_into(&note, NOTE));
         self.click("form.alerts-form button[type=submit]");
         self.wait("the acknowledged page", |b| {
-            Ok(b.exists("form[action$=\"/resolve\"]")?)
+            b.exists("form[action$=\"/resolve\"]")
         });
         let main = self.text("main");
         if !main.contains("已接手") || !main.contains(NOTE) {

@@ -118,7 +118,8 @@ pub fn router(state: AppState) -> Router {
         .route("/worklist", get(pages::registry::worklist::show))
         .merge(pages::risk::routes())
         .merge(pages::research::routes())
-        .merge(pages::alerts::routes());
+        .merge(pages::alerts::routes())
+        .merge(pages::devices::routes());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router().fallback(api_not_found))

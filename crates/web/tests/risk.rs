@@ -175,7 +175,8 @@ async fn risk_pages_and_api_on_both_backends() {
             mine.len(),
             others.len(),
             rows.len(),
-            rows.first().map(|r| (&r.family_doctor_id, r.birth_date, &r.district))
+            rows.first()
+                .map(|r| (&r.family_doctor_id, r.birth_date, &r.district))
         );
         for id in mine.iter().chain(others.iter()) {
             panel(&app, id, 176.0, 6.9, 0.85, 98.0, true).await;
@@ -541,7 +542,12 @@ async fn risk_pages_and_api_on_both_backends() {
         // with a bad token it is refused as not signed in.
         let anonymous = post_json(&app, None, &happy.to_string()).await;
         assert_eq!(anonymous.status, StatusCode::FORBIDDEN);
-        assert!(anonymous.json()["type"].as_str().unwrap().ends_with("/csrf"));
+        assert!(
+            anonymous.json()["type"]
+                .as_str()
+                .unwrap()
+                .ends_with("/csrf")
+        );
         assert_eq!(
             post_json(&app, Some("lht_not-a-token"), &happy.to_string())
                 .await
@@ -556,7 +562,9 @@ async fn risk_pages_and_api_on_both_backends() {
             StatusCode::FORBIDDEN
         );
         // Documented.
-        let doc = support::api(&app, "/api/openapi.json", Some(&doctor_token)).await.json();
+        let doc = support::api(&app, "/api/openapi.json", Some(&doctor_token))
+            .await
+            .json();
         assert!(doc["paths"]["/risk/china-par"]["post"]["responses"]["422"].is_object());
     }
 }

@@ -84,11 +84,13 @@ fn registry_links(lang: Lang, role: Option<Role>, open_alerts: Option<u64>) -> M
         Some(Role::CommunityDoctor | Role::HospitalDoctor) => &[
             ("/alerts", "alerts.inbox.title"),
             ("/worklist", "worklist.title"),
+            ("/devices/quarantine", "devices.quarantine.title"),
             ("/registry", "registry.title"),
         ],
         Some(Role::Resident) => &[
             ("/me/record", "timeline.my_record"),
             ("/me/alerts", "alerts.me.title"),
+            ("/me/devices", "devices.me.title"),
             ("/me/sharing", "sharing.title"),
             ("/me/access", "access_log.title"),
             ("/me/risk", "risk.mine.title"),
