@@ -4,11 +4,13 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use kernel::UtcMillis;
 use serde::Serialize;
 use serde_json::json;
 use store::sqlx::{self, Row};
+use tokio::sync::oneshot;
 
 use crate::error::DevicesError;
 use crate::payload::{Item, Position, RawReading, ShapeError};
@@ -160,12 +162,65 @@ pub struct Batch {
     pub items: Vec<Item>,
 }
 
-/// A reading to store (accepted or quarantined) once its message id proves new.
-struct Pending<'a> {
+/// A reading to store (accepted or quarantined) once its message id proves new. Owned: the
+/// writer that commits it may be another request's task (group commit).
+struct Pending {
     batch: usize,
     slot: usize,
-    raw: &'a RawReading,
-    verdict: Result<ValidReading, Rejection>,
+    write: Write,
+}
+
+enum Write {
+    Accept(ValidReading),
+    Quarantine {
+        id: String,
+        message_id: String,
+        reading: String,
+        rejection: Rejection,
+    },
+}
+
+impl Pending {
+    fn message_id(&self) -> &str {
+        match &self.write {
+            Write::Accept(v) => &v.message_id,
+            Write::Quarantine { message_id, .. } => message_id,
+        }
+    }
+}
+
+/// One caller's checked readings, waiting for the writer.
+struct Request {
+    devices: Vec<BoundDevice>,
+    pending: Vec<Pending>,
+    now: UtcMillis,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// A request back to its caller: its readings, and which were new, once committed.
+struct Answer {
+    pending: Vec<Pending>,
+    new: Result<Vec<bool>, DevicesError>,
+}
+
+/// Group commit of the ingest (ADR 0008, applied to readings): callers queue their checked
+/// readings; whoever takes the writer's turn commits every request waiting, each inside its
+/// own savepoint, in one transaction, and answers each after the COMMIT. One fsync serves
+/// every batch that arrived while the previous commit ran. Shared by every clone of the
+/// service.
+#[derive(Default)]
+pub(crate) struct CommitQueue {
+    waiting: std::sync::Mutex<Vec<Request>>,
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl CommitQueue {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<Request>> {
+        // A panic while pushing or taking leaves the list whole.
+        self.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl Devices {
@@ -177,7 +232,8 @@ impl Devices {
 
     /// Checks and stores several batches in one transaction (the MQTT subscriber commits
     /// whatever has arrived together), and answers each batch once it has committed. A
-    /// database error fails every batch: nothing of them was stored.
+    /// database error fails every batch: nothing of them was stored. Batches of concurrent
+    /// callers share a commit (see `CommitQueue`).
     pub async fn ingest_all(
         &self,
         batches: &[Batch],
@@ -222,18 +278,13 @@ impl Devices {
                     outcome: Outcome::Duplicate,
                 };
                 if seen.insert(&raw.message_id) {
-                    match check(self.catalogue, &batch.device, raw, now) {
-                        Verdict::Valid(v) => pending.push(Pending {
-                            batch: b,
-                            slot,
-                            raw,
-                            verdict: Ok(v),
-                        }),
-                        Verdict::Rejected(r) => pending.push(Pending {
-                            batch: b,
-                            slot,
-                            raw,
-                            verdict: Err(r),
+                    let write = match check(self.catalogue, &batch.device, raw, now) {
+                        Verdict::Valid(v) => Some(Write::Accept(v)),
+                        Verdict::Rejected(rejection) => Some(Write::Quarantine {
+                            id: kernel::Id::new().to_string(),
+                            message_id: raw.message_id.clone(),
+                            reading: reading_json(raw).to_string(),
+                            rejection,
                         }),
                         Verdict::Malformed(shape) => {
                             // Not stored, so the id stays free for a corrected resend.
@@ -242,7 +293,15 @@ impl Devices {
                                 position: *position,
                                 shape,
                             });
+                            None
                         }
+                    };
+                    if let Some(write) = write {
+                        pending.push(Pending {
+                            batch: b,
+                            slot,
+                            write,
+                        });
                     }
                 }
                 results.push(result);
@@ -253,40 +312,154 @@ impl Devices {
             return Ok(reports);
         }
 
-        let mut messages = String::with_capacity(pending.len() * 80);
-        messages.push('[');
-        for (i, p) in pending.iter().enumerate() {
-            if i > 0 {
-                messages.push(',');
+        let devices = batches.iter().map(|b| b.device.clone()).collect();
+        let Answer { pending, new } = self.commit_queued(devices, pending, now).await;
+        for (p, is_new) in pending.into_iter().zip(new?) {
+            if !is_new {
+                continue; // stays Duplicate
             }
-            push_row(
-                &mut messages,
-                &[
-                    Cell::Text(&batches[p.batch].device.id),
-                    Cell::Text(&p.raw.message_id),
-                    Cell::Int(now.0),
-                ],
-            );
+            let device = &batches[p.batch].device;
+            let outcome = match p.write {
+                Write::Accept(valid) => Outcome::Accepted(
+                    valid
+                        .values
+                        .iter()
+                        .map(|v| Accepted {
+                            resident_id: device.resident_id.clone(),
+                            series: v.series.key.clone(),
+                            element: v.series.element.key.clone(),
+                            value: v.value,
+                            unit: v.series.element.unit.clone(),
+                            taken_at: valid.taken_at,
+                            device_id: device.id.clone(),
+                            message_id: valid.message_id.clone(),
+                        })
+                        .collect(),
+                ),
+                Write::Quarantine { id, rejection, .. } => Outcome::Quarantined { id, rejection },
+            };
+            reports[p.batch].results[p.slot].outcome = outcome;
         }
-        messages.push(']');
+        Ok(reports)
+    }
 
-        let mut tx = self.db.writer().begin().await?;
-        let new = self
-            .claim_messages(&mut tx, messages, batches, &pending, now)
-            .await?;
+    /// Queues one request and returns once a commit has taken it, committing the queue itself
+    /// when it gets the writer's turn first.
+    async fn commit_queued(
+        &self,
+        devices: Vec<BoundDevice>,
+        pending: Vec<Pending>,
+        now: UtcMillis,
+    ) -> Answer {
+        let queue = &self.statements.commits;
+        let (reply, mut answer) = oneshot::channel();
+        queue.waiting().push(Request {
+            devices,
+            pending,
+            now,
+            reply,
+        });
+        let turn = queue.turn.clone().lock_owned().await;
+        // The writer before us may have committed our request with its own; it answered
+        // before giving up the turn.
+        if let Ok(done) = answer.try_recv() {
+            return done;
+        }
+        let group = std::mem::take(&mut *queue.waiting());
+        // In a task of its own: a caller that stops waiting (a closed HTTP connection) must
+        // not abandon the other requests of its group halfway.
+        let this = self.clone();
+        tokio::spawn(async move {
+            this.commit_group(group).await;
+            drop(turn);
+        });
+        match answer.await {
+            Ok(done) => done,
+            // The commit's task panicked; its requests' fate is unknown, so say so.
+            Err(_) => Answer {
+                pending: Vec::new(),
+                new: Err(DevicesError::Database(sqlx::Error::WorkerCrashed)),
+            },
+        }
+    }
+
+    /// Commits `group` in one transaction, each request inside its own savepoint, and answers
+    /// each. A request that fails rolls back to its savepoint and fails alone; if the COMMIT
+    /// fails, every request gets the error.
+    async fn commit_group(&self, group: Vec<Request>) {
+        let alone = group.len() == 1;
+        let mut results: Vec<Result<Vec<bool>, DevicesError>> = Vec::with_capacity(group.len());
+        let outcome: Result<(), sqlx::Error> = async {
+            let mut tx = self.db.writer().begin().await?;
+            for request in &group {
+                if alone {
+                    results.push(self.write_request(&mut tx, request).await);
+                    continue;
+                }
+                sqlx::query("SAVEPOINT request").execute(&mut *tx).await?;
+                let result = self.write_request(&mut tx, request).await;
+                if result.is_err() {
+                    sqlx::query("ROLLBACK TO SAVEPOINT request")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("RELEASE SAVEPOINT request")
+                    .execute(&mut *tx)
+                    .await?;
+                results.push(result);
+            }
+            if results.iter().any(Result::is_ok) {
+                tx.commit().await?;
+            }
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                for (request, new) in group.into_iter().zip(results) {
+                    // A caller that stopped waiting is not an error: its readings are stored.
+                    let _ = request.reply.send(Answer {
+                        pending: request.pending,
+                        new,
+                    });
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for request in group {
+                    let _ = request.reply.send(Answer {
+                        pending: request.pending,
+                        new: Err(DevicesError::Database(sqlx::Error::Protocol(format!(
+                            "the group commit of device readings failed: {message}"
+                        )))),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Writes one request inside the open transaction: message ids, then the new readings,
+    /// their summaries and the new quarantined readings. Says which readings were new.
+    async fn write_request(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        request: &Request,
+    ) -> Result<Vec<bool>, DevicesError> {
+        let Request {
+            devices,
+            pending,
+            now,
+            ..
+        } = request;
+        let new = self.claim_messages(conn, devices, pending, *now).await?;
 
         let mut readings: Vec<(&str, &str, i64, &str, &str, f64)> =
             Vec::with_capacity(pending.len());
         let mut summaries = Aggregator::default();
-        let mut quarantined = Vec::new();
-        for (p, is_new) in pending.iter().zip(new) {
-            let device = &batches[p.batch].device;
-            if !is_new {
-                continue; // stays Duplicate
-            }
-            let outcome = match &p.verdict {
-                Ok(valid) => {
-                    let mut accepted = Vec::with_capacity(valid.values.len());
+        for (p, _) in pending.iter().zip(&new).filter(|(_, n)| **n) {
+            let device = &devices[p.batch];
+            match &p.write {
+                Write::Accept(valid) => {
                     for v in &valid.values {
                         readings.push((
                             &device.resident_id,
@@ -302,29 +475,24 @@ impl Devices {
                             valid.taken_at.0,
                             v.value,
                         );
-                        accepted.push(Accepted {
-                            resident_id: device.resident_id.clone(),
-                            series: v.series.key.clone(),
-                            element: v.series.element.key.clone(),
-                            value: v.value,
-                            unit: v.series.element.unit.clone(),
-                            taken_at: valid.taken_at,
-                            device_id: device.id.clone(),
-                            message_id: valid.message_id.clone(),
-                        });
                     }
-                    Outcome::Accepted(accepted)
                 }
-                Err(rejection) => {
-                    let id = kernel::Id::new().to_string();
-                    quarantined.push((id.clone(), device, p.raw, rejection));
-                    Outcome::Quarantined {
+                Write::Quarantine {
+                    id,
+                    message_id,
+                    reading,
+                    rejection,
+                } => {
+                    let row = QuarantineRow {
                         id,
-                        rejection: rejection.clone(),
-                    }
+                        device,
+                        message_id,
+                        reading,
+                        rejection,
+                    };
+                    insert_quarantined(&mut *conn, row, *now).await?;
                 }
-            };
-            reports[p.batch].results[p.slot].outcome = outcome;
+            }
         }
         let mut left = &readings[..];
         while !left.is_empty() {
@@ -339,29 +507,39 @@ impl Devices {
                     .bind(*message)
                     .bind(*value);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut *conn).await?;
             left = &left[n..];
         }
-        self.upsert_summaries(&mut tx, summaries).await?;
-        for (id, device, raw, rejection) in quarantined {
-            insert_quarantined(&mut tx, &id, device, raw, rejection, now).await?;
-        }
-        tx.commit().await?;
-        Ok(reports)
+        self.upsert_summaries(conn, summaries).await?;
+        Ok(new)
     }
 
-    /// Records the message ids of `pending` (whose JSON rows are `messages`) and says which
-    /// were new. The common case, all new, costs one INSERT; when some were sent before, the
-    /// INSERT is undone and redone for the new ones only, so the answer is exact without
-    /// reading back every row inserted.
+    /// Records the message ids of `pending` and says which were new. The common case, all
+    /// new, costs one INSERT; when some were sent before, the INSERT is undone and redone for
+    /// the new ones only, so the answer is exact without reading back every row inserted.
     async fn claim_messages(
         &self,
         conn: &mut sqlx::AnyConnection,
-        messages: String,
-        batches: &[Batch],
-        pending: &[Pending<'_>],
+        devices: &[BoundDevice],
+        pending: &[Pending],
         now: UtcMillis,
     ) -> Result<Vec<bool>, DevicesError> {
+        let mut messages = String::with_capacity(pending.len() * 80);
+        messages.push('[');
+        for (i, p) in pending.iter().enumerate() {
+            if i > 0 {
+                messages.push(',');
+            }
+            push_row(
+                &mut messages,
+                &[
+                    Cell::Text(&devices[p.batch].id),
+                    Cell::Text(p.message_id()),
+                    Cell::Int(now.0),
+                ],
+            );
+        }
+        messages.push(']');
         sqlx::query("SAVEPOINT device_messages")
             .execute(&mut *conn)
             .await?;
@@ -386,10 +564,7 @@ impl Devices {
             }
             push_row(
                 &mut keys,
-                &[
-                    Cell::Text(&batches[p.batch].device.id),
-                    Cell::Text(&p.raw.message_id),
-                ],
+                &[Cell::Text(&devices[p.batch].id), Cell::Text(p.message_id())],
             );
         }
         keys.push(']');
@@ -404,7 +579,7 @@ impl Devices {
         // First use wins: an id sent in two batches of one transaction is new for the first.
         let new: Vec<bool> = pending
             .iter()
-            .map(|p| seen.insert((batches[p.batch].device.id.clone(), p.raw.message_id.clone())))
+            .map(|p| seen.insert((devices[p.batch].id.clone(), p.message_id().to_owned())))
             .collect();
         let mut rows = String::from("[");
         let mut count = 0;
@@ -416,8 +591,8 @@ impl Devices {
             push_row(
                 &mut rows,
                 &[
-                    Cell::Text(&batches[p.batch].device.id),
-                    Cell::Text(&p.raw.message_id),
+                    Cell::Text(&devices[p.batch].id),
+                    Cell::Text(p.message_id()),
                     Cell::Int(now.0),
                 ],
             );
@@ -499,14 +674,28 @@ pub(crate) fn reading_json(raw: &RawReading) -> serde_json::Value {
     v
 }
 
+/// A quarantined reading as stored.
+struct QuarantineRow<'a> {
+    id: &'a str,
+    device: &'a BoundDevice,
+    message_id: &'a str,
+    /// The reading as sent ([`reading_json`]).
+    reading: &'a str,
+    rejection: &'a Rejection,
+}
+
 async fn insert_quarantined(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
-    device: &BoundDevice,
-    raw: &RawReading,
-    rejection: &Rejection,
+    row: QuarantineRow<'_>,
     now: UtcMillis,
 ) -> Result<(), DevicesError> {
+    let QuarantineRow {
+        id,
+        device,
+        message_id,
+        reading,
+        rejection,
+    } = row;
     sqlx::query(
         "INSERT INTO device_quarantine (id, device_id, resident_id, message_id, reading, \
          reason_code, reason, received_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')",
@@ -514,8 +703,8 @@ async fn insert_quarantined(
     .bind(id)
     .bind(&device.id)
     .bind(&device.resident_id)
-    .bind(&raw.message_id)
-    .bind(reading_json(raw).to_string())
+    .bind(message_id)
+    .bind(reading)
     .bind(rejection.code())
     .bind(serde_json::to_string(rejection).unwrap_or_default())
     .bind(now.0)

@@ -52,3 +52,16 @@ impl Devices {
         Ok(report)
     }
 }
+
+impl Devices {
+    /// Readings admitted and not yet answered, across all senders: never more than
+    /// [`Devices::max_readings_held`]. For metrics and the back-pressure test.
+    pub fn readings_held(&self) -> usize {
+        self.max_readings_held() - self.in_flight.available_permits()
+    }
+
+    /// The most readings the platform admits at once (`max_in_flight_readings`, data file).
+    pub fn max_readings_held(&self) -> usize {
+        self.catalogue.rules.max_in_flight_readings.value
+    }
+}

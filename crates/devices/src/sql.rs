@@ -19,8 +19,8 @@ pub const READING_COLUMNS: [&str; 6] = [
     "value",
 ];
 
-/// The statements of the ingest for one backend.
-#[derive(Debug, Clone)]
+/// The statements of the ingest for one backend, and its commit queue: both are built once
+/// per service and shared by its clones.
 pub struct Statements {
     /// Rows `[device_id, message_id, received_at]`, skipping ids already stored.
     pub insert_messages: String,
@@ -35,6 +35,9 @@ pub struct Statements {
     /// Rows `[resident_id, series, period, period_start, count, min, max, sum]`, added to the
     /// figures already kept.
     pub upsert_summaries: String,
+    /// Requests waiting for the writer's turn (group commit). Here rather than on `Devices`
+    /// because this is the part of the service the ingest owns.
+    pub(crate) commits: crate::ingest::CommitQueue,
 }
 
 /// Column types of a JSON row, for PostgreSQL's casts.
@@ -108,6 +111,7 @@ impl Statements {
                  sum_value = device_summaries.sum_value + excluded.sum_value",
                 select_rows(backend, &[Text, Text, Text, Int, Int, Real, Real, Real])
             ),
+            commits: crate::ingest::CommitQueue::default(),
         }
     }
 }

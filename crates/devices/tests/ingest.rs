@@ -592,3 +592,148 @@ async fn hourly_and_daily_summaries_and_the_latest_values_add_up() {
         assert_eq!(window.len(), 2, "the limit applies");
     }
 }
+
+/// NDJSON of `n` heart rates with ids `{tag}-0` … `{tag}-{n-1}`.
+fn heart_rates(tag: &str, n: usize) -> String {
+    let t = minutes_ago(10);
+    (0..n)
+        .map(|i| hr(&format!("{tag}-{i}"), 60.0 + (i % 30) as f64, &t) + "\n")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_share_commits_and_each_id_is_accepted_once() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let devices = service(db).await;
+        let resident = "r-group";
+        let (watch, _) = device(&devices, "smart_watch", resident).await;
+        // 24 senders at once; each pair sends the same 200 ids (a device resending a batch
+        // while the first is still being written), so about half the readings are duplicates
+        // decided inside one group's transaction or across groups.
+        let sends: Vec<_> = (0..24)
+            .map(|i| {
+                let devices = devices.clone();
+                let watch = watch.clone();
+                let body = heart_rates(&format!("g{}", i / 2), 200);
+                tokio::spawn(async move { send(&devices, &watch, &body, Format::Ndjson).await })
+            })
+            .collect();
+        let mut accepted = 0;
+        let mut duplicates = 0;
+        for s in sends {
+            let (a, d, q, i) = s.await.unwrap().counts();
+            assert_eq!((q, i), (0, 0));
+            accepted += a;
+            duplicates += d;
+        }
+        assert_eq!(accepted, 12 * 200, "each id accepted by exactly one sender");
+        assert_eq!(duplicates, 12 * 200);
+        assert_eq!(count(db, "device_readings").await, 12 * 200);
+        assert_eq!(count(db, "device_messages").await, 12 * 200);
+        let summarised: i64 = store::sqlx::query_scalar(
+            "SELECT CAST(SUM(count) AS BIGINT) FROM device_summaries WHERE period = 'day'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(summarised, 12 * 200, "summaries count each reading once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_is_answered_busy_with_retry_after_and_the_held_readings_stay_bounded() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let devices = service(db).await;
+        let (watch, secret) = device(&devices, "smart_watch", "r-flood").await;
+        let bound = devices.max_readings_held();
+        assert_eq!(bound, 200_000, "devices.toml max_in_flight_readings");
+
+        // The store is behind: other senders' readings fill all but 3,000 places.
+        let others = devices.try_admit(bound - 3_000).unwrap();
+        assert_eq!(devices.readings_held(), bound - 3_000);
+
+        // A batch that does not fit is refused whole, with the data file's Retry-After.
+        let big = heart_rates("big", 5_000);
+        match devices
+            .receive(Some(&secret), Some("application/x-ndjson"), big.as_bytes())
+            .await
+        {
+            Err(devices::ReceiveError::Devices(DevicesError::Busy {
+                retry_after_seconds,
+            })) => assert_eq!(retry_after_seconds, 1),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        assert_eq!(
+            count(db, "device_readings").await,
+            0,
+            "nothing of it stored"
+        );
+
+        // Sixteen senders of 1,000 readings each, retrying when told to, against room for
+        // three batches: many are refused, every reading ends up stored once, and the
+        // readings held never pass the bound.
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let sampling = {
+            let devices = devices.clone();
+            let peak = peak.clone();
+            tokio::spawn(async move {
+                loop {
+                    peak.fetch_max(
+                        devices.readings_held(),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let senders: Vec<_> = (0..16)
+            .map(|i| {
+                let devices = devices.clone();
+                let secret = secret.clone();
+                let body = heart_rates(&format!("flood{i}"), 1_000);
+                tokio::spawn(async move {
+                    let mut refused = 0;
+                    loop {
+                        match devices
+                            .receive(Some(&secret), Some("application/x-ndjson"), body.as_bytes())
+                            .await
+                        {
+                            Ok(report) => return (report.counts().0, refused),
+                            Err(devices::ReceiveError::Devices(DevicesError::Busy {
+                                retry_after_seconds: 1,
+                            })) => {
+                                refused += 1;
+                                // The test does not sleep the full second: it is the answer
+                                // that is checked here, not the client's patience.
+                                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                            }
+                            Err(e) => panic!("unexpected error: {e}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        let mut refused = 0;
+        for s in senders {
+            let (a, r) = s.await.unwrap();
+            accepted += a;
+            refused += r;
+        }
+        sampling.abort();
+        assert_eq!(accepted, 16_000);
+        assert!(refused > 0, "some senders were told to retry");
+        assert_eq!(count(db, "device_readings").await, 16_000);
+        let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(peak <= bound, "held {peak} readings; the bound is {bound}");
+        assert!(
+            peak > bound - 3_000,
+            "the flood's own readings were held too"
+        );
+        drop(others);
+        assert_eq!(devices.readings_held(), 0);
+        let _ = watch;
+    }
+}
