@@ -232,7 +232,9 @@ impl Walk<'_> {
                 charts.len()
             ));
         }
-        self.shots("devices-me", "#readings");
+        self.shots("devices-me", "main");
+        self.shots("devices-me-readings", "#readings");
+        self.shots("devices-me-waiting", "#waiting");
 
         self.step("register a smart watch");
         self.fill("select#kind", "smart_watch");
@@ -254,7 +256,7 @@ impl Walk<'_> {
                 self.fail(format!("the credential page does not show {expected}"));
             }
         }
-        self.shots("devices-credential", "#credential-title");
+        self.shots("devices-credential", "main");
 
         self.step("the credential is not shown again");
         self.goto("/me/devices");
@@ -296,7 +298,7 @@ impl Walk<'_> {
         self.goto(href);
         self.wait_for("form.devices-revoke");
         self.fill("input#reason", "测试后不再使用");
-        self.shots("devices-revoke", "form.devices-revoke");
+        self.shots("devices-revoke", "main");
         self.click("form.devices-revoke button[type=submit]");
         self.wait_for("p.notice-success");
         if !self.text("p.notice-success").contains(WATCH) {

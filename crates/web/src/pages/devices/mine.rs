@@ -13,7 +13,7 @@ use kernel::{Lang, UtcMillis};
 use ledger::PurposeOfUse;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::words::{self, kind_name, reason_text, sent_text, sent_time};
 use super::{DAY_MS, device_error, monitoring, own_resident, record};
@@ -329,8 +329,9 @@ fn example_value(series: &str) -> f64 {
     }
 }
 
-/// One example reading of each measure the kind sends, as an NDJSON line, in the unit
-/// people read when the dictionary accepts it, else the canonical one.
+/// One example reading of each measure the kind sends, as an NDJSON line with its fields in
+/// the order a person reads them, in the unit people read when the dictionary accepts it,
+/// else the canonical one.
 fn example_lines(catalogue: &DeviceCatalogue, kind: &Kind, now: UtcMillis) -> Vec<String> {
     let taken_at = now
         .to_timestamp()
@@ -339,18 +340,22 @@ fn example_lines(catalogue: &DeviceCatalogue, kind: &Kind, now: UtcMillis) -> Ve
         )
         .strftime("%Y-%m-%dT%H:%M:00%:z")
         .to_string();
+    let text = |s: &str| Value::String(s.to_owned()).to_string();
     kind.measures
         .iter()
         .filter_map(|m| catalogue.measure(m))
         .enumerate()
         .map(|(i, measure)| {
-            let mut line = json!({
-                "message_id": format!("{}-{:04}", kind.key, i + 1),
-                "measure": measure.key,
-            });
+            let mut fields = vec![
+                ("message_id", text(&format!("{}-{:04}", kind.key, i + 1))),
+                ("measure", text(&measure.key)),
+            ];
             let mut unit = String::new();
             for s in &measure.series {
-                line[s.field.as_str()] = json!(example_value(&s.key));
+                fields.push((
+                    s.field.as_str(),
+                    words::sent_number(&json!(example_value(&s.key))),
+                ));
                 let display = &s.element.display_unit;
                 unit = if s.element.conversion(display).is_some() {
                     display.clone()
@@ -358,9 +363,13 @@ fn example_lines(catalogue: &DeviceCatalogue, kind: &Kind, now: UtcMillis) -> Ve
                     s.element.unit.clone()
                 };
             }
-            line["unit"] = json!(unit);
-            line["taken_at"] = json!(taken_at);
-            line.to_string()
+            fields.push(("unit", text(&unit)));
+            fields.push(("taken_at", text(&taken_at)));
+            let body: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", text(k)))
+                .collect();
+            format!("{{{}}}", body.join(","))
         })
         .collect()
 }

@@ -143,7 +143,7 @@ pub async fn record(
 
 /// The "home monitoring" card of a resident's timeline: the latest value and the daily
 /// charts (with the control target) of each measure their devices send, and a count of
-/// readings waiting in the quarantine with a link to it. The caller has checked the viewer's
+/// readings waiting in the quarantine. The caller has checked the viewer's
 /// reach (the timeline does, and puts the view on the ledger); a failure to read shows as a
 /// line in the card rather than failing the timeline.
 // The lead calls it from pages/registry/timeline.rs (not this area's file).
@@ -177,9 +177,10 @@ pub async fn timeline_section(app: &AppState, resident_id: &str, lang: Lang) -> 
         section.card.devices-timeline aria-labelledby="devices-timeline-title" {
             h2 id="devices-timeline-title" { (t(lang, "devices.timeline.title")) }
             @if waiting > 0 {
+                // No link: the resident reads their own timeline too, and the quarantine is
+                // the doctor's (on their home page).
                 p.notice.notice-warning {
-                    (tf(lang, "devices.timeline.waiting", &[("n", &waiting.to_string())])) " "
-                    a href="/devices/quarantine" { (t(lang, "devices.quarantine.title")) }
+                    (tf(lang, "devices.timeline.waiting", &[("n", &waiting.to_string())]))
                 }
             }
             (charts)

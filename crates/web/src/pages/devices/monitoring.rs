@@ -144,12 +144,22 @@ pub fn chart_lang(lang: Lang) -> charts::Lang {
     }
 }
 
-/// The figures of each category as the chart's three lines (highest, mean, lowest).
+/// The figures of each category as the chart's three lines (highest, mean, lowest); as one
+/// line of readings when no period holds more than one (three lines on one another would say
+/// nothing more).
 pub fn min_mean_max(lang: Lang, series: &Series, periods: &[Option<&Summary>]) -> Vec<ChartSeries> {
-    let round = |v: f64| {
-        let scale = 10f64.powi(i32::try_from(words::decimals(series)).unwrap_or(1));
-        (v * scale).round() / scale
+    let present: Vec<&Summary> = periods.iter().flatten().copied().collect();
+    // Devices that send whole numbers (pressures, pulse) get whole means too.
+    let whole = present
+        .iter()
+        .all(|s| s.min.fract() == 0.0 && s.max.fract() == 0.0);
+    let decimals = if whole {
+        0
+    } else {
+        words::decimals(series).max(1)
     };
+    let scale = 10f64.powi(i32::try_from(decimals).unwrap_or(1));
+    let round = |v: f64| (v * scale).round() / scale;
     let line = |key: &str, pick: fn(&Summary) -> f64| {
         ChartSeries::new(
             t(lang, key),
@@ -159,11 +169,25 @@ pub fn min_mean_max(lang: Lang, series: &Series, periods: &[Option<&Summary>]) -
                 .collect(),
         )
     };
+    if present.iter().all(|s| s.count == 1) {
+        return vec![line("devices.chart.reading", |s| s.mean)];
+    }
     vec![
         line("devices.chart.max", |s| s.max),
         line("devices.chart.mean", |s| s.mean),
         line("devices.chart.min", |s| s.min),
     ]
+}
+
+/// Decimals of a chart's printed values: none when every value is whole.
+fn chart_decimals(data: &ChartData) -> usize {
+    let whole = data
+        .series
+        .iter()
+        .flat_map(|s| s.values.iter())
+        .filter(|v| v.is_finite())
+        .all(|v| v.fract() == 0.0);
+    if whole { 0 } else { 1 }
 }
 
 /// A line chart drawn twice, for wide screens and for phones (the CSS shows one): text in a
@@ -182,6 +206,7 @@ pub fn responsive_chart(
                 title: title.to_owned(),
                 no_data: t(lang, "devices.chart.no_data").to_owned(),
                 lang: chart_lang(lang),
+                decimals: Some(chart_decimals(data)),
                 width,
                 ..ChartOptions::default()
             },

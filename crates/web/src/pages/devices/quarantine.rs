@@ -223,7 +223,7 @@ async fn render_list(
                                 td data-label=(h_sent) {
                                     strong { (sent_text(catalogue, lang, &r.entry.reading)) }
                                     br;
-                                    span.muted { (sent_time(lang, &r.entry.reading)) }
+                                    span.muted.devices-when { (sent_time(lang, &r.entry.reading)) }
                                 }
                                 td data-label=(h_reason) { (reason_of(catalogue, lang, &r.entry)) }
                                 td.nowrap data-label=(h_received) { (UtcMillis(r.entry.received_at).format_datetime(lang)) }

@@ -39,6 +39,18 @@ fn hour_label(lang: Lang, start: i64) -> String {
     }
 }
 
+/// A time within the last two days: `11月26日 07:30` / `11-26 07:30` (the year would only
+/// crowd a phone's table).
+fn short_time(lang: Lang, at: UtcMillis) -> String {
+    let zoned = at.to_timestamp().to_zoned(
+        jiff::tz::TimeZone::get(kernel::CITY_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC),
+    );
+    match lang {
+        Lang::Zh => zoned.strftime("%-m月%-d日 %H:%M").to_string(),
+        Lang::En => zoned.strftime("%m-%d %H:%M").to_string(),
+    }
+}
+
 pub async fn show(
     State(app): State<AppState>,
     Signed { ctx, user }: Signed,
@@ -130,7 +142,7 @@ pub async fn show(
             .iter()
             .map(|h| {
                 vec![
-                    UtcMillis(h.period_start.0).format_datetime(lang),
+                    short_time(lang, h.period_start),
                     number(series, h.min),
                     number(series, h.mean),
                     number(series, h.max),
@@ -154,11 +166,7 @@ pub async fn show(
                     .find(|d| d.id == r.device_id)
                     .map(|d| d.label.clone())
                     .unwrap_or_else(|| "—".to_owned());
-                vec![
-                    r.taken_at.format_datetime(lang),
-                    number(series, r.value),
-                    label,
-                ]
+                vec![short_time(lang, r.taken_at), number(series, r.value), label]
             })
             .collect();
         let body = html! {

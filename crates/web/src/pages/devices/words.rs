@@ -173,16 +173,19 @@ pub fn reason_text(catalogue: &DeviceCatalogue, lang: Lang, rejection: &Rejectio
             high,
             ..
         } => {
-            let unit = unit_of(catalogue, key);
+            let n = |v: f64| match find_series(catalogue, key) {
+                Some((_, s)) => number(s, v),
+                None => charts::format_number(v, 1),
+            };
             tf(
                 lang,
                 "devices.reason.implausible",
                 &[
                     ("series", &series(key)),
-                    ("value", &charts::format_number(*value, 1)),
-                    ("low", &charts::format_number(*low, 1)),
-                    ("high", &charts::format_number(*high, 1)),
-                    ("unit", unit),
+                    ("value", &n(*value)),
+                    ("low", &n(*low)),
+                    ("high", &n(*high)),
+                    ("unit", unit_of(catalogue, key)),
                 ],
             )
         }
