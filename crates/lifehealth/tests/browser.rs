@@ -497,6 +497,9 @@ impl Walk<'_> {
         if !self.ok(self.b.exists("figure.chart svg")) {
             self.fail("the timeline shows no trend chart");
         }
+        if !self.ok(self.b.exists("section.devices-timeline h2")) {
+            self.fail("the timeline has no home-monitoring card");
+        }
         self.shots(
             full,
             "resident-timeline",

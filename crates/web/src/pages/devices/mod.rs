@@ -146,8 +146,6 @@ pub async fn record(
 /// readings waiting in the quarantine. The caller has checked the viewer's
 /// reach (the timeline does, and puts the view on the ledger); a failure to read shows as a
 /// line in the card rather than failing the timeline.
-// The lead calls it from pages/registry/timeline.rs (not this area's file).
-#[allow(dead_code)]
 pub async fn timeline_section(app: &AppState, resident_id: &str, lang: Lang) -> Markup {
     let now = UtcMillis::now();
     let body = async {

@@ -100,6 +100,9 @@ async fn render(
         .unwrap_or_else(|| "—".into());
     let own = resident.care.user_id.as_deref() == Some(user.user_id.as_str());
     let record: Vec<&Stored> = record.iter().filter(|s| !s.deleted).collect();
+    // Home devices: daily readings against the registers' targets, and readings waiting for
+    // the doctor's review (the record's reach was checked above).
+    let monitoring = crate::pages::devices::timeline_section(app, resident_id, lang).await;
 
     let body = html! {
         @if actor.write {
@@ -146,6 +149,7 @@ async fn render(
             }
         }
         (trends(lang, &record))
+        (monitoring)
         h2 { (t(lang, "timeline.all_records")) }
         (timeline(lang, &orgs, &record))
     };
