@@ -60,7 +60,8 @@ fn run(backend: Backend) {
     // The demo city is generated while Chromium starts.
     let mut server = Server::start(backend);
     let browser = Browser::start();
-    server.wait_ready(Duration::from_secs(120));
+    // Generous: the demo city is generated first, on a machine that may be busy.
+    server.wait_ready(Duration::from_secs(600));
     eprintln!(
         "[{}] server and browser ready after {:.1} s",
         backend.name(),

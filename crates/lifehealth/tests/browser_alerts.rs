@@ -39,7 +39,8 @@ fn the_family_doctor_acknowledges_an_alert_and_the_resident_reads_it() {
     let seeded = seed(data.path());
     let mut server = Served::start(data.path());
     let browser = Browser::start();
-    server.wait_ready(Duration::from_secs(120));
+    // Generous: the demo city is generated first, on a machine that may be busy.
+    server.wait_ready(Duration::from_secs(600));
     let walk = Walk {
         b: &browser,
         s: &server,

@@ -33,7 +33,8 @@ fn the_resident_registers_a_device_and_the_doctor_accepts_a_corrected_reading() 
     let _ = std::fs::remove_file(screenshot_dir().join("devices-FAILED.png"));
     let mut server = Server::start(Backend::Sqlite);
     let browser = Browser::start();
-    server.wait_ready(Duration::from_secs(300));
+    // Generous: the demo city is generated first, on a machine that may be busy.
+    server.wait_ready(Duration::from_secs(600));
     let walk = Walk {
         b: &browser,
         s: &server,

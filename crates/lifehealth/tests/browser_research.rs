@@ -29,7 +29,8 @@ fn research_request_review_release_and_query_in_a_browser() {
     require_browser();
     let mut server = Server::start(Backend::Sqlite);
     let browser = Browser::start();
-    server.wait_ready(Duration::from_secs(180));
+    // Generous: the demo city is generated first, on a machine that may be busy.
+    server.wait_ready(Duration::from_secs(600));
     let walk = Walk {
         b: &browser,
         s: &server,

@@ -42,7 +42,8 @@ fn calculator_high_risk_list_resident_view_and_dashboard_in_a_browser() {
     let seeded = seed(data.path());
     let mut server = Served::start(data.path());
     let browser = Browser::start();
-    server.wait_ready(Duration::from_secs(120));
+    // Generous: the demo city is generated first, on a machine that may be busy.
+    server.wait_ready(Duration::from_secs(600));
     let walk = Walk {
         b: &browser,
         s: &server,
