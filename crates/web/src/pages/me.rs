@@ -297,7 +297,8 @@ async fn render_access(
                 }
             } }
         }
-        p.muted { (tf(lang, "access_log.verify", &[("size", &head.tree_size.to_string()), ("root", &head.root_hash.to_hex())])) }
+        // The root hash is one long word: it wraps anywhere rather than widen a phone's page.
+        p.muted.mono { (tf(lang, "access_log.verify", &[("size", &head.tree_size.to_string()), ("root", &head.root_hash.to_hex())])) }
         p { a href="/me/sharing" { (t(lang, "sharing.title")) " →" } }
     };
     Ok(page(ctx, t(lang, "access_log.title"), body).into_response())
