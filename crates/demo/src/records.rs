@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::{DemoError, person_name};
 
-/// Residents the demo generates.
+/// Residents the demo city has (`lifehealth demo --residents` changes it).
 pub const DEMO_RESIDENTS: usize = 600;
 
 /// Uncertain identity matches the demo leaves for the demo hospital's staff to review.
@@ -196,11 +196,14 @@ fn demo_value(key: &str, rng: &mut ChaCha8Rng, level: f64) -> Option<f64> {
     Some((v * 10.0).round() / 10.0)
 }
 
-/// Generates the demo records as of `today`.
+/// Generates the records of `residents` demo residents as of `today`. The first residents are
+/// the same whatever the number: the demo resident comes first, and every resident draws from
+/// one seeded generator in order.
 pub async fn generate_records(
     accounts: &Accounts,
     clinical: &Clinical,
     today: Date,
+    residents: usize,
     progress: &mut dyn FnMut(u64, &str),
 ) -> Result<RecordsSummary, DemoError> {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
@@ -244,7 +247,7 @@ pub async fn generate_records(
         .unwrap_or(0);
 
     let mut summary = RecordsSummary::default();
-    for n in 0..DEMO_RESIDENTS {
+    for n in 0..residents {
         // Half the residents belong to the demo doctor's centre, the rest spread over the city.
         let centre = if n % 2 == 0 {
             centres[first_centre]

@@ -423,60 +423,11 @@ async fn http_path(args: &Args, backend: &str, raw: f64) -> BoxResult<()> {
     Ok(())
 }
 
-/// A Mosquitto of the benchmark's own, killed when dropped.
-struct Broker {
-    port: u16,
-    child: std::process::Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Broker {
-    fn start() -> BoxResult<Broker> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let dir = tempfile::tempdir()?;
-        let config = dir.path().join("mosquitto.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 max_queued_messages 1000000\n"
-            ),
-        )?;
-        let child = std::process::Command::new("mosquitto")
-            .arg("-c")
-            .arg(&config)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start mosquitto (or --skip-mqtt): {e}"))?;
-        let broker = Broker {
-            port,
-            child,
-            _dir: dir,
-        };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(broker);
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        Err(format!("mosquitto did not open port {port}").into())
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn mqtt_path(args: &Args, backend: &str, raw: f64) -> BoxResult<()> {
     let (db, _dir) = fresh(backend).await?;
     let fleet = fleet(&db, args.devices).await?;
-    let broker = Broker::start()?;
+    let broker =
+        devices::testing::Broker::try_start().map_err(|e| format!("{e} (or --skip-mqtt)"))?;
     let port = broker.port;
     let mut settings = MqttSettings::from_url(
         &format!("mqtt://127.0.0.1:{port}"),

@@ -27,6 +27,8 @@ mod register;
 mod rejection;
 mod sql;
 mod summary;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
 

@@ -5,13 +5,12 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::*;
 use devices::mqtt::{self, MqttSettings, MqttStats};
+use devices::testing::Broker;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use store::testing::TestDatabases;
 
@@ -144,68 +143,6 @@ async fn signed_messages_are_committed_once_and_forged_or_revoked_ones_are_dropp
         assert_eq!(stored().await, 3);
         assert_eq!(read(&stats.store_failures), 0);
         drop(subscriber);
-    }
-}
-
-/// A Mosquitto of the test's own on a free port, killed when dropped. Its per-client queue is
-/// raised from the default 1,000 messages, past which Mosquitto drops QoS 1 messages for a
-/// subscriber that is behind: the setting ADR 0010 asks of production brokers.
-struct Broker {
-    port: u16,
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Broker {
-    fn start() -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("mosquitto.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 max_queued_messages 100000\n"
-            ),
-        )
-        .unwrap();
-        let child = Command::new("mosquitto")
-            .arg("-c")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto on the PATH (scripts/install-deps.sh installs it)");
-        let broker = Broker {
-            port,
-            child,
-            _dir: dir,
-        };
-        for _ in 0..200 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return broker;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("mosquitto did not open port {port}");
-    }
-
-    fn settings(&self, client_id: &str, persistent: bool) -> MqttSettings {
-        let mut settings =
-            MqttSettings::from_url(&format!("mqtt://127.0.0.1:{}", self.port), client_id).unwrap();
-        settings.persistent_session = persistent;
-        settings
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use access::{Accounts, Grant, LoginThrottle, NewUser, Role, SecurityPolicy};
 use anyhow::{Context as _, bail};
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
 use clinical::Clinical;
 use ledger::Ledger;
@@ -57,6 +58,10 @@ enum Command {
         /// Create the demo city and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Synthetic residents in a new demo city (fewer make a quicker start, e.g. in tests).
+        #[arg(long, env = "LIFEHEALTH_DEMO_RESIDENTS", default_value_t = demo::DEMO_RESIDENTS,
+              value_parser = clap::value_parser!(u16).range(1..=20_000).map(usize::from))]
+        residents: usize,
         /// MQTT broker for device readings (e.g. mqtt://127.0.0.1:1883); off unless set.
         #[arg(long, env = "LIFEHEALTH_MQTT_URL")]
         mqtt_url: Option<String>,
@@ -263,6 +268,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             common,
             listen,
             no_serve,
+            residents,
             mqtt_url,
         } => {
             let mut settings = settings(&common, listen, None)?;
@@ -270,7 +276,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let platform = open(&settings, true).await?;
             let (_, users) = platform.accounts.counts().await?;
             if users == 0 {
-                generate_demo(&platform).await?;
+                generate_demo(&platform, residents).await?;
             } else {
                 println!(
                     "演示数据已存在 · demo data already present in {}",
@@ -532,8 +538,8 @@ async fn expire_research_access(research: research::Research) {
     }
 }
 
-async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
-    let bar = indicatif::ProgressBar::new(demo::step_count() + demo::DEMO_RESIDENTS as u64);
+async fn generate_demo(platform: &Platform, residents: usize) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(demo::step_count() + residents as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "生成演示城市 · demo city {bar:40.cyan/blue} {pos}/{len} {msg}",
@@ -549,6 +555,7 @@ async fn generate_demo(platform: &Platform) -> anyhow::Result<()> {
         &platform.accounts,
         &platform.clinical,
         clinical::today(),
+        residents,
         &mut tick,
     )
     .await?;

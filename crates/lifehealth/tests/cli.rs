@@ -44,7 +44,7 @@ async fn verify_catches_a_row_edited_in_the_database_and_backups_restore() {
     let dir = store::testing::temp_dir();
     let data = dir.path().join("data");
 
-    let demo = lifehealth(&data, &["demo", "--no-serve"]);
+    let demo = lifehealth(&data, &["demo", "--no-serve", "--residents", "30"]);
     assert!(demo.status.success(), "{}", text(&demo));
     assert!(
         text(&demo).contains("admin"),
@@ -100,7 +100,11 @@ async fn verify_catches_a_row_edited_in_the_database_and_backups_restore() {
 async fn tokens_and_users_are_created_from_the_command_line_with_clear_errors() {
     let dir = store::testing::temp_dir();
     let data = dir.path().join("data");
-    assert!(lifehealth(&data, &["demo", "--no-serve"]).status.success());
+    assert!(
+        lifehealth(&data, &["demo", "--no-serve", "--residents", "5"])
+            .status
+            .success()
+    );
 
     let token = lifehealth(
         &data,

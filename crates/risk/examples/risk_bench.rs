@@ -64,8 +64,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let clinical = Clinical::open(db.clone(), keys.clone(), ledger.clone()).await?;
     eprintln!("building the demo city in {} …", db.display_url());
     demo::generate(&accounts, &ledger, &mut |_, _| {}).await?;
-    let records =
-        demo::generate_records(&accounts, &clinical, clinical::today(), &mut |_, _| {}).await?;
+    let records = demo::generate_records(
+        &accounts,
+        &clinical,
+        clinical::today(),
+        demo::DEMO_RESIDENTS,
+        &mut |_, _| {},
+    )
+    .await?;
     let panels = add_panels(&accounts, &clinical).await?;
     eprintln!(
         "{} residents, {} enrolments; {panels} residents given a lipid panel, waist and smoking status",

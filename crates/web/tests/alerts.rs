@@ -150,6 +150,7 @@ async fn alerts_reach_the_family_doctor_and_the_resident_and_nobody_else() {
             &app.accounts,
             &app.clinical,
             clinical::today(),
+            support::DEMO_RESIDENTS,
             &mut |_, _| {},
         )
         .await
@@ -455,6 +456,7 @@ async fn the_api_lists_the_inbox_and_answers_problems() {
             &app.accounts,
             &app.clinical,
             clinical::today(),
+            support::DEMO_RESIDENTS,
             &mut |_, _| {},
         )
         .await

@@ -67,9 +67,15 @@ async fn devices_pages_on_both_backends() {
     for db in dbs.all() {
         let app = app(db).await;
         let today = UtcMillis::now().city_date();
-        demo::generate_records(&app.accounts, &app.clinical, today, &mut |_, _| {})
-            .await
-            .unwrap();
+        demo::generate_records(
+            &app.accounts,
+            &app.clinical,
+            today,
+            support::DEMO_RESIDENTS,
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap();
         let devices = Devices::new(db.clone(), Arc::new(vault::Keyring::for_tests())).unwrap();
         let summary =
             demo::generate_devices(&app.accounts, &app.clinical, &devices, UtcMillis::now())

@@ -50,6 +50,7 @@ async fn a_crisis_reading_from_a_device_reaches_the_family_doctor() {
             &app.accounts,
             &app.clinical,
             clinical::today(),
+            support::DEMO_RESIDENTS,
             &mut |_, _| {},
         )
         .await

@@ -203,6 +203,7 @@ async fn research_access_over_http() {
             &app.accounts,
             &app.clinical,
             clinical::today(),
+            support::DEMO_RESIDENTS,
             &mut |_, _| {},
         )
         .await

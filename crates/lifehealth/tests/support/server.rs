@@ -104,6 +104,10 @@ fn psql(url: &str, sql: &str) -> Result<(), String> {
     }
 }
 
+/// Residents in the browser tests' demo city: a fifth of the real demo's, enough for every
+/// page the tests visit, and quicker to generate while Chromium waits.
+pub const DEMO_RESIDENTS: usize = 120;
+
 /// `lifehealth demo` serving a fresh demo city.
 pub struct Server {
     child: Child,
@@ -113,68 +117,119 @@ pub struct Server {
     log: Arc<Mutex<Vec<String>>>,
     agent: ureq::Agent,
     // Dropped after the child is killed (fields drop in order, after `Drop::drop`).
-    _schema: Option<Schema>,
+    launch: Launch,
+}
+
+/// How the binary is started, again after a crash.
+struct Launch {
+    port: u16,
+    residents: usize,
+    extra: Vec<String>,
+    schema: Option<Schema>,
     data: tempfile::TempDir,
 }
 
-impl Server {
-    /// Starts the binary; call [`Server::wait_ready`] before using it.
-    pub fn start(backend: Backend) -> Server {
-        let data = tempfile::Builder::new()
-            .prefix("lifehealth-browser-")
-            .tempdir()
-            .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let schema = (backend == Backend::Postgres).then(Schema::create);
-
+impl Launch {
+    /// `lifehealth <args> --data <data> [--database-url <schema>]`, with only the settings the
+    /// test chooses: none from the developer's shell or a stray lifehealth.toml (it runs in
+    /// the data folder).
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_lifehealth"));
-        command
-            .arg("demo")
-            .arg("--data")
-            .arg(data.path())
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"));
-        if let Some(schema) = &schema {
+        command.args(args).arg("--data").arg(self.data.path());
+        if let Some(schema) = &self.schema {
             command.arg("--database-url").arg(schema.url());
         }
-        // Only what this test chooses: no settings from the developer's shell or a stray
-        // lifehealth.toml in the working directory.
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("LIFEHEALTH_") {
                 command.env_remove(key);
             }
         }
-        let mut child = command
-            .current_dir(data.path())
+        command
+            .current_dir(self.data.path())
             .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn spawn(&self, log: &Arc<Mutex<Vec<String>>>) -> Child {
+        let mut child = self
+            .command(&["demo"])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--residents")
+            .arg(self.residents.to_string())
+            .args(&self.extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", env!("CARGO_BIN_EXE_lifehealth")));
-
-        let log = Arc::new(Mutex::new(Vec::new()));
         if let Some(out) = child.stdout.take() {
             drain(out, log.clone());
         }
         if let Some(err) = child.stderr.take() {
             drain(err, log.clone());
         }
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(5))
-            .timeout_read(Duration::from_secs(60))
-            .redirects(0)
-            .build();
-        Server {
-            child,
-            backend,
-            base,
-            log,
-            agent,
-            _schema: schema,
+        child
+    }
+}
+
+impl Server {
+    /// Starts the binary on a demo city of [`DEMO_RESIDENTS`]; call [`Server::wait_ready`]
+    /// before using it.
+    pub fn start(backend: Backend) -> Server {
+        Server::start_with(backend, DEMO_RESIDENTS, &[])
+    }
+
+    /// Starts the binary on a demo city of `residents`, with `extra` arguments to `demo`.
+    pub fn start_with(backend: Backend, residents: usize, extra: &[&str]) -> Server {
+        let data = tempfile::Builder::new()
+            .prefix("lifehealth-browser-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
+        let launch = Launch {
+            port: free_port(),
+            residents,
+            extra: extra.iter().map(|a| (*a).to_owned()).collect(),
+            schema: (backend == Backend::Postgres).then(Schema::create),
             data,
+        };
+        let log = Arc::new(Mutex::new(Vec::new()));
+        Server {
+            child: launch.spawn(&log),
+            backend,
+            base: format!("http://127.0.0.1:{}", launch.port),
+            log,
+            agent: ureq::AgentBuilder::new()
+                .timeout_connect(Duration::from_secs(5))
+                .timeout_read(Duration::from_secs(60))
+                .redirects(0)
+                .build(),
+            launch,
         }
+    }
+
+    /// Kills the binary with SIGKILL, as a crash or `kill -9` would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Ok(mut log) = self.log.lock() {
+            log.push("--- killed with SIGKILL ---".to_owned());
+        }
+    }
+
+    /// Starts the binary again on the same data, port and arguments (after [`Server::kill`]);
+    /// call [`Server::wait_ready`] before using it.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = self.launch.spawn(&self.log);
+    }
+
+    /// Runs another `lifehealth` command on the server's data (e.g. `token create`).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.launch
+            .command(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", env!("CARGO_BIN_EXE_lifehealth")))
     }
 
     /// Waits until the binary has printed its address and `/readyz` answers 200.
@@ -234,6 +289,45 @@ impl Server {
         Ok((status, body))
     }
 
+    /// A request with a bearer credential (a user's token or a device's): (status, body).
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: &str,
+        body: Option<(&str, &str)>,
+    ) -> Result<(u16, String), String> {
+        let request = self
+            .agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Authorization", &format!("Bearer {bearer}"));
+        let sent = match body {
+            Some((content_type, body)) => {
+                request.set("Content-Type", content_type).send_string(body)
+            }
+            None => request.call(),
+        };
+        let response = match sent {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => return Err(e.to_string()),
+        };
+        let status = response.status();
+        let body = response.into_string().map_err(|e| e.to_string())?;
+        Ok((status, body))
+    }
+
+    /// The database the binary uses, for a test to check what it stored.
+    pub fn database_url(&self) -> String {
+        match &self.launch.schema {
+            Some(schema) => schema.url(),
+            None => format!(
+                "sqlite://{}",
+                self.launch.data.path().join("lifehealth.db").display()
+            ),
+        }
+    }
+
     pub fn log_lines(&self) -> Vec<String> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
@@ -246,7 +340,7 @@ impl Server {
     }
 
     pub fn data_dir(&self) -> &Path {
-        self.data.path()
+        self.launch.data.path()
     }
 }
 

@@ -559,10 +559,13 @@ impl Scores {
         for chunk in residents.chunks(gather::CHUNK) {
             scores.extend(table::of_residents(&self.db, chunk, band).await?);
         }
+        // Highest first; ties (and the residents without a risk) by resident, so the order
+        // never depends on where the database happens to keep the rows.
         scores.sort_by(|a, b| {
             b.risk_percent()
                 .unwrap_or(-1.0)
                 .total_cmp(&a.risk_percent().unwrap_or(-1.0))
+                .then_with(|| a.resident_id.cmp(&b.resident_id))
         });
         Ok(scores)
     }

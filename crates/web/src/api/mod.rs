@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::ctx::Signed;
 use crate::error::AppError;
+use crate::pages::registry::clinical_error;
 use crate::state::AppState;
 
 pub mod alerts;
@@ -60,7 +61,13 @@ pub fn area_routes() -> Vec<(
     ]
 }
 
-async fn me(Signed { user, .. }: Signed) -> Response {
+async fn me(State(app): State<AppState>, Signed { ctx, user }: Signed) -> Response {
+    // The resident records the user holds and those household members authorised them for:
+    // what a resident's app needs to address its devices, risk and sharing.
+    let (own, represented) = match app.clinical.residents_acted_for(&user.user_id).await {
+        Ok(ids) => ids,
+        Err(e) => return ctx.api_error(clinical_error(e)).into_response(),
+    };
     Json(json!({
         "id": user.user_id,
         "username": user.username,
@@ -68,6 +75,7 @@ async fn me(Signed { user, .. }: Signed) -> Response {
         "organisation": { "id": user.organisation.id, "kind": user.organisation.kind.code(), "name_zh": user.organisation.name_zh, "name_en": user.organisation.name_en, "district": user.organisation.district },
         "grants": user.grants.iter().map(|g| json!({ "role": g.role.code(), "scope": g.scope.to_string() })).collect::<Vec<_>>(),
         "locale": user.locale.code(),
+        "residents": { "own": own, "represented": represented },
     }))
     .into_response()
 }

@@ -68,7 +68,7 @@ fn platform_document() -> Value {
             }
         },
         "paths": {
-            "/me": get("The signed-in user, organisation and role grants", json!([]), ok("User", object.clone())),
+            "/me": get("The signed-in user, organisation, role grants and resident records (`residents.own`, and `residents.represented` for household members who authorised the user)", json!([]), ok("User", object.clone())),
             "/districts": get("Districts and their industry targets, with the seed citation", json!([]), ok("Districts", object.clone())),
             "/organisations": get("All organisations (platform administrators)", json!([]), ok("Organisations", object.clone())),
             "/users": get("All users, mobiles masked (platform administrators)", json!([]), ok("Users", object.clone())),

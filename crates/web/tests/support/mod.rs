@@ -15,6 +15,11 @@ use tower::ServiceExt;
 use vault::Keyring;
 use web::{AppState, DemoInfo, Foundation, Services, WebSettings};
 
+/// Residents in the tests' demo city: a fifth of the real demo's, enough for every page and
+/// rule the tests check (k-anonymous research releases, high-risk lists, full work lists), and
+/// five times quicker to generate on both backends.
+pub const DEMO_RESIDENTS: usize = 120;
+
 pub struct App {
     pub router: axum::Router,
     pub accounts: Accounts,
