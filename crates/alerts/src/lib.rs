@@ -22,6 +22,7 @@ mod error;
 mod escalation;
 mod fact;
 mod inbox;
+mod intake;
 mod model;
 mod policy;
 mod rules;
@@ -50,11 +51,10 @@ use store::{Migration, MigrationSet};
 /// The tables of this crate. The registry's tables must exist too (care teams, registers and
 /// consent are read from them).
 pub fn migrations() -> MigrationSet {
-    const MIGRATIONS: &[Migration] = &[Migration::portable(
-        1,
-        "alerts",
-        include_str!("../migrations/0001_alerts.sql"),
-    )];
+    const MIGRATIONS: &[Migration] = &[
+        Migration::portable(1, "alerts", include_str!("../migrations/0001_alerts.sql")),
+        Migration::portable(2, "intake", include_str!("../migrations/0002_intake.sql")),
+    ];
     MigrationSet {
         component: "alerts",
         migrations: MIGRATIONS,

@@ -83,6 +83,28 @@ impl Alerts {
     /// that trend rules read touch the database, in one transaction. `now` is the commit time
     /// escalation counts from.
     pub async fn on_readings_at(&self, facts: &[ReadingFact], now: i64) -> Result<Raised> {
+        self.judge(facts, now, None).await
+    }
+
+    /// [`Alerts::on_readings_at`] for a batch with an identity (an entry of the devices'
+    /// feed), judged at most once: a batch whose judgement committed before (the process
+    /// stopped before its source learned so) is skipped, so its readings count once in the
+    /// daily means and raise nothing twice.
+    pub async fn on_batch_once(
+        &self,
+        batch_id: &str,
+        facts: &[ReadingFact],
+        now: i64,
+    ) -> Result<Raised> {
+        self.judge(facts, now, Some(batch_id)).await
+    }
+
+    async fn judge(
+        &self,
+        facts: &[ReadingFact],
+        now: i64,
+        batch_id: Option<&str>,
+    ) -> Result<Raised> {
         let (readings, ignored) = fact::group(facts);
         let mut triggers = Vec::new();
         let danger_severity = self.rules.danger_severity().clone();
@@ -133,6 +155,11 @@ impl Alerts {
 
         let mut conn = self.db.writer().acquire().await?;
         let mut tx = conn.begin().await?;
+        if let Some(id) = batch_id
+            && !crate::intake::first_time(&mut tx, id, now).await?
+        {
+            return Ok(outcome);
+        }
         if !days.is_empty() {
             let latest: HashMap<(String, String, Date), (i64, String)> = days
                 .iter()

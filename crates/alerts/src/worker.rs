@@ -37,6 +37,10 @@ impl Alerts {
                 tick.failed += 1;
             }
         }
+        if let Err(e) = crate::intake::forget_old(&self.db, now).await {
+            tracing::warn!(error = %e, "forgetting judged batch ids failed; retried next run");
+            tick.failed += 1;
+        }
         tick
     }
 

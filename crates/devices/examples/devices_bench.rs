@@ -58,6 +58,9 @@ struct Args {
     mqtt_batch: usize,
     backends: Vec<&'static str>,
     mqtt: bool,
+    /// Every accepted reading also enters the feed (the platform feeds only the series its
+    /// alert rules read, and heart rates are not among them): the feed's worst case.
+    feed: bool,
 }
 
 const HELP: &str =
@@ -68,7 +71,9 @@ const HELP: &str =
   --devices D       devices (each its own resident) the readings come from (default 100)
   --mqtt-batch M    readings per MQTT message (default 100)
   --backend X       sqlite, postgres or both (default sqlite)
-  --skip-mqtt       leave out the MQTT stage (no broker needed)";
+  --skip-mqtt       leave out the MQTT stage (no broker needed)
+  --feed-all        every reading also enters the feed (its worst case; the platform feeds
+                    only the series its alert rules read, not heart rates)";
 
 fn parse_args() -> BoxResult<Option<Args>> {
     let mut args = Args {
@@ -79,6 +84,7 @@ fn parse_args() -> BoxResult<Option<Args>> {
         mqtt_batch: 100,
         backends: vec!["sqlite"],
         mqtt: true,
+        feed: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -88,6 +94,10 @@ fn parse_args() -> BoxResult<Option<Args>> {
         }
         if flag == "--skip-mqtt" {
             args.mqtt = false;
+            continue;
+        }
+        if flag == "--feed-all" {
+            args.feed = true;
             continue;
         }
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
@@ -130,8 +140,11 @@ struct Fleet {
     members: Vec<(devices::BoundDevice, String)>,
 }
 
-async fn fleet(db: &Db, n: usize) -> BoxResult<Fleet> {
-    let devices = Devices::new(db.clone(), Arc::new(Keyring::for_tests()))?;
+async fn fleet(db: &Db, n: usize, feed_all: bool) -> BoxResult<Fleet> {
+    let mut devices = Devices::new(db.clone(), Arc::new(Keyring::for_tests()))?;
+    if feed_all {
+        devices = devices.with_feed(Arc::new(|_: &str| true));
+    }
     let mut members = Vec::with_capacity(n);
     for i in 0..n {
         let (_, secret) = devices
@@ -269,7 +282,7 @@ async fn raw_insert(args: &Args, backend: &str) -> BoxResult<f64> {
 
 async fn domain_ingest(args: &Args, backend: &str, raw: f64) -> BoxResult<()> {
     let (db, _dir) = fresh(backend).await?;
-    let fleet = fleet(&db, args.devices).await?;
+    let fleet = fleet(&db, args.devices, args.feed).await?;
     let limits = fleet.devices.limits();
     let mut batches = Vec::new();
     for (d, body) in bodies(args.readings, args.batch, args.devices, "ingest") {
@@ -321,11 +334,7 @@ async fn post_readings(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     match devices.receive(bearer, content_type, &body).await {
-        Ok(report) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            report.to_json().to_string(),
-        )
-            .into_response(),
+        Ok(report) => axum::Json(report.answer()).into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
 }
@@ -375,7 +384,7 @@ async fn post_batch(
 
 async fn http_path(args: &Args, backend: &str, raw: f64) -> BoxResult<()> {
     let (db, _dir) = fresh(backend).await?;
-    let fleet = fleet(&db, args.devices).await?;
+    let fleet = fleet(&db, args.devices, args.feed).await?;
     let app = Router::new()
         .route("/api/v1/devices/readings", post(post_readings))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
@@ -425,7 +434,7 @@ async fn http_path(args: &Args, backend: &str, raw: f64) -> BoxResult<()> {
 
 async fn mqtt_path(args: &Args, backend: &str, raw: f64) -> BoxResult<()> {
     let (db, _dir) = fresh(backend).await?;
-    let fleet = fleet(&db, args.devices).await?;
+    let fleet = fleet(&db, args.devices, args.feed).await?;
     let broker =
         devices::testing::Broker::try_start().map_err(|e| format!("{e} (or --skip-mqtt)"))?;
     let port = broker.port;
@@ -509,8 +518,16 @@ async fn main() -> BoxResult<()> {
         return Ok(());
     };
     println!(
-        "devices_bench: {} readings, batches of {}, {} senders, {} devices",
-        args.readings, args.batch, args.clients, args.devices
+        "devices_bench: {} readings, batches of {}, {} senders, {} devices, feed: {}",
+        args.readings,
+        args.batch,
+        args.clients,
+        args.devices,
+        if args.feed {
+            "every reading"
+        } else {
+            "none (heart rates)"
+        }
     );
     for backend in args.backends.clone() {
         println!("{backend}:");

@@ -65,6 +65,9 @@ pub enum DevicesError {
         /// Seconds to wait (from the data file).
         retry_after_seconds: u64,
     },
+    /// A feed entry could not be written or read back (its stored JSON is not readings).
+    #[error("feed entry {id}: {detail}")]
+    Feed { id: String, detail: String },
 }
 
 /// Why a device credential is refused.

@@ -7,12 +7,13 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use kernel::UtcMillis;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::sqlx::{self, Row};
 use tokio::sync::oneshot;
 
 use crate::error::DevicesError;
+use crate::feed;
 use crate::payload::{Item, Position, RawReading, ShapeError};
 use crate::reading::{BoundDevice, ValidReading, Verdict, check};
 use crate::rejection::Rejection;
@@ -21,7 +22,7 @@ use crate::{Devices, now};
 
 /// A value taken into a resident's record, for the callers that act on new readings (alerts,
 /// registry measures).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Accepted {
     /// The resident.
     pub resident_id: String,
@@ -104,52 +105,93 @@ impl IngestReport {
     /// `index` (and `line` for NDJSON), `message_id`, `status` (`accepted`, `duplicate`,
     /// `quarantined`, `invalid`) and, unless accepted or duplicate, a `problem` naming the
     /// field, what is wrong (`code`) and a message in both languages.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub fn answer(&self) -> BatchAnswer<'_> {
         let (accepted, duplicates, quarantined, invalid) = self.counts();
-        let results: Vec<serde_json::Value> = self
-            .results
-            .iter()
-            .map(|r| {
-                let mut entry = json!({ "index": r.position.index });
-                if let Some(line) = r.position.line {
-                    entry["line"] = json!(line);
-                }
-                if let Some(id) = &r.message_id {
-                    entry["message_id"] = json!(id);
-                }
-                match &r.outcome {
-                    Outcome::Accepted(_) => entry["status"] = json!("accepted"),
-                    Outcome::Duplicate => entry["status"] = json!("duplicate"),
-                    Outcome::Quarantined { id, rejection } => {
-                        entry["status"] = json!("quarantined");
-                        entry["quarantine_id"] = json!(id);
-                        entry["problem"] = json!({
-                            "code": rejection.code(),
-                            "field": rejection.field(),
-                            "message_en": rejection.message(kernel::Lang::En),
-                            "message_zh": rejection.message(kernel::Lang::Zh),
-                        });
-                    }
-                    Outcome::Invalid(e) => {
-                        entry["status"] = json!("invalid");
-                        entry["problem"] = json!({
-                            "code": "malformed",
-                            "field": e.shape.field(),
-                            "message_en": e.shape.to_string(),
-                            "message_zh": e.shape.message_zh(),
-                        });
-                    }
-                }
-                entry
-            })
-            .collect();
-        json!({
-            "accepted": accepted,
-            "duplicates": duplicates,
-            "quarantined": quarantined,
-            "invalid": invalid,
-            "results": results,
-        })
+        BatchAnswer {
+            accepted,
+            duplicates,
+            quarantined,
+            invalid,
+            results: self.results.iter().map(ResultEntry::of).collect(),
+        }
+    }
+
+    /// [`IngestReport::answer`] as a JSON value.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.answer()).unwrap_or_default()
+    }
+}
+
+/// The answer to a batch (see [`IngestReport::answer`]), serialised straight from the report:
+/// a batch of thousands of readings is answered without building a JSON tree first.
+#[derive(Debug, Serialize)]
+pub struct BatchAnswer<'a> {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub quarantined: usize,
+    pub invalid: usize,
+    pub results: Vec<ResultEntry<'a>>,
+}
+
+/// One reading's entry in a [`BatchAnswer`].
+#[derive(Debug, Serialize)]
+pub struct ResultEntry<'a> {
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<&'a str>,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<EntryProblem<'a>>,
+}
+
+/// Why a reading was quarantined or refused: the field, a code, a message in each language.
+#[derive(Debug, Serialize)]
+pub struct EntryProblem<'a> {
+    pub code: &'static str,
+    /// `null` when the reading is not an object at all.
+    pub field: Option<&'a str>,
+    pub message_en: String,
+    pub message_zh: String,
+}
+
+impl<'a> ResultEntry<'a> {
+    fn of(r: &'a ReadingResult) -> ResultEntry<'a> {
+        let (status, quarantine_id, problem) = match &r.outcome {
+            Outcome::Accepted(_) => ("accepted", None, None),
+            Outcome::Duplicate => ("duplicate", None, None),
+            Outcome::Quarantined { id, rejection } => (
+                "quarantined",
+                Some(id.as_str()),
+                Some(EntryProblem {
+                    code: rejection.code(),
+                    field: Some(rejection.field()),
+                    message_en: rejection.message(kernel::Lang::En),
+                    message_zh: rejection.message(kernel::Lang::Zh),
+                }),
+            ),
+            Outcome::Invalid(e) => (
+                "invalid",
+                None,
+                Some(EntryProblem {
+                    code: "malformed",
+                    field: e.shape.field(),
+                    message_en: e.shape.to_string(),
+                    message_zh: e.shape.message_zh(),
+                }),
+            ),
+        };
+        ResultEntry {
+            index: r.position.index,
+            line: r.position.line,
+            message_id: r.message_id.as_deref(),
+            status,
+            quarantine_id,
+            problem,
+        }
     }
 }
 
@@ -160,6 +202,47 @@ pub struct Batch {
     pub device: BoundDevice,
     /// Its readings as parsed.
     pub items: Vec<Item>,
+}
+
+/// The values of a valid reading as taken into the record.
+pub(crate) fn accepted_of(device: &BoundDevice, valid: &ValidReading) -> Vec<Accepted> {
+    valid
+        .values
+        .iter()
+        .map(|v| Accepted {
+            resident_id: device.resident_id.clone(),
+            series: v.series.key.clone(),
+            element: v.series.element.key.clone(),
+            value: v.value,
+            unit: v.series.element.unit.clone(),
+            taken_at: valid.taken_at,
+            device_id: device.id.clone(),
+            message_id: valid.message_id.clone(),
+        })
+        .collect()
+}
+
+/// The accepted readings a group commit stored (new, of the requests that did not fail),
+/// one reading's values each.
+fn new_accepted<'a>(
+    group: &'a [Request],
+    results: &'a [Result<Vec<bool>, DevicesError>],
+) -> impl Iterator<Item = Vec<Accepted>> + 'a {
+    group
+        .iter()
+        .zip(results)
+        .filter_map(|(request, result)| result.as_ref().ok().map(|new| (request, new)))
+        .flat_map(|(request, new)| {
+            request
+                .pending
+                .iter()
+                .zip(new)
+                .filter(|(_, is_new)| **is_new)
+                .filter_map(move |(p, _)| match &p.write {
+                    Write::Accept(valid) => Some(accepted_of(&request.devices[p.batch], valid)),
+                    Write::Quarantine { .. } => None,
+                })
+        })
 }
 
 /// A reading to store (accepted or quarantined) once its message id proves new. Owned: the
@@ -320,22 +403,7 @@ impl Devices {
             }
             let device = &batches[p.batch].device;
             let outcome = match p.write {
-                Write::Accept(valid) => Outcome::Accepted(
-                    valid
-                        .values
-                        .iter()
-                        .map(|v| Accepted {
-                            resident_id: device.resident_id.clone(),
-                            series: v.series.key.clone(),
-                            element: v.series.element.key.clone(),
-                            value: v.value,
-                            unit: v.series.element.unit.clone(),
-                            taken_at: valid.taken_at,
-                            device_id: device.id.clone(),
-                            message_id: valid.message_id.clone(),
-                        })
-                        .collect(),
-                ),
+                Write::Accept(valid) => Outcome::Accepted(accepted_of(device, &valid)),
                 Write::Quarantine { id, rejection, .. } => Outcome::Quarantined { id, rejection },
             };
             reports[p.batch].results[p.slot].outcome = outcome;
@@ -389,6 +457,7 @@ impl Devices {
     async fn commit_group(&self, group: Vec<Request>) {
         let alone = group.len() == 1;
         let mut results: Vec<Result<Vec<bool>, DevicesError>> = Vec::with_capacity(group.len());
+        let mut fed = false;
         let outcome: Result<(), sqlx::Error> = async {
             let mut tx = self.db.writer().begin().await?;
             for request in &group {
@@ -409,11 +478,21 @@ impl Devices {
                 results.push(result);
             }
             if results.iter().any(Result::is_ok) {
+                if let Some(filter) = &self.feed {
+                    let taken = feed::select(filter, new_accepted(&group, &results));
+                    match feed::append(&mut tx, &taken, group[0].now).await {
+                        Ok(added) => fed = added,
+                        Err(e) => return Err(sqlx::Error::Protocol(e.to_string())),
+                    }
+                }
                 tx.commit().await?;
             }
             Ok(())
         }
         .await;
+        if fed && outcome.is_ok() {
+            self.signal_feed();
+        }
         match outcome {
             Ok(()) => {
                 for (request, new) in group.into_iter().zip(results) {

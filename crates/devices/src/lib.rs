@@ -16,6 +16,7 @@
 mod catalogue;
 mod credential;
 mod error;
+mod feed;
 mod ingest;
 pub mod mqtt;
 pub mod payload;
@@ -41,7 +42,10 @@ pub use catalogue::{
 };
 pub use credential::{CREDENTIAL_PREFIX, SIGNATURE_PREFIX, sign, signed_message, split_signed};
 pub use error::{AuthError, DevicesError};
-pub use ingest::{Accepted, Batch, IngestReport, Outcome, ReadingResult};
+pub use feed::{FeedEntry, FeedFilter};
+pub use ingest::{
+    Accepted, Batch, BatchAnswer, EntryProblem, IngestReport, Outcome, ReadingResult, ResultEntry,
+};
 pub use payload::{BodyError, Format, Position, RawReading, Shape, ShapeError};
 pub use quarantine::{Correction, QuarantineStatus, Quarantined};
 pub use query::{StoredReading, Summary};
@@ -61,6 +65,7 @@ pub fn migrations() -> MigrationSet {
             sqlite: include_str!("../migrations/0002_readings.sqlite.sql"),
             postgres: include_str!("../migrations/0002_readings.postgres.sql"),
         },
+        Migration::portable(3, "feed", include_str!("../migrations/0003_feed.sql")),
     ];
     MigrationSet {
         component: "devices",
@@ -77,6 +82,10 @@ pub struct Devices {
     statements: Arc<sql::Statements>,
     /// Readings admitted and not yet answered, across all senders (back-pressure).
     in_flight: Arc<Semaphore>,
+    /// Which accepted readings also go to the feed (none unless [`Devices::with_feed`]).
+    feed: Option<FeedFilter>,
+    /// Raised after each commit that added a feed entry (see [`Devices::feed_added`]).
+    feed_signal: Arc<tokio::sync::Notify>,
 }
 
 /// Readings admitted to the ingest; dropping it lets others in.
@@ -95,6 +104,8 @@ impl Devices {
             catalogue,
             statements,
             in_flight,
+            feed: None,
+            feed_signal: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

@@ -38,7 +38,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::credential;
-use crate::ingest::{Accepted, Batch};
+use crate::ingest::Batch;
 use crate::payload::{self, Format};
 use crate::register::DeviceSecret;
 use crate::{Devices, now};
@@ -76,8 +76,6 @@ pub struct MqttSettings {
     /// tests and benchmarks that use a fresh client id each run turn it off, or the broker
     /// would queue messages for each of their client ids forever.
     pub persistent_session: bool,
-    /// Receives the values of every committed batch (alerts, registry measures).
-    pub accepted: Option<mpsc::Sender<Vec<Accepted>>>,
 }
 
 /// A broker URL that cannot be used.
@@ -114,7 +112,6 @@ impl MqttSettings {
             port,
             client_id: client_id.to_owned(),
             persistent_session: true,
-            accepted: None,
         })
     }
 }
@@ -227,14 +224,7 @@ pub fn spawn(devices: Devices, settings: MqttSettings) -> Subscriber {
         subscribed_tx,
         stats.clone(),
     ));
-    let storer = tokio::spawn(store(
-        devices,
-        settings,
-        in_flight,
-        arrived,
-        to_ack,
-        stats.clone(),
-    ));
+    let storer = tokio::spawn(store(devices, in_flight, arrived, to_ack, stats.clone()));
     let acker = tokio::spawn(acknowledge(acks));
     Subscriber {
         stats,
@@ -312,7 +302,6 @@ async fn receive(
 /// hands the acknowledgements on, again and again.
 async fn store(
     devices: Devices,
-    settings: MqttSettings,
     in_flight: usize,
     mut arrived: mpsc::UnboundedReceiver<Delivery>,
     to_ack: mpsc::UnboundedSender<Ack>,
@@ -327,7 +316,7 @@ async fn store(
                 Err(_) => break,
             }
         }
-        let accepted = store_group(&devices, &group, &stats).await;
+        store_group(&devices, &group, &stats).await;
         stats.release(group.len());
         for Delivery {
             mut publish,
@@ -342,11 +331,6 @@ async fn store(
                 publish,
                 connection,
             });
-        }
-        if let Some(tx) = &settings.accepted
-            && !accepted.is_empty()
-        {
-            let _ = tx.send(accepted).await;
         }
     }
 }
@@ -367,7 +351,7 @@ async fn acknowledge(mut acks: mpsc::UnboundedReceiver<Ack>) {
 }
 
 /// Stores one group of messages in one transaction; returns the values taken into the record.
-async fn store_group(devices: &Devices, group: &[Delivery], stats: &MqttStats) -> Vec<Accepted> {
+async fn store_group(devices: &Devices, group: &[Delivery], stats: &MqttStats) {
     let mut secrets: HashMap<String, Option<DeviceSecret>> = HashMap::new();
     let mut batches = Vec::new();
     for Delivery { publish, .. } in group {
@@ -419,7 +403,7 @@ async fn store_group(devices: &Devices, group: &[Delivery], stats: &MqttStats) -
         }
     }
     if batches.is_empty() {
-        return Vec::new();
+        return;
     }
     let readings: usize = batches.iter().map(|b| b.items.len()).sum();
     // Waits while HTTP senders hold the platform's readings: the broker keeps the rest.
@@ -450,7 +434,6 @@ async fn store_group(devices: &Devices, group: &[Delivery], stats: &MqttStats) -
     stats
         .duplicate_readings
         .fetch_add(duplicates, Ordering::Relaxed);
-    reports.iter().flat_map(|r| r.accepted().cloned()).collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use kernel::UtcMillis;
 use store::sqlx::{self, Row, any::AnyRow};
 
 use crate::error::DevicesError;
-use crate::ingest::{Accepted, Cell, push_row};
+use crate::feed;
+use crate::ingest::{Accepted, Cell, accepted_of, push_row};
 use crate::payload::{self, Format, RawReading};
 use crate::reading::{BoundDevice, Verdict, check_with};
 use crate::rejection::Rejection;
@@ -220,7 +221,6 @@ impl Devices {
         }
         let mut rows = String::from("[");
         let mut summaries = Aggregator::default();
-        let mut accepted = Vec::new();
         for (i, v) in valid.values.iter().enumerate() {
             if i > 0 {
                 rows.push(',');
@@ -237,16 +237,6 @@ impl Devices {
                 ],
             );
             summaries.add(&bound.resident_id, &v.series.key, valid.taken_at.0, v.value);
-            accepted.push(Accepted {
-                resident_id: bound.resident_id.clone(),
-                series: v.series.key.clone(),
-                element: v.series.element.key.clone(),
-                value: v.value,
-                unit: v.series.element.unit.clone(),
-                taken_at: valid.taken_at,
-                device_id: bound.id.clone(),
-                message_id: valid.message_id.clone(),
-            });
         }
         rows.push(']');
         sqlx::query(&self.statements.insert_readings)
@@ -254,7 +244,16 @@ impl Devices {
             .execute(&mut *tx)
             .await?;
         self.upsert_summaries(&mut tx, summaries).await?;
+        let accepted = accepted_of(&bound, &valid);
+        let mut fed = false;
+        if let Some(filter) = &self.feed {
+            let taken = feed::select(filter, std::iter::once(accepted.clone()));
+            fed = feed::append(&mut tx, &taken, now()).await?;
+        }
         tx.commit().await?;
+        if fed {
+            self.signal_feed();
+        }
         Ok(accepted)
     }
 

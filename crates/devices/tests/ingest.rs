@@ -737,3 +737,119 @@ async fn a_flood_is_answered_busy_with_retry_after_and_the_held_readings_stay_bo
         let _ = watch;
     }
 }
+
+/// The feed takes, in the readings' own commit, the new accepted readings of the series its
+/// consumer asked for (every value of such a reading), one entry per commit; duplicates,
+/// quarantined readings and other series stay out; a doctor's accepted correction goes in;
+/// an entry stays until its consumer says it is done.
+#[tokio::test]
+async fn the_feed_holds_each_commits_new_readings_of_the_asked_series_until_done() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let devices = service(db)
+            .await
+            .with_feed(std::sync::Arc::new(|series: &str| {
+                series == "sbp" || series == "glucose"
+            }));
+        let (monitor, _) = device(&devices, "bp_monitor", "r1").await;
+        let (watch, _) = device(&devices, "smart_watch", "r1").await;
+        let (meter, _) = device(&devices, "glucometer", "r2").await;
+        let t = minutes_ago(2);
+        assert!(devices.feed_waiting(10).await.unwrap().is_empty());
+
+        let body = [
+            bp("bp-1", 150.0, 95.0, "mmHg", &t),
+            bp("bp-2", 400.0, 95.0, "mmHg", &t),
+        ];
+        let report = send(&devices, &monitor, &body.join("\n"), Format::Ndjson).await;
+        assert_eq!(statuses(&report), ["accepted", "quarantined"]);
+        send(&devices, &watch, &hr("hr-1", 72.0, &t), Format::Ndjson).await;
+        let waiting = devices.feed_waiting(10).await.unwrap();
+        assert_eq!(
+            waiting.len(),
+            1,
+            "one entry: the watch's commit has nothing asked for"
+        );
+        let mut series: Vec<&str> = waiting[0]
+            .readings
+            .iter()
+            .map(|a| a.series.as_str())
+            .collect();
+        series.sort_unstable();
+        assert_eq!(
+            series,
+            ["dbp", "sbp"],
+            "the diastolic travels with the systolic"
+        );
+        assert!(waiting[0].readings.iter().all(|a| a.message_id == "bp-1"));
+
+        // Sent again: duplicates add nothing.
+        send(
+            &devices,
+            &monitor,
+            &bp("bp-1", 150.0, 95.0, "mmHg", &t),
+            Format::Ndjson,
+        )
+        .await;
+        assert_eq!(devices.feed_waiting(10).await.unwrap().len(), 1);
+
+        // A glucometer set to mg/dL sends 133 as mmol/L; the corrected reading goes in.
+        send(
+            &devices,
+            &meter,
+            &glucose("g-1", 133.0, "mmol/L", &t),
+            Format::Ndjson,
+        )
+        .await;
+        assert_eq!(
+            devices.feed_waiting(10).await.unwrap().len(),
+            1,
+            "quarantined: out"
+        );
+        let open = devices
+            .quarantined("r2", Some(QuarantineStatus::Open))
+            .await
+            .unwrap();
+        devices
+            .accept_quarantined(
+                DOCTOR,
+                &open[0].id,
+                &Correction {
+                    unit: Some("mg/dL".into()),
+                    ..Default::default()
+                },
+                "meter set to mg/dL",
+            )
+            .await
+            .unwrap();
+        let waiting = devices.feed_waiting(10).await.unwrap();
+        assert_eq!(waiting.len(), 2);
+        assert!(waiting[0].id < waiting[1].id, "oldest first");
+        assert_eq!(waiting[1].readings[0].resident_id, "r2");
+        assert_eq!(waiting[1].readings[0].series, "glucose");
+        assert!((waiting[1].readings[0].value - 133.0 / 18.0).abs() < 0.1);
+
+        devices.feed_done(&[waiting[0].id.clone()]).await.unwrap();
+        let left = devices.feed_waiting(10).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].id, waiting[1].id);
+    }
+}
+
+/// Without a feed nothing is kept for consumers.
+#[tokio::test]
+async fn without_a_feed_nothing_waits() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let devices = service(db).await;
+        let (monitor, _) = device(&devices, "bp_monitor", "r1").await;
+        send(
+            &devices,
+            &monitor,
+            &bp("bp-1", 150.0, 95.0, "mmHg", &minutes_ago(1)),
+            Format::Ndjson,
+        )
+        .await;
+        assert!(devices.feed_waiting(10).await.unwrap().is_empty());
+    }
+}

@@ -611,9 +611,9 @@ async fn serve(
         tracing::info!(url = w.url(), "alert events are delivered to the webhook");
     }
     services.alerts = services.alerts.with_webhook_outbox(webhook.is_some());
-    // Readings are judged by the alert service as configured (the first worker stops when
-    // its queue is replaced).
-    services.readings = web::readings::spawn_alerting(services.alerts.clone());
+    // Device readings are judged by the alert service as configured; the worker also judges
+    // what a crash left in the devices' feed.
+    services.start_alerting();
     tokio::spawn(services.alerts.clone().run_periodic(webhook));
     // Risk scores: residents whose records changed are recomputed every minute.
     tokio::spawn(refresh_risk_scores(services.risk.clone()));
@@ -621,8 +621,7 @@ async fn serve(
     // Device readings over MQTT: committed, then acknowledged, beside the server (ADR 0010).
     let _mqtt = match &settings.mqtt_url {
         Some(url) => {
-            let mut mqtt = devices::mqtt::MqttSettings::from_url(url, "lifehealth-platform")?;
-            mqtt.accepted = Some(services.readings.clone());
+            let mqtt = devices::mqtt::MqttSettings::from_url(url, "lifehealth-platform")?;
             tracing::info!(
                 url,
                 topic = devices::mqtt::TOPIC_FILTER,

@@ -638,10 +638,44 @@ impl Walk<'_> {
     /// The resident stops sharing with her care team and starts again, then finds both
     /// decisions among the accesses to her record, each with its ledger proof.
     fn sharing(&self, full: bool) {
-        self.step("resident's sharing settings");
+        self.step("resident's own space");
         self.sign_in("resident", PASSWORD);
         self.wait_for_route("/");
-        self.goto("/me/sharing");
+        self.goto("/me");
+        self.wait_for_route("/me");
+        self.expect_page(".portal a.portal-card[href=\"/me/sharing\"]");
+        let cards = self.ok(self.b.execute(
+            "return Array.from(document.querySelectorAll('.portal a.portal-card')).map(a => a.getAttribute('href'));",
+            vec![],
+        ));
+        let expected = [
+            "/me/record",
+            "/me/devices",
+            "/me/risk",
+            "/me/alerts",
+            "/me/sharing",
+            "/me/access",
+        ];
+        if cards != serde_json::json!(expected) {
+            self.fail(format!(
+                "the cards of /me are {cards}, expected {expected:?}"
+            ));
+        }
+        let text = self.ok(self.b.find("main").and_then(|e| self.b.text(&e)));
+        for expected in ["高血压", "2型糖尿病", "台在用设备", "收缩压"] {
+            if !text.contains(expected) {
+                self.fail(format!("/me does not show {expected:?}"));
+            }
+        }
+        self.shots(
+            full,
+            "me-portal",
+            Some(("me-portal-phone", ".portal")),
+            "/me",
+        );
+
+        self.step("resident's sharing settings");
+        self.click(".portal a.portal-card[href=\"/me/sharing\"]");
         self.wait_for_route("/me/sharing");
         self.expect_page("li.sharing-item form");
         let items = self.ok(self.b.execute(

@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::registry::followup::form).post(pages::registry::followup::submit),
         )
         .route("/residents/{id}", get(pages::registry::timeline::show))
+        .route("/me", get(pages::portal::show))
         .route("/me/record", get(pages::registry::timeline::mine))
         .route("/me/sharing", get(pages::me::sharing))
         .route("/me/sharing/{resident}/{purpose}", post(pages::me::decide))
@@ -136,10 +137,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state.clone())
         // Devices authenticate with their own credential, not a user's session or token.
-        .merge(api::devices::ingest_router(
-            state.devices.clone(),
-            state.readings.clone(),
-        ))
+        .merge(api::devices::ingest_router(state.devices.clone()))
 }
 
 async fn page_not_found(ctx: Ctx) -> Response {

@@ -1,22 +1,30 @@
-//! From accepted device readings to alerts: the HTTP ingest endpoint and the MQTT subscriber
-//! hand what they committed to one bounded queue; a worker judges it with the alert rules.
+//! From accepted device readings to alerts, durably.
 //!
-//! The queue is bounded, so when alerting falls behind, ingest waits (back-pressure) rather
-//! than holding unbounded memory. Readings are durable before they are queued; a crash between
-//! the commit and the judgement loses the alerts of those readings (not the readings): ADR 0013
-//! names the durable cursor that would close that gap.
+//! The devices crate writes the readings the alert rules read to its feed, in the transaction
+//! that stores them (`Devices::with_feed`, filtered by [`feed_filter`]), whether they came over
+//! HTTP, over MQTT or from a doctor's review of the quarantine. One worker judges each feed
+//! entry once (`Alerts::on_batch_once`) and then deletes it. It wakes after every commit that
+//! added an entry, so an alert reaches the inbox moments after the reading, and looks again
+//! every few seconds, so what a crash left between a commit and its judgement is judged after
+//! the restart. When the worker falls behind, entries wait in the database, not in memory.
 
-use devices::Accepted;
-use tokio::sync::mpsc;
+use std::time::Duration;
 
-/// Batches of accepted readings waiting for the alert rules.
-pub type ReadingsQueue = mpsc::Sender<Vec<Accepted>>;
+use devices::{Accepted, Devices, FeedEntry, FeedFilter};
+use tokio::task::AbortHandle;
 
-/// How many batches may wait (each up to an HTTP batch or an MQTT message of readings).
-const QUEUE_BATCHES: usize = 256;
+/// Entries taken per look at the feed.
+const ENTRIES_PER_PASS: usize = 64;
 
-/// Most facts judged in one call (one transaction of the alert service).
-const FACTS_PER_CALL: usize = 5_000;
+/// How often the worker looks at the feed without a wake-up (and how long it waits after a
+/// database error before trying again).
+const LOOK_EVERY: Duration = Duration::from_secs(5);
+
+/// The readings the feed takes: those of a series some alert rule reads.
+pub fn feed_filter(rules: &alerts::RuleBook) -> FeedFilter {
+    let rules = rules.clone();
+    std::sync::Arc::new(move |series: &str| rules.reads_danger(series) || rules.reads_trend(series))
+}
 
 /// The fact the alert rules judge: the value under the series it was sent as (a meter's
 /// glucose is not a fasting glucose), with its device message as the source.
@@ -30,23 +38,47 @@ pub fn fact_of(a: &Accepted) -> alerts::ReadingFact {
     }
 }
 
-/// Starts the worker; the returned sender is the queue.
-pub fn spawn_alerting(alerts: alerts::Alerts) -> ReadingsQueue {
-    let (tx, mut rx) = mpsc::channel::<Vec<Accepted>>(QUEUE_BATCHES);
+/// Starts the worker that judges the feed of `devices` with `alerts`; abort it to replace it.
+pub fn spawn_alerting(devices: Devices, alerts: alerts::Alerts) -> AbortHandle {
     tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut facts: Vec<alerts::ReadingFact> = first.iter().map(fact_of).collect();
-            // Whatever else is already waiting goes in the same call.
-            while facts.len() < FACTS_PER_CALL {
-                match rx.try_recv() {
-                    Ok(more) => facts.extend(more.iter().map(fact_of)),
-                    Err(_) => break,
+        loop {
+            match judge_waiting(&devices, &alerts).await {
+                Ok(()) => {
+                    // A wake-up or the periodic look, whichever comes first.
+                    let _ = tokio::time::timeout(LOOK_EVERY, devices.feed_added()).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "device readings could not be judged for alerts; trying again");
+                    tokio::time::sleep(LOOK_EVERY).await;
                 }
             }
-            if let Err(e) = alerts.on_readings(&facts).await {
-                tracing::error!(error = %e, facts = facts.len(), "could not judge readings for alerts");
-            }
         }
-    });
-    tx
+    })
+    .abort_handle()
+}
+
+/// Why a pass over the feed stopped (the entries stay for the next pass).
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    #[error("device feed: {0}")]
+    Feed(#[from] devices::DevicesError),
+    #[error("alert rules: {0}")]
+    Alerts(#[from] alerts::AlertError),
+}
+
+/// Judges every entry waiting, oldest first, and deletes each once judged.
+pub async fn judge_waiting(devices: &Devices, alerts: &alerts::Alerts) -> Result<(), JudgeError> {
+    loop {
+        let entries = devices.feed_waiting(ENTRIES_PER_PASS).await?;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        for FeedEntry { id, readings } in &entries {
+            let facts: Vec<alerts::ReadingFact> = readings.iter().map(fact_of).collect();
+            alerts
+                .on_batch_once(id, &facts, kernel::UtcMillis::now().0)
+                .await?;
+            devices.feed_done(std::slice::from_ref(id)).await?;
+        }
+    }
 }

@@ -42,8 +42,9 @@ pub struct Services {
     pub risk: risk::Scores,
     /// Wearables and home devices: registration, reading ingest, quarantine, summaries.
     pub devices: devices::Devices,
-    /// Accepted readings on their way to the alert rules (HTTP ingest and MQTT both feed it).
-    pub readings: crate::readings::ReadingsQueue,
+    /// The worker judging the devices' feed with [`Services::alerts`] (see
+    /// [`Services::start_alerting`]).
+    pub alerting: tokio::task::AbortHandle,
     pub throttle: LoginThrottle,
     pub metrics: Metrics,
     pub settings: WebSettings,
@@ -86,11 +87,13 @@ impl Services {
             })?;
         let alerts = open_alerts(&f).await?;
         let risk = open_risk(&f).await?;
-        let devices = open_devices(&f).await?;
-        let readings = crate::readings::spawn_alerting(alerts.clone());
+        let devices = open_devices(&f)
+            .await?
+            .with_feed(crate::readings::feed_filter(alerts.rules()));
+        let alerting = crate::readings::spawn_alerting(devices.clone(), alerts.clone());
         Ok(Services {
             devices,
-            readings,
+            alerting,
             research,
             alerts,
             risk,
@@ -102,6 +105,16 @@ impl Services {
             metrics: Metrics::default(),
             settings: f.settings,
         })
+    }
+}
+
+impl Services {
+    /// Replaces the alert worker with one judging with the current [`Services::alerts`] (after
+    /// the binary turned its webhook outbox on). A judgement the old worker had under way is
+    /// rolled back and done again by the new one.
+    pub fn start_alerting(&mut self) {
+        self.alerting.abort();
+        self.alerting = crate::readings::spawn_alerting(self.devices.clone(), self.alerts.clone());
     }
 }
 

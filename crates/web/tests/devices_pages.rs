@@ -146,6 +146,48 @@ async fn devices_pages_on_both_backends() {
         let mut me = signed_in(&app, "resident").await;
         let home = me.get("/").await;
         assert!(home.body.contains("href=\"/me/devices\""));
+
+        // ---- the resident's own space: /me, and the same cards on the home page -------------
+        let portal = me.get("/me").await;
+        assert_eq!(portal.status, StatusCode::OK);
+        for (page, body) in [("/me", &portal.body), ("/", &home.body)] {
+            for href in [
+                "/me/record",
+                "/me/devices",
+                "/me/risk",
+                "/me/alerts",
+                "/me/sharing",
+                "/me/access",
+            ] {
+                assert!(
+                    body.contains(&format!("class=\"portal-card\" href=\"{href}\"")),
+                    "{page} has the card {href}"
+                );
+            }
+        }
+        for expected in [
+            "高血压",
+            "2型糖尿病",
+            "2 台在用设备",
+            "收缩压",
+            "没有未处理的提醒",
+            "我的诊疗团队",
+        ] {
+            assert!(portal.body.contains(expected), "/me shows {expected}");
+        }
+        assert!(
+            ledger_actions(&app, &resident)
+                .await
+                .iter()
+                .any(|(a, who, _)| a == "portal.view" && *who == resident_user),
+            "the resident's view of their space is on the ledger"
+        );
+        let mut doctor = signed_in(&app, "community.doctor").await;
+        assert_eq!(
+            doctor.get("/me").await.status,
+            StatusCode::FORBIDDEN,
+            "the space is a resident's own"
+        );
         let page = me.get("/me/devices").await;
         assert_eq!(page.status, StatusCode::OK);
         for expected in [

@@ -153,3 +153,129 @@ async fn a_crisis_reading_from_a_device_reaches_the_family_doctor() {
         assert_eq!(alert.reading_count, 1);
     }
 }
+
+/// The alert gap a crash could leave, on both backends: a reading committed while no worker
+/// ran (a crash right after the commit) is judged when the worker starts again; a feed entry
+/// judged just before a crash, and not yet deleted, is not judged a second time.
+#[tokio::test]
+async fn readings_committed_before_a_crash_are_judged_once_after_it() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let app = app(db).await;
+        demo::generate_records(
+            &app.accounts,
+            &app.clinical,
+            clinical::today(),
+            support::DEMO_RESIDENTS,
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap();
+        // The crash: no worker judges what commits from now on.
+        app.alerting.abort();
+        let resident_user = app
+            .accounts
+            .user_id_by_username("resident")
+            .await
+            .unwrap()
+            .unwrap();
+        let resident = app
+            .clinical
+            .residents()
+            .residents_of_user(&resident_user)
+            .await
+            .unwrap()
+            .remove(0);
+        let rules = alerts::RuleBook::builtin().unwrap();
+        let devices = devices::Devices::new(db.clone(), Arc::new(vault::Keyring::for_tests()))
+            .unwrap()
+            .with_feed(web::readings::feed_filter(&rules));
+        let alerts = alerts::Alerts::new(
+            db.clone(),
+            app.ledger.clone(),
+            alerts::CareLookup::new(
+                app.clinical.residents().clone(),
+                app.clinical.registers().clone(),
+            ),
+            rules,
+        );
+        let (_, credential) = devices
+            .register(&resident_user, "bp_monitor", "卧室血压计", Some(&resident))
+            .await
+            .unwrap();
+        let now = jiff::Timestamp::now();
+
+        // Committed and acknowledged, not judged: the entry waits in the feed.
+        let (status, report) =
+            post_readings(&app, &credential, reading("crisis-a", 188, 100, now)).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["accepted"], 1, "{report}");
+        let waiting = devices.feed_waiting(10).await.unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].readings.len(), 2, "systolic and diastolic");
+        assert!(
+            alerts
+                .alerts_of_resident(&resident)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // The restart: the new worker finds the entry and judges it.
+        let worker = web::readings::spawn_alerting(devices.clone(), alerts.clone());
+        let started = Instant::now();
+        let mine = loop {
+            let mine = alerts.alerts_of_resident(&resident).await.unwrap();
+            if !mine.is_empty() || started.elapsed() > Duration::from_secs(30) {
+                break mine;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(mine.len(), 1, "the crisis reading's alert");
+        let started = Instant::now();
+        while !devices.feed_waiting(10).await.unwrap().is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the entry is deleted"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        worker.abort();
+
+        // A crash after the judgement committed and before the entry was deleted: the entry
+        // is handed over again and skipped, so the day's readings count once.
+        let daily_before = sbp_readings_today(db, &resident).await;
+        let (status, _) =
+            post_readings(&app, &credential, reading("crisis-b", 192, 104, now)).await;
+        assert_eq!(status, StatusCode::OK);
+        let entry = devices.feed_waiting(10).await.unwrap().remove(0);
+        let facts: Vec<_> = entry.readings.iter().map(web::readings::fact_of).collect();
+        alerts
+            .on_batch_once(&entry.id, &facts, kernel::UtcMillis::now().0)
+            .await
+            .unwrap();
+        web::readings::judge_waiting(&devices, &alerts)
+            .await
+            .unwrap();
+        assert!(devices.feed_waiting(10).await.unwrap().is_empty());
+        assert_eq!(
+            sbp_readings_today(db, &resident).await,
+            daily_before + 1,
+            "crisis-b counted once in the day's systolic readings"
+        );
+        let mine = alerts.alerts_of_resident(&resident).await.unwrap();
+        assert_eq!(mine.len(), 1, "still one episode");
+        assert_eq!(mine[0].reading_count, 2, "crisis-a and crisis-b, once each");
+    }
+}
+
+/// Systolic readings the alert rules counted for the resident today (their daily totals).
+async fn sbp_readings_today(db: &store::Db, resident: &str) -> i64 {
+    store::sqlx::query_scalar::<_, i64>(&format!(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM alert_daily \
+         WHERE resident_id = '{resident}' AND element = 'sbp'"
+    ))
+    .fetch_one(db.pool())
+    .await
+    .unwrap()
+}

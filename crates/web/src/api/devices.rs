@@ -56,17 +56,11 @@ pub const READINGS_PATH: &str = "/api/v1/devices/readings";
 
 /// `POST /api/v1/devices/readings`, with its own state: merge it outside the session
 /// middleware (see the module documentation).
-pub fn ingest_router(devices: Devices, readings: crate::readings::ReadingsQueue) -> Router {
+/// Readings that committed reach the alert rules through the devices' feed.
+pub fn ingest_router(devices: Devices) -> Router {
     Router::new()
         .route(READINGS_PATH, post(post_readings))
-        .with_state(Ingest { devices, readings })
-}
-
-/// What the readings endpoint needs: the store and the queue to the alert rules.
-#[derive(Clone)]
-struct Ingest {
-    devices: Devices,
-    readings: crate::readings::ReadingsQueue,
+        .with_state(devices)
 }
 
 /// The signed-in endpoints, relative to `/api/v1`.
@@ -222,7 +216,7 @@ pub fn paths() -> serde_json::Map<String, Value> {
 // ---- the readings endpoint -------------------------------------------------------------------
 
 async fn post_readings(
-    State(Ingest { devices, readings }): State<Ingest>,
+    State(devices): State<Devices>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -236,14 +230,7 @@ async fn post_readings(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     match devices.receive(bearer, content_type, &body).await {
-        Ok(report) => {
-            let accepted: Vec<_> = report.accepted().cloned().collect();
-            // Committed already; waiting here is the back-pressure of a slow alert worker.
-            if !accepted.is_empty() && readings.send(accepted).await.is_err() {
-                tracing::error!("the alert worker has stopped; readings were stored unjudged");
-            }
-            Json(report.to_json()).into_response()
-        }
+        Ok(report) => Json(report.answer()).into_response(),
         Err(e) => refused(&e, lang),
     }
 }
@@ -821,14 +808,7 @@ mod tests {
                     .fallback(|| async { StatusCode::NOT_FOUND }),
             )
             .layer(middleware::from_fn(sessions_only))
-            .merge(ingest_router(devices, draining_queue()))
-    }
-
-    /// A queue whose readings nobody judges (these tests are about the endpoint).
-    fn draining_queue() -> crate::readings::ReadingsQueue {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-        tokio::spawn(async move { while rx.recv().await.is_some() {} });
-        tx
+            .merge(ingest_router(devices))
     }
 
     async fn send(

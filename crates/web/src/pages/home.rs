@@ -3,7 +3,7 @@
 use access::{Permission, Principal, Role, Scope, Target};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use kernel::{Lang, UtcMillis};
+use kernel::Lang;
 use maud::{Markup, html};
 
 use crate::capabilities::find;
@@ -36,7 +36,7 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
     let figures = match role {
         Some(Role::PlatformAdmin) => admin_figures(&app, &ctx).await,
         Some(Role::BureauOfficial) => official_figures(&ctx, &user),
-        Some(Role::Resident) => resident_figures(&app, &ctx, &user).await,
+        Some(Role::Resident) => resident_space(&app, &ctx, &user).await,
         Some(Role::CompanyUser) => company_figures(&ctx, &user),
         _ => Ok(html! {}),
     };
@@ -86,14 +86,6 @@ fn registry_links(lang: Lang, role: Option<Role>, open_alerts: Option<u64>) -> M
             ("/worklist", "worklist.title"),
             ("/devices/quarantine", "devices.quarantine.title"),
             ("/registry", "registry.title"),
-        ],
-        Some(Role::Resident) => &[
-            ("/me/record", "timeline.my_record"),
-            ("/me/alerts", "alerts.me.title"),
-            ("/me/devices", "devices.me.title"),
-            ("/me/sharing", "sharing.title"),
-            ("/me/access", "access_log.title"),
-            ("/me/risk", "risk.mine.title"),
         ],
         Some(Role::BureauOfficial) => &[("/registry", "registry.title")],
         Some(Role::Researcher) => &[
@@ -196,44 +188,17 @@ fn official_figures(ctx: &Ctx, user: &Principal) -> Result<Markup, crate::error:
     })
 }
 
-async fn resident_figures(
+/// The resident's own space ([`super::portal`]) under its heading.
+async fn resident_space(
     app: &AppState,
     ctx: &Ctx,
     user: &Principal,
 ) -> Result<Markup, crate::error::AppError> {
     let lang = ctx.lang;
-    let entries = app
-        .ledger
-        .entries_for_subject("user", &user.user_id, 20)
-        .await?;
+    let cards = super::portal::cards(app, ctx, user).await?;
     Ok(html! {
-        h2 { (t(lang, "home.my_access")) }
-        @if entries.is_empty() {
-            p.muted { (t(lang, "home.my_access_empty")) }
-        } @else {
-            div.table-wrap {
-                table {
-                    thead { tr {
-                        th scope="col" { (t(lang, "ledger.at")) }
-                        th scope="col" { (t(lang, "ledger.actor")) }
-                        th scope="col" { (t(lang, "ledger.action")) }
-                        th scope="col" { (t(lang, "ledger.purpose")) }
-                        th scope="col" { (t(lang, "ledger.seq")) }
-                    } }
-                    tbody {
-                        @for e in &entries {
-                            tr {
-                                td.nowrap { (UtcMillis(e.event.at).format_datetime(lang)) }
-                                td { (actor_label(app, lang, &user.user_id, &e.event).await) }
-                                td { (crate::i18n::action_label(lang, &e.event.action)) }
-                                td { (if lang == Lang::Zh { e.event.purpose.label_zh() } else { e.event.purpose.label_en() }) }
-                                td.num { a href={ "/api/v1/ledger/proofs/inclusion?seq=" (e.seq) } { "#" (e.seq) } }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        h2 { a href="/me" { (t(lang, "portal.heading")) } }
+        (cards)
     })
 }
 
@@ -259,21 +224,4 @@ fn company_figures(ctx: &Ctx, user: &Principal) -> Result<Markup, crate::error::
         }
         p.source { (t(lang, "home.targets_source")) }
     })
-}
-
-/// Who acted, as the resident should read it: themselves, the system, or an organisation.
-async fn actor_label(app: &AppState, lang: Lang, me: &str, event: &ledger::AuditEvent) -> String {
-    if event.actor == me {
-        return t(lang, "actor.self").to_owned();
-    }
-    if event.actor == "system" || event.actor == "cli" {
-        return t(lang, "actor.system").to_owned();
-    }
-    match &event.organisation {
-        Some(org) => match app.accounts.organisation(org).await {
-            Ok(Some(o)) => o.name(lang == Lang::En).to_owned(),
-            _ => org.clone(),
-        },
-        None => event.actor.clone(),
-    }
 }

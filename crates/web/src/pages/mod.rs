@@ -9,6 +9,7 @@ pub mod home;
 pub mod ledger;
 pub mod login;
 pub mod me;
+pub mod portal;
 pub mod registry;
 pub mod research;
 pub mod risk;

@@ -22,6 +22,8 @@ pub const DEMO_RESIDENTS: usize = 120;
 
 pub struct App {
     pub router: axum::Router,
+    /// The services' alert worker (a test aborts it to play a crash).
+    pub alerting: tokio::task::AbortHandle,
     pub accounts: Accounts,
     pub ledger: Ledger,
     pub clinical: Clinical,
@@ -67,6 +69,7 @@ pub async fn app(db: &store::Db) -> App {
         .expect("services"),
     ));
     App {
+        alerting: state.alerting.clone(),
         router: web::router(state),
         accounts,
         ledger,

@@ -594,7 +594,7 @@ pub async fn accept(
         .accept_quarantined(&user.user_id, &id, &correction, &filled.reason)
         .await
     {
-        Ok(accepted) => {
+        Ok(_) => {
             record(
                 &app,
                 &user,
@@ -604,11 +604,6 @@ pub async fn accept(
                 &entry.id,
             )
             .await;
-            // An accepted reading is judged by the alert rules like any other; a full queue
-            // must not hold the doctor's page.
-            if let Err(e) = app.readings.try_send(accepted) {
-                tracing::warn!(error = %e, "an accepted reading did not reach the alert rules");
-            }
             Redirect::to("/devices/quarantine?done=accepted").into_response()
         }
         Err(DevicesError::StillRejected(r)) => {
