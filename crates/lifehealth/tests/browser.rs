@@ -662,7 +662,7 @@ impl Walk<'_> {
             ));
         }
         let text = self.ok(self.b.find("main").and_then(|e| self.b.text(&e)));
-        for expected in ["高血压", "2型糖尿病", "台在用设备", "收缩压"] {
+        for expected in ["高血压", "2型糖尿病", "台在用设备", "血压 ", "mmHg"] {
             if !text.contains(expected) {
                 self.fail(format!("/me does not show {expected:?}"));
             }

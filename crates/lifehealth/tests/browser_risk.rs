@@ -17,14 +17,13 @@
 mod support;
 
 use std::fmt::Display;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::json;
-use support::webdriver::{Browser, WdResult, free_port, require_browser};
+use support::server::{Backend, DEMO_RESIDENTS, Server};
+use support::webdriver::{Browser, WdResult, require_browser};
 
 const PASSWORD: &str = "Demo-Lifehealth-2026";
 const DESKTOP: (u32, u32) = (1280, 900);
@@ -34,13 +33,9 @@ const WAIT: Duration = Duration::from_secs(20);
 #[test]
 fn calculator_high_risk_list_resident_view_and_dashboard_in_a_browser() {
     require_browser();
-    let data = tempfile::Builder::new()
-        .prefix("lifehealth-risk-")
-        .tempdir()
-        .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
-    generate_demo(data.path());
-    let seeded = seed(data.path());
-    let mut server = Served::start(data.path());
+    let mut server = Server::generate(Backend::Sqlite, DEMO_RESIDENTS);
+    let seeded = seed(server.data_dir());
+    server.restart();
     let browser = Browser::start();
     // Generous: the demo city is generated first, on a machine that may be busy.
     server.wait_ready(Duration::from_secs(600));
@@ -59,35 +54,6 @@ fn calculator_high_risk_list_resident_view_and_dashboard_in_a_browser() {
 struct Seeded {
     /// Residents of the community doctor now at high risk.
     high: usize,
-}
-
-/// A command of the binary with only the settings this test gives it.
-fn binary(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lifehealth"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("LIFEHEALTH_") {
-            command.env_remove(key);
-        }
-    }
-    command
-        .current_dir(data)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    command
-}
-
-fn generate_demo(data: &Path) {
-    let out = binary(data)
-        .args(["demo", "--no-serve", "--data"])
-        .arg(data)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run lifehealth demo --no-serve: {e}"));
-    assert!(
-        out.status.success(),
-        "lifehealth demo --no-serve failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Gives twelve residents of the community doctor (55–74, no stroke or coronary disease) and
@@ -239,99 +205,9 @@ async fn panel(
         .unwrap_or_else(|e| panic!("panel of {resident}: {e}"));
 }
 
-/// `lifehealth demo` serving an existing data folder on a free port, killed on drop.
-struct Served {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-    agent: ureq::Agent,
-}
-
-impl Served {
-    fn start(data: &Path) -> Served {
-        let port = free_port();
-        let mut child = binary(data)
-            .arg("demo")
-            .arg("--data")
-            .arg(data)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start lifehealth demo: {e}"));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        if let Some(out) = child.stdout.take() {
-            drain(out, log.clone());
-        }
-        if let Some(err) = child.stderr.take() {
-            drain(err, log.clone());
-        }
-        Served {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-            agent: ureq::AgentBuilder::new()
-                .timeout(Duration::from_secs(10))
-                .build(),
-        }
-    }
-
-    fn wait_ready(&mut self, timeout: Duration) {
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                std::thread::sleep(Duration::from_millis(200));
-                panic!(
-                    "lifehealth demo exited with {status}:\n{}",
-                    self.log_tail(60)
-                );
-            }
-            let ready = self
-                .agent
-                .get(&format!("{}/readyz", self.base))
-                .call()
-                .is_ok_and(|r| r.status() == 200);
-            if ready {
-                return;
-            }
-            assert!(
-                started.elapsed() < timeout,
-                "not ready within {} s:\n{}",
-                timeout.as_secs(),
-                self.log_tail(60)
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn log_tail(&self, n: usize) -> String {
-        let lines = self.log.lock().map(|l| l.clone()).unwrap_or_default();
-        lines[lines.len().saturating_sub(n)..].join("\n")
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn drain(stream: impl Read + Send + 'static, log: Arc<Mutex<Vec<String>>>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).split(b'\n') {
-            let Ok(line) = line else { break };
-            if let Ok(mut log) = log.lock() {
-                log.push(String::from_utf8_lossy(&line).trim_end().to_owned());
-            }
-        }
-    });
-}
-
 struct Walk<'a> {
     b: &'a Browser,
-    s: &'a Served,
+    s: &'a Server,
     step: std::cell::RefCell<String>,
 }
 

@@ -169,7 +169,8 @@ async fn devices_pages_on_both_backends() {
             "高血压",
             "2型糖尿病",
             "2 台在用设备",
-            "收缩压",
+            "血压 <strong>",
+            " mmHg</strong>",
             "没有未处理的提醒",
             "我的诊疗团队",
         ] {

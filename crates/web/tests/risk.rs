@@ -208,6 +208,11 @@ async fn risk_pages_and_api_on_both_backends() {
 
         // ---- the community doctor's high-risk list ---------------------------------------
         let mut doctor = signed_in(&app, "community.doctor").await;
+        let home = doctor.get("/").await.body;
+        assert!(
+            home.contains("href=\"/risk/high\"") && home.contains("href=\"/risk/china-par\""),
+            "the doctor's home page leads to the high-risk list and the calculator"
+        );
         let high = doctor.get("/risk/high").await;
         assert_eq!(high.status, StatusCode::OK);
         let listed: Vec<&String> = mine
@@ -375,6 +380,10 @@ async fn risk_pages_and_api_on_both_backends() {
         }
         // A district official sees their district's counts only.
         let mut gulou = signed_in(&app, "gulou.official").await;
+        assert!(
+            gulou.get("/").await.body.contains("href=\"/risk\""),
+            "the official's home page leads to the risk dashboard"
+        );
         let g = gulou.get("/risk").await;
         assert_eq!(g.status, StatusCode::OK);
         let gulou_total: i64 = sqlx::query(

@@ -181,8 +181,9 @@ async fn a_periodic_run_escalates_and_closes_once_and_reports_what_it_did() {
         assert_eq!(f.alerts.maintain(due).await, alerts::Tick::default());
         let quiet = T0 + urgent.quiet_period_ms();
         assert_eq!(f.alerts.maintain(quiet).await.closed, 1);
-        // A run that cannot reach the database reports the failure instead of stopping.
+        // A run that cannot reach the database reports each failed step (escalation, quiet
+        // closing, forgetting judged batch ids) instead of stopping.
         f.db.close().await;
-        assert_eq!(f.alerts.maintain(quiet + 1).await.failed, 2);
+        assert_eq!(f.alerts.maintain(quiet + 1).await.failed, 3);
     }
 }

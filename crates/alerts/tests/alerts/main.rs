@@ -7,6 +7,7 @@
 mod episodes;
 mod escalation;
 mod inbox;
+mod intake;
 mod property;
 mod thresholds;
 mod trends;

@@ -110,7 +110,8 @@ pub const DEMO_RESIDENTS: usize = 120;
 
 /// `lifehealth demo` serving a fresh demo city.
 pub struct Server {
-    child: Child,
+    /// `None` between [`Server::generate`] and [`Server::restart`].
+    child: Option<Child>,
     pub backend: Backend,
     /// `http://127.0.0.1:<port>`
     pub base: String,
@@ -182,6 +183,33 @@ impl Server {
 
     /// Starts the binary on a demo city of `residents`, with `extra` arguments to `demo`.
     pub fn start_with(backend: Backend, residents: usize, extra: &[&str]) -> Server {
+        let mut server = Server::stopped(backend, residents, extra);
+        server.restart();
+        server
+    }
+
+    /// Creates the demo city of `residents` without serving it (`demo --no-serve`), for a
+    /// test that adds to its data first; [`Server::restart`] then serves it.
+    pub fn generate(backend: Backend, residents: usize) -> Server {
+        let server = Server::stopped(backend, residents, &[]);
+        let out = server
+            .launch
+            .command(&["demo"])
+            .arg("--no-serve")
+            .arg("--residents")
+            .arg(residents.to_string())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run lifehealth demo --no-serve: {e}"));
+        assert!(
+            out.status.success(),
+            "lifehealth demo --no-serve failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        server
+    }
+
+    fn stopped(backend: Backend, residents: usize, extra: &[&str]) -> Server {
         let data = tempfile::Builder::new()
             .prefix("lifehealth-browser-")
             .tempdir()
@@ -193,12 +221,11 @@ impl Server {
             schema: (backend == Backend::Postgres).then(Schema::create),
             data,
         };
-        let log = Arc::new(Mutex::new(Vec::new()));
         Server {
-            child: launch.spawn(&log),
+            child: None,
             backend,
             base: format!("http://127.0.0.1:{}", launch.port),
-            log,
+            log: Arc::new(Mutex::new(Vec::new())),
             agent: ureq::AgentBuilder::new()
                 .timeout_connect(Duration::from_secs(5))
                 .timeout_read(Duration::from_secs(60))
@@ -210,18 +237,20 @@ impl Server {
 
     /// Kills the binary with SIGKILL, as a crash or `kill -9` would.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Ok(mut log) = self.log.lock() {
-            log.push("--- killed with SIGKILL ---".to_owned());
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            if let Ok(mut log) = self.log.lock() {
+                log.push("--- killed with SIGKILL ---".to_owned());
+            }
         }
     }
 
-    /// Starts the binary again on the same data, port and arguments (after [`Server::kill`]);
-    /// call [`Server::wait_ready`] before using it.
+    /// Starts the binary (again) on the same data, port and arguments, after
+    /// [`Server::generate`] or [`Server::kill`]; call [`Server::wait_ready`] before using it.
     pub fn restart(&mut self) {
         self.kill();
-        self.child = self.launch.spawn(&self.log);
+        self.child = Some(self.launch.spawn(&self.log));
     }
 
     /// Runs another `lifehealth` command on the server's data (e.g. `token create`).
@@ -237,7 +266,11 @@ impl Server {
         let started = Instant::now();
         let mut announced = false;
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            let child = self
+                .child
+                .as_mut()
+                .unwrap_or_else(|| panic!("the server was not started"));
+            if let Ok(Some(status)) = child.try_wait() {
                 // Give the reader threads a moment to collect the last lines.
                 std::thread::sleep(Duration::from_millis(200));
                 panic!(
@@ -346,8 +379,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 

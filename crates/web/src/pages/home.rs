@@ -86,8 +86,13 @@ fn registry_links(lang: Lang, role: Option<Role>, open_alerts: Option<u64>) -> M
             ("/worklist", "worklist.title"),
             ("/devices/quarantine", "devices.quarantine.title"),
             ("/registry", "registry.title"),
+            ("/risk/high", "risk.high.title"),
+            ("/risk/china-par", "risk.calc.title"),
         ],
-        Some(Role::BureauOfficial) => &[("/registry", "registry.title")],
+        Some(Role::BureauOfficial) => &[
+            ("/registry", "registry.title"),
+            ("/risk", "risk.dash.title"),
+        ],
         Some(Role::Researcher) => &[
             ("/research", "research.title"),
             ("/research/query", "research.query.title"),

@@ -11,8 +11,11 @@ use kernel::{Lang, UtcMillis};
 use maud::{Markup, html};
 use serde_json::json;
 
+use devices::{DeviceCatalogue, Series, StoredReading};
+
+use super::devices::readings::short_time;
 use super::devices::{device_error, words};
-use super::registry::{actor, clinical_error, disease_label, registry_error};
+use super::registry::{actor, clinical_error, date, disease_label, registry_error};
 use super::risk::{band_tag, record_views, scores_error};
 use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
@@ -20,7 +23,7 @@ use crate::i18n::{t, tf};
 use crate::layout::{page, status_tag};
 use crate::state::AppState;
 
-/// Latest readings named on the devices card.
+/// Measures whose latest reading the devices card names.
 const LATEST_SHOWN: usize = 3;
 
 /// Ledger entries read to find the latest access by someone else.
@@ -71,12 +74,14 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
         .into_iter()
         .filter(|d| !d.revoked)
         .collect();
-    let mut latest = app
-        .devices
-        .latest(resident_id)
-        .await
-        .map_err(device_error)?;
-    latest.sort_by_key(|r| std::cmp::Reverse(r.taken_at));
+    let latest = latest_by_measure(
+        app.devices.catalogue(),
+        lang,
+        &app.devices
+            .latest(resident_id)
+            .await
+            .map_err(device_error)?,
+    );
     let score = app.risk.latest(resident_id).await.map_err(scores_error)?;
     let open_alerts = app
         .alerts
@@ -107,7 +112,7 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
     let shown = json!({
         "registers": enrolments.iter().map(|e| &e.disease).collect::<Vec<_>>(),
         "devices": devices.len(),
-        "latest": latest.iter().take(LATEST_SHOWN).map(|r| (&r.series, r.value, r.taken_at.0)).collect::<Vec<_>>(),
+        "latest": latest.iter().map(|m| (&m.value, m.at.0)).collect::<Vec<_>>(),
         "risk_band": score.as_ref().and_then(|s| s.band()),
         "open_alerts": open_alerts,
     });
@@ -120,7 +125,6 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
     )
     .await;
 
-    let catalogue = app.devices.catalogue();
     Ok(html! {
         div.portal {
             a.portal-card href="/me/record" {
@@ -130,7 +134,7 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
                 } @else {
                     p.portal-figure { (enrolments.iter().map(|e| disease_label(app, lang, &e.disease)).collect::<Vec<_>>().join(if lang == Lang::Zh { "、" } else { ", " })) }
                     @if let Some(last) = enrolments.iter().filter_map(|e| e.last_visit).max() {
-                        p.muted { (tf(lang, "portal.record.last_visit", &[("date", &last.to_string())])) }
+                        p.muted { (tf(lang, "portal.record.last_visit", &[("date", &date(lang, last))])) }
                     }
                 }
                 p.portal-go { (t(lang, "portal.record.go")) }
@@ -142,11 +146,10 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
                     p.muted { (t(lang, "portal.devices.no_reading")) }
                 } @else {
                     ul.portal-list {
-                        @for r in latest.iter().take(LATEST_SHOWN) {
+                        @for m in &latest {
                             li {
-                                (words::series_name_of(catalogue, lang, &r.series)) " "
-                                strong { (words::amount(catalogue, &r.series, r.value)) }
-                                span.muted { " · " (r.taken_at.format_datetime(lang)) }
+                                (m.name) " " strong { (m.value) }
+                                span.muted { " · " (short_time(lang, m.at)) }
                             }
                         }
                     }
@@ -207,6 +210,50 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
             }
         }
     })
+}
+
+/// A measure's latest reading as the card shows it: `血压`, `141/82 mmHg`, when.
+struct LatestMeasure {
+    name: String,
+    value: String,
+    at: UtcMillis,
+}
+
+/// The latest value of each measure (a blood pressure's two series together), newest first,
+/// at most [`LATEST_SHOWN`].
+fn latest_by_measure(
+    catalogue: &DeviceCatalogue,
+    lang: Lang,
+    latest: &[StoredReading],
+) -> Vec<LatestMeasure> {
+    let mut out: Vec<LatestMeasure> = catalogue
+        .measures
+        .iter()
+        .filter_map(|m| {
+            let values: Vec<(&Series, &StoredReading)> = m
+                .series
+                .iter()
+                .filter_map(|s| latest.iter().find(|r| r.series == s.key).map(|r| (s, r)))
+                .collect();
+            let (first, _) = values.first()?;
+            Some(LatestMeasure {
+                name: words::measure_name(lang, m),
+                value: format!(
+                    "{} {}",
+                    values
+                        .iter()
+                        .map(|(s, r)| words::number(s, r.value))
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    words::unit(first)
+                ),
+                at: values.iter().map(|(_, r)| r.taken_at).max()?,
+            })
+        })
+        .collect();
+    out.sort_by_key(|m| std::cmp::Reverse(m.at));
+    out.truncate(LATEST_SHOWN);
+    out
 }
 
 /// The organisation's name in `lang`, or its id when it cannot be read.

@@ -39,9 +39,9 @@ fn hour_label(lang: Lang, start: i64) -> String {
     }
 }
 
-/// A time within the last two days: `11月26日 07:30` / `11-26 07:30` (the year would only
-/// crowd a phone's table).
-fn short_time(lang: Lang, at: UtcMillis) -> String {
+/// A recent time: `11月26日 07:30` / `11-26 07:30`. Readings are at most a month old (the
+/// ingest's window), so the year would only crowd a phone's table.
+pub(crate) fn short_time(lang: Lang, at: UtcMillis) -> String {
     let zoned = at.to_timestamp().to_zoned(
         jiff::tz::TimeZone::get(kernel::CITY_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC),
     );
