@@ -150,6 +150,26 @@ impl RuleBook {
             .any(|(r, _)| r.elements.iter().any(|e| e == key))
     }
 
+    /// Whether the rules would act on one reading (its values by series key): a trend rule
+    /// averages one of its series, or it shows a danger sign. A reading for which this is
+    /// false raises nothing and counts in no daily mean.
+    pub fn acts_on(&self, values: &[(&str, f64)]) -> bool {
+        if values.iter().any(|(k, _)| self.reads_trend(k)) {
+            return true;
+        }
+        // Cheap first: no value meets any danger condition on its element (a rule that needs
+        // all its conditions needs this one too), so the templates need not run. The device
+        // ingest asks this of every reading.
+        let could = values.iter().any(|(key, value)| {
+            let element = self.danger_element(key);
+            self.danger
+                .iter()
+                .flat_map(|r| &r.when)
+                .any(|c| c.key == element && c.holds(*value))
+        });
+        could && !self.danger_signs(values).is_empty()
+    }
+
     /// The danger signs one reading shows, one per rule key, in rule order: every template's
     /// own rule code applied to the reading.
     pub fn danger_signs(&self, values: &[(&str, f64)]) -> Vec<DangerSign> {

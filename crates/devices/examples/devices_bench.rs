@@ -7,8 +7,10 @@
 //!     [--backend sqlite|postgres|both] [--skip-mqtt]
 //! ```
 //!
-//! Readings are heart rates (one value, one row each) from D smart watches, each bound to its
-//! own resident, spread over the last hours. Stages, each on a fresh database:
+//! Readings are heart rates (one value, one row each; one in a hundred above 100/min, a danger
+//! sign) from D smart watches, each bound to its own resident, spread over the last hours. The
+//! alert feed takes what the platform's does (`--feed-all`, `--no-feed` to compare). Stages,
+//! each on a fresh database:
 //!
 //! - raw: the same rows (resident, series, time, device, message id, value) written by
 //!   multi-row INSERTs with bound parameters (`store::bulk`), B rows a transaction on the
@@ -58,9 +60,16 @@ struct Args {
     mqtt_batch: usize,
     backends: Vec<&'static str>,
     mqtt: bool,
-    /// Every accepted reading also enters the feed (the platform feeds only the series its
-    /// alert rules read, and heart rates are not among them): the feed's worst case.
-    feed: bool,
+    /// Which readings enter the alert feed: the platform's choice (those the alert rules would
+    /// act on), every one (the feed's worst case) or none.
+    feed: Feed,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Feed {
+    Platform,
+    All,
+    None,
 }
 
 const HELP: &str =
@@ -72,8 +81,9 @@ const HELP: &str =
   --mqtt-batch M    readings per MQTT message (default 100)
   --backend X       sqlite, postgres or both (default sqlite)
   --skip-mqtt       leave out the MQTT stage (no broker needed)
-  --feed-all        every reading also enters the feed (its worst case; the platform feeds
-                    only the series its alert rules read, not heart rates)";
+  --feed-all        every reading also enters the alert feed (its worst case)
+  --no-feed         no alert feed (the default is the platform's: the readings the alert rules
+                    would act on, here the heart rates above 100/min)";
 
 fn parse_args() -> BoxResult<Option<Args>> {
     let mut args = Args {
@@ -84,7 +94,7 @@ fn parse_args() -> BoxResult<Option<Args>> {
         mqtt_batch: 100,
         backends: vec!["sqlite"],
         mqtt: true,
-        feed: false,
+        feed: Feed::Platform,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -97,7 +107,11 @@ fn parse_args() -> BoxResult<Option<Args>> {
             continue;
         }
         if flag == "--feed-all" {
-            args.feed = true;
+            args.feed = Feed::All;
+            continue;
+        }
+        if flag == "--no-feed" {
+            args.feed = Feed::None;
             continue;
         }
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
@@ -140,11 +154,23 @@ struct Fleet {
     members: Vec<(devices::BoundDevice, String)>,
 }
 
-async fn fleet(db: &Db, n: usize, feed_all: bool) -> BoxResult<Fleet> {
-    let mut devices = Devices::new(db.clone(), Arc::new(Keyring::for_tests()))?;
-    if feed_all {
-        devices = devices.with_feed(Arc::new(|_: &str| true));
-    }
+async fn fleet(db: &Db, n: usize, feed: Feed) -> BoxResult<Fleet> {
+    let devices = Devices::new(db.clone(), Arc::new(Keyring::for_tests()))?;
+    let devices = match feed {
+        // As `web::readings::feed_filter` configures the platform.
+        Feed::Platform => {
+            let rules = alerts::RuleBook::builtin()?;
+            devices.with_feed(Arc::new(move |values: &[devices::Accepted]| {
+                let reading: Vec<(&str, f64)> = values
+                    .iter()
+                    .map(|a| (a.series.as_str(), a.value))
+                    .collect();
+                rules.acts_on(&reading)
+            }))
+        }
+        Feed::All => devices.with_feed(Arc::new(|_: &[devices::Accepted]| true)),
+        Feed::None => devices,
+    };
     let mut members = Vec::with_capacity(n);
     for i in 0..n {
         let (_, secret) = devices
@@ -162,6 +188,12 @@ async fn fleet(db: &Db, n: usize, feed_all: bool) -> BoxResult<Fleet> {
 
 /// NDJSON bodies of `batch` readings, each body from one device, `total` readings in all.
 /// `tag` keeps message ids distinct between stages.
+/// 60 to 99 beats a minute, and one reading in a hundred at 112: a danger sign the alert rules
+/// act on, so it enters the feed.
+fn heart_rate(i: usize) -> usize {
+    if i % 100 == 99 { 112 } else { 60 + i % 40 }
+}
+
 fn bodies(total: usize, batch: usize, devices: usize, tag: &str) -> Vec<(usize, String)> {
     let now = UtcMillis::now().0;
     let mut out = Vec::new();
@@ -175,7 +207,7 @@ fn bodies(total: usize, batch: usize, devices: usize, tag: &str) -> Vec<(usize, 
             body.push_str(&format!(
                 "{{\"message_id\":\"{tag}-{}\",\"measure\":\"heart_rate\",\"value\":{},\"unit\":\"/min\",\"taken_at\":\"{}\"}}\n",
                 n + i,
-                60 + (n + i) % 40,
+                heart_rate(n + i),
                 taken.to_rfc3339()
             ));
         }
@@ -523,10 +555,10 @@ async fn main() -> BoxResult<()> {
         args.batch,
         args.clients,
         args.devices,
-        if args.feed {
-            "every reading"
-        } else {
-            "none (heart rates)"
+        match args.feed {
+            Feed::Platform => "the platform's (readings the alert rules act on)",
+            Feed::All => "every reading",
+            Feed::None => "none",
         }
     );
     for backend in args.backends.clone() {

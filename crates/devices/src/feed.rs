@@ -15,9 +15,9 @@ use crate::Devices;
 use crate::error::DevicesError;
 use crate::ingest::Accepted;
 
-/// Which readings the feed takes: a reading goes in when this holds for any of its series
-/// (a blood pressure's systolic and diastolic travel together).
-pub type FeedFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+/// Which readings the feed takes, asked of each reading's values (a blood pressure's systolic
+/// and diastolic together): the platform takes those its alert rules would act on.
+pub type FeedFilter = Arc<dyn Fn(&[Accepted]) -> bool + Send + Sync>;
 
 /// One commit's readings in the feed, in commit order by `id` (a UUIDv7).
 #[derive(Debug, Clone, PartialEq)]
@@ -31,10 +31,7 @@ pub(crate) fn select<'a>(
     filter: &FeedFilter,
     accepted: impl Iterator<Item = Vec<Accepted>> + 'a,
 ) -> Vec<Accepted> {
-    accepted
-        .filter(|values| values.iter().any(|a| filter(&a.series)))
-        .flatten()
-        .collect()
+    accepted.filter(|values| filter(values)).flatten().collect()
 }
 
 /// Adds an entry inside the caller's transaction; says whether it did (not when `readings`
@@ -62,7 +59,7 @@ pub(crate) async fn append(
 }
 
 impl Devices {
-    /// Takes readings into the feed from now on: those with a series `filter` accepts.
+    /// Takes readings into the feed from now on: those `filter` accepts.
     pub fn with_feed(mut self, filter: FeedFilter) -> Devices {
         self.feed = Some(filter);
         self

@@ -746,11 +746,14 @@ async fn a_flood_is_answered_busy_with_retry_after_and_the_held_readings_stay_bo
 async fn the_feed_holds_each_commits_new_readings_of_the_asked_series_until_done() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
-        let devices = service(db)
-            .await
-            .with_feed(std::sync::Arc::new(|series: &str| {
-                series == "sbp" || series == "glucose"
-            }));
+        let devices =
+            service(db)
+                .await
+                .with_feed(std::sync::Arc::new(|values: &[devices::Accepted]| {
+                    values
+                        .iter()
+                        .any(|a| a.series == "sbp" || a.series == "glucose")
+                }));
         let (monitor, _) = device(&devices, "bp_monitor", "r1").await;
         let (watch, _) = device(&devices, "smart_watch", "r1").await;
         let (meter, _) = device(&devices, "glucometer", "r2").await;

@@ -1,12 +1,13 @@
 //! From accepted device readings to alerts, durably.
 //!
-//! The devices crate writes the readings the alert rules read to its feed, in the transaction
-//! that stores them (`Devices::with_feed`, filtered by [`feed_filter`]), whether they came over
-//! HTTP, over MQTT or from a doctor's review of the quarantine. One worker judges each feed
-//! entry once (`Alerts::on_batch_once`) and then deletes it. It wakes after every commit that
-//! added an entry, so an alert reaches the inbox moments after the reading, and looks again
-//! every few seconds, so what a crash left between a commit and its judgement is judged after
-//! the restart. When the worker falls behind, entries wait in the database, not in memory.
+//! The devices crate writes the readings the alert rules would act on to its feed, in the
+//! transaction that stores them (`Devices::with_feed`, filtered by [`feed_filter`]), whether
+//! they came over HTTP, over MQTT or from a doctor's review of the quarantine. One worker
+//! judges each feed entry once (`Alerts::on_batch_once`) and then deletes it. It wakes after
+//! every commit that added an entry, so an alert reaches the inbox moments after the reading,
+//! and looks again every few seconds, so what a crash left between a commit and its judgement
+//! is judged after the restart. When the worker falls behind, entries wait in the database,
+//! not in memory.
 
 use std::time::Duration;
 
@@ -20,10 +21,20 @@ const ENTRIES_PER_PASS: usize = 64;
 /// database error before trying again).
 const LOOK_EVERY: Duration = Duration::from_secs(5);
 
-/// The readings the feed takes: those of a series some alert rule reads.
+/// The readings the feed takes: exactly those the alert rules would act on — every value of a
+/// series a trend rule averages (blood pressure), and any reading that shows a danger sign
+/// (a heart rate above 100, a glucose at or above 16.7). The rest (a watch's ordinary heart
+/// rates, steps, sleep) would raise nothing and count in no daily mean, so they stay out and
+/// cost the ingest nothing.
 pub fn feed_filter(rules: &alerts::RuleBook) -> FeedFilter {
     let rules = rules.clone();
-    std::sync::Arc::new(move |series: &str| rules.reads_danger(series) || rules.reads_trend(series))
+    std::sync::Arc::new(move |values: &[Accepted]| {
+        let reading: Vec<(&str, f64)> = values
+            .iter()
+            .map(|a| (a.series.as_str(), a.value))
+            .collect();
+        rules.acts_on(&reading)
+    })
 }
 
 /// The fact the alert rules judge: the value under the series it was sent as (a meter's
@@ -80,5 +91,45 @@ pub async fn judge_waiting(devices: &Devices, alerts: &alerts::Alerts) -> Result
                 .await?;
             devices.feed_done(std::slice::from_ref(id)).await?;
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    fn reading(values: &[(&str, f64)]) -> Vec<Accepted> {
+        values
+            .iter()
+            .map(|(series, value)| Accepted {
+                resident_id: "r1".into(),
+                series: (*series).into(),
+                element: (*series).into(),
+                value: *value,
+                unit: String::new(),
+                taken_at: kernel::UtcMillis(0),
+                device_id: "d1".into(),
+                message_id: "m1".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_feed_takes_what_the_alert_rules_would_act_on_and_nothing_else() {
+        let rules = alerts::RuleBook::builtin().unwrap();
+        let takes = feed_filter(&rules);
+        // Blood pressure: a trend rule averages every reading, ordinary or not.
+        assert!(takes(&reading(&[("sbp", 126.0), ("dbp", 78.0)])));
+        // Heart rate: only above the templates' danger-sign bound (more than 100/min).
+        assert!(!takes(&reading(&[("heart_rate", 72.0)])));
+        assert!(!takes(&reading(&[("heart_rate", 100.0)])));
+        assert!(takes(&reading(&[("heart_rate", 101.0)])));
+        // A meter's glucose is read as fasting glucose by the danger signs only.
+        assert!(!takes(&reading(&[("glucose", 6.4)])));
+        assert!(takes(&reading(&[("glucose", 16.7)])));
+        assert!(takes(&reading(&[("glucose", 3.9)])));
+        // Nothing acts on steps.
+        assert!(!takes(&reading(&[("steps", 12_000.0)])));
     }
 }

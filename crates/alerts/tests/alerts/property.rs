@@ -78,3 +78,21 @@ fn on_readings_never_opens_two_alerts_per_resident_and_rule() {
             .unwrap();
     }
 }
+
+proptest! {
+    /// `acts_on` (asked of every device reading) skips the templates for readings that cannot
+    /// meet a danger condition; it must agree with them everywhere, at the bounds too.
+    #[test]
+    fn acts_on_agrees_with_the_templates_danger_signs(
+        key in proptest::sample::select(vec!["heart_rate", "glucose", "fpg", "spo2", "sbp", "dbp", "steps", "weight"]),
+        value in prop_oneof![0.0f64..400.0, proptest::sample::select(vec![3.9, 16.7, 88.0, 100.0, 101.0, 110.0, 180.0])],
+        other in 40.0f64..200.0,
+    ) {
+        let rules = alerts::RuleBook::builtin().unwrap();
+        for reading in [vec![(key, value)], vec![(key, value), ("dbp", other)]] {
+            let expected = reading.iter().any(|(k, _)| rules.reads_trend(k))
+                || !rules.danger_signs(&reading).is_empty();
+            prop_assert_eq!(rules.acts_on(&reading), expected, "{:?}", reading);
+        }
+    }
+}
