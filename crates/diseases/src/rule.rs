@@ -39,19 +39,24 @@ impl Condition {
 
     /// E.g. `sbp < 140 mmHg`, `4.4 ≤ fpg ≤ 7 mmol/L`.
     pub fn text(&self, display_unit: &str) -> String {
+        self.text_named(&self.key, display_unit)
+    }
+
+    /// [`Condition::text`] with the element called `name` (`收缩压 ≥ 180 mmHg`).
+    pub fn text_named(&self, name: &str, display_unit: &str) -> String {
         let lower = self
             .gt
             .map(|b| (b, ">", "<"))
             .or(self.ge.map(|b| (b, "≥", "≤")));
         let upper = self.lt.map(|b| (b, "<")).or(self.le.map(|b| (b, "≤")));
-        let key = &self.key;
+        let key = name;
         match (lower, upper) {
             (Some((l, _, flipped)), Some((u, op))) => {
                 format!("{l} {flipped} {key} {op} {u} {display_unit}")
             }
             (Some((l, op, _)), None) => format!("{key} {op} {l} {display_unit}"),
             (None, Some((u, op))) => format!("{key} {op} {u} {display_unit}"),
-            (None, None) => key.clone(),
+            (None, None) => key.to_owned(),
         }
     }
 }

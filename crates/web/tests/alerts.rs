@@ -146,32 +146,12 @@ async fn alerts_reach_the_family_doctor_and_the_resident_and_nobody_else() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
         let app = app(db).await;
-        demo::generate_records(
-            &app.accounts,
-            &app.clinical,
-            clinical::today(),
-            support::DEMO_RESIDENTS,
-            &mut |_, _| {},
-        )
-        .await
-        .unwrap();
+        support::add_demo_records(&app, support::DEMO_RESIDENTS).await;
         let service = service(&app, db);
         let book = RuleBook::builtin().unwrap();
 
         // The demo resident, their family doctor and centre.
-        let resident_user = app
-            .accounts
-            .user_id_by_username("resident")
-            .await
-            .unwrap()
-            .unwrap();
-        let resident = app
-            .clinical
-            .residents()
-            .residents_of_user(&resident_user)
-            .await
-            .unwrap()
-            .remove(0);
+        let (_, resident) = support::demo_resident(&app).await;
         let care = app
             .clinical
             .residents()
@@ -204,6 +184,27 @@ async fn alerts_reach_the_family_doctor_and_the_resident_and_nobody_else() {
                 .contains(&format!("href=\"/residents/{resident}\""))
         );
         assert!(inbox.body.contains("待接手"), "state in words");
+        // The rule in words, its bounds from the templates.
+        let detail = doctor.get(&format!("/alerts/{id}")).await;
+        let bp_crisis = book
+            .danger_rules()
+            .iter()
+            .find(|r| r.key == "bp_crisis")
+            .unwrap();
+        let bound = |key: &str| {
+            bp_crisis
+                .when
+                .iter()
+                .find(|c| c.key == key)
+                .and_then(|c| c.ge)
+                .unwrap()
+        };
+        let words = format!(
+            "收缩压 ≥ {} mmHg 或 舒张压 ≥ {} mmHg",
+            bound("sbp"),
+            bound("dbp")
+        );
+        assert!(detail.body.contains(&words), "the rule reads {words}");
         assert!(inbox.body.contains("紧急"), "severity in words");
         let name = full_name(&app, &resident).await;
         assert!(!inbox.body.contains(&name), "names are masked");
@@ -452,15 +453,7 @@ async fn the_api_lists_the_inbox_and_answers_problems() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
         let app = app(db).await;
-        demo::generate_records(
-            &app.accounts,
-            &app.clinical,
-            clinical::today(),
-            support::DEMO_RESIDENTS,
-            &mut |_, _| {},
-        )
-        .await
-        .unwrap();
+        support::add_demo_records(&app, support::DEMO_RESIDENTS).await;
         let service = service(&app, db);
         let book = RuleBook::builtin().unwrap();
         let doctor_id = app

@@ -66,16 +66,7 @@ async fn devices_pages_on_both_backends() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
         let app = app(db).await;
-        let today = UtcMillis::now().city_date();
-        demo::generate_records(
-            &app.accounts,
-            &app.clinical,
-            today,
-            support::DEMO_RESIDENTS,
-            &mut |_, _| {},
-        )
-        .await
-        .unwrap();
+        support::add_demo_records(&app, support::DEMO_RESIDENTS).await;
         let devices = Devices::new(db.clone(), Arc::new(vault::Keyring::for_tests())).unwrap();
         let summary =
             demo::generate_devices(&app.accounts, &app.clinical, &devices, UtcMillis::now())

@@ -109,15 +109,7 @@ async fn registry_pages_serve_each_role_within_its_reach() {
     for db in dbs.all() {
         let app = app(db).await;
         let today = clinical::today();
-        demo::generate_records(
-            &app.accounts,
-            &app.clinical,
-            today,
-            support::DEMO_RESIDENTS,
-            &mut |_, _| {},
-        )
-        .await
-        .unwrap();
+        support::add_demo_records(&app, support::DEMO_RESIDENTS).await;
         let names = full_names(&app).await;
 
         // The community doctor: the registers of her centre, with indicators.

@@ -46,28 +46,8 @@ async fn a_crisis_reading_from_a_device_reaches_the_family_doctor() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
         let app = app(db).await;
-        demo::generate_records(
-            &app.accounts,
-            &app.clinical,
-            clinical::today(),
-            support::DEMO_RESIDENTS,
-            &mut |_, _| {},
-        )
-        .await
-        .unwrap();
-        let resident_user = app
-            .accounts
-            .user_id_by_username("resident")
-            .await
-            .unwrap()
-            .unwrap();
-        let resident = app
-            .clinical
-            .residents()
-            .residents_of_user(&resident_user)
-            .await
-            .unwrap()
-            .remove(0);
+        support::add_demo_records(&app, support::DEMO_RESIDENTS).await;
+        let (resident_user, resident) = support::demo_resident(&app).await;
         let care = app
             .clinical
             .residents()
@@ -162,30 +142,10 @@ async fn readings_committed_before_a_crash_are_judged_once_after_it() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
         let app = app(db).await;
-        demo::generate_records(
-            &app.accounts,
-            &app.clinical,
-            clinical::today(),
-            support::DEMO_RESIDENTS,
-            &mut |_, _| {},
-        )
-        .await
-        .unwrap();
+        support::add_demo_records(&app, support::DEMO_RESIDENTS).await;
         // The crash: no worker judges what commits from now on.
         app.alerting.abort();
-        let resident_user = app
-            .accounts
-            .user_id_by_username("resident")
-            .await
-            .unwrap()
-            .unwrap();
-        let resident = app
-            .clinical
-            .residents()
-            .residents_of_user(&resident_user)
-            .await
-            .unwrap()
-            .remove(0);
+        let (resident_user, resident) = support::demo_resident(&app).await;
         let rules = alerts::RuleBook::builtin().unwrap();
         let devices = devices::Devices::new(db.clone(), Arc::new(vault::Keyring::for_tests()))
             .unwrap()

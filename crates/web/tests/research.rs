@@ -204,15 +204,7 @@ async fn research_access_over_http() {
     let dbs = TestDatabases::new().await;
     for db in dbs.all() {
         let app = app(db).await;
-        demo::generate_records(
-            &app.accounts,
-            &app.clinical,
-            clinical::today(),
-            RESIDENTS,
-            &mut |_, _| {},
-        )
-        .await
-        .unwrap();
+        support::add_demo_records(&app, RESIDENTS).await;
         let consenting = consents(&app, db).await;
         let released = full_flow(&app, &consenting).await;
         refusals(&app, &released).await;

@@ -126,15 +126,7 @@ async fn risk_pages_and_api_on_both_backends() {
     for db in dbs.all() {
         let app = app(db).await;
         let today = UtcMillis::now().city_date();
-        demo::generate_records(
-            &app.accounts,
-            &app.clinical,
-            today,
-            support::DEMO_RESIDENTS,
-            &mut |_, _| {},
-        )
-        .await
-        .unwrap();
+        support::add_demo_records(&app, support::DEMO_RESIDENTS).await;
         let community_doctor = user_id(&app, "community.doctor").await;
         let rows = app
             .clinical

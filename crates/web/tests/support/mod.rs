@@ -29,6 +29,39 @@ pub struct App {
     pub clinical: Clinical,
 }
 
+/// The demo's residents and their records ([`DEMO_RESIDENTS`] of them, as of today).
+pub async fn add_demo_records(app: &App, residents: usize) {
+    demo::generate_records(
+        &app.accounts,
+        &app.clinical,
+        clinical::today(),
+        residents,
+        &mut |_, _| {},
+    )
+    .await
+    .expect("demo records");
+}
+
+/// The demo resident: their user id and their master-index id.
+pub async fn demo_resident(app: &App) -> (String, String) {
+    let user = app
+        .accounts
+        .user_id_by_username("resident")
+        .await
+        .expect("accounts")
+        .expect("the demo resident's account");
+    let resident = app
+        .clinical
+        .residents()
+        .residents_of_user(&user)
+        .await
+        .expect("master index")
+        .into_iter()
+        .next()
+        .expect("the demo resident's record");
+    (user, resident)
+}
+
 pub async fn app(db: &store::Db) -> App {
     db.migrate(&[
         access::migrations(),

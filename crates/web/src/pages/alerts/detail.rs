@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kernel::Lang;
 use maud::{Markup, html};
 
-use super::super::registry::back_link;
+use super::super::registry::{back_link, pick};
 use super::{
     alert_error, amount_text, level_text, message, record_staff_view, resident_cell,
     resident_names, severity_tag, staff_of, state_tag, value_text, when,
@@ -149,9 +149,7 @@ async fn render(
             dd { (resident_cell(lang, &names, &alert)) }
             dt { (t(lang, "alerts.rule")) }
             dd {
-                (kind_label(lang, alert.kind)) " · "
-                // The rule as the crate states it, on element keys (sbp ≥ 180 mmHg).
-                span.muted lang="en" { (alert.rule_text) }
+                (kind_label(lang, alert.kind)) " · " (rule_words(app, lang, &alert))
             }
             dt { (t(lang, "alerts.readings")) }
             dd { (tf(lang, "alerts.readings_n", &[("n", &alert.reading_count.to_string())])) }
@@ -279,4 +277,36 @@ async fn people(
         out.insert(id.clone(), label);
     }
     Ok(out)
+}
+
+/// The rule in words: a danger sign's conditions with the elements' names from the templates'
+/// dictionary (`收缩压 ≥ 180 mmHg 或 舒张压 ≥ 110 mmHg`); a trend rule as it was stated when
+/// the alert was raised.
+fn rule_words(app: &AppState, lang: Lang, alert: &Alert) -> String {
+    if alert.kind != Kind::Danger {
+        return alert.rule_text.clone();
+    }
+    let Some(rule) = app
+        .alerts
+        .rules()
+        .danger_rules()
+        .iter()
+        .find(|r| r.key == alert.rule_key)
+    else {
+        return alert.rule_text.clone();
+    };
+    let joiner = match (rule.combine, lang) {
+        (diseases::Combine::Any, Lang::Zh) => " 或 ",
+        (diseases::Combine::Any, Lang::En) => " or ",
+        (diseases::Combine::All, Lang::Zh) => " 且 ",
+        (diseases::Combine::All, Lang::En) => " and ",
+    };
+    rule.when
+        .iter()
+        .map(|c| match super::element(app, &c.key) {
+            Some(e) => c.text_named(pick(lang, &e.name_zh, &e.name_en), &e.display_unit),
+            None => c.text(""),
+        })
+        .collect::<Vec<_>>()
+        .join(joiner)
 }
