@@ -675,7 +675,7 @@ impl Walk<'_> {
         );
 
         self.step("resident's sharing settings");
-        self.click(".portal a.portal-card[href=\"/me/sharing\"]");
+        self.goto("/me/sharing");
         self.wait_for_route("/me/sharing");
         self.expect_page("li.sharing-item form");
         let items = self.ok(self.b.execute(
