@@ -82,6 +82,21 @@ pub struct Series {
     pub field: String,
 }
 
+impl Series {
+    /// The LOINC code under which the series' daily summary goes into the resident's record:
+    /// the element's, when the series is that element as such. A series read as another
+    /// element (a meter's glucose, stored as `glucose` but checked as fasting glucose) or an
+    /// element without a code (steps, sleep) stays out of the record: its code would claim
+    /// what the device cannot know.
+    pub fn record_loinc(&self) -> Option<&str> {
+        if self.key == self.element.key {
+            self.element.loinc.as_deref()
+        } else {
+            None
+        }
+    }
+}
+
 /// Something a device measures: one value or a pair (blood pressure).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measure {

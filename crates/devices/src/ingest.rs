@@ -17,7 +17,7 @@ use crate::feed;
 use crate::payload::{Item, Position, RawReading, ShapeError};
 use crate::reading::{BoundDevice, ValidReading, Verdict, check};
 use crate::rejection::Rejection;
-use crate::summary::Aggregator;
+use crate::summary::{Aggregator, Period};
 use crate::{Devices, now};
 
 /// A value taken into a resident's record, for the callers that act on new readings (alerts,
@@ -702,10 +702,26 @@ impl Devices {
         if summaries.is_empty() {
             return Ok(());
         }
+        let now = crate::now().0;
         let mut rows = String::from("[");
+        let mut days = String::from("[");
         for (i, ((resident, series, period, start), f)) in summaries.into_rows().enumerate() {
             if i > 0 {
                 rows.push(',');
+            }
+            if period == Period::Day && self.recorded_series(series) {
+                if days.len() > 1 {
+                    days.push(',');
+                }
+                push_row(
+                    &mut days,
+                    &[
+                        Cell::Text(&resident),
+                        Cell::Text(series),
+                        Cell::Int(start),
+                        Cell::Int(now),
+                    ],
+                );
             }
             push_row(
                 &mut rows,
@@ -724,9 +740,25 @@ impl Devices {
         rows.push(']');
         sqlx::query(&self.statements.upsert_summaries)
             .bind(rows)
-            .execute(conn)
+            .execute(&mut *conn)
             .await?;
+        if days.len() > 1 {
+            days.push(']');
+            sqlx::query(&self.statements.mark_days_changed)
+                .bind(days)
+                .execute(&mut *conn)
+                .await?;
+        }
         Ok(())
+    }
+
+    /// Whether a series' daily summaries go into the resident's record.
+    fn recorded_series(&self, key: &str) -> bool {
+        self.catalogue
+            .measures
+            .iter()
+            .flat_map(|m| &m.series)
+            .any(|s| s.key == key && s.record_loinc().is_some())
     }
 }
 

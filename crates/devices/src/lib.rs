@@ -24,6 +24,7 @@ mod quarantine;
 mod query;
 mod reading;
 mod receive;
+mod record;
 mod register;
 mod rejection;
 mod sql;
@@ -51,6 +52,7 @@ pub use quarantine::{Correction, QuarantineStatus, Quarantined};
 pub use query::{StoredReading, Summary};
 pub use reading::{BoundDevice, SeriesValue, ValidReading, Verdict, check};
 pub use receive::ReceiveError;
+pub use record::{ChangedDay, RECORD_SOURCE_TAG, daily_observation};
 pub use register::Device;
 pub use rejection::Rejection;
 pub use summary::Period;
@@ -66,6 +68,11 @@ pub fn migrations() -> MigrationSet {
             postgres: include_str!("../migrations/0002_readings.postgres.sql"),
         },
         Migration::portable(3, "feed", include_str!("../migrations/0003_feed.sql")),
+        Migration::portable(
+            4,
+            "days_changed",
+            include_str!("../migrations/0004_days_changed.sql"),
+        ),
     ];
     MigrationSet {
         component: "devices",

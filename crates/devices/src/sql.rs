@@ -35,6 +35,10 @@ pub struct Statements {
     /// Rows `[resident_id, series, period, period_start, count, min, max, sum]`, added to the
     /// figures already kept.
     pub upsert_summaries: String,
+    /// Rows `[resident_id, series, day_start, changed_at]`: days whose record summary is due;
+    /// a day already due gets a new `version`, so a summary recorded from older figures does
+    /// not clear it.
+    pub mark_days_changed: String,
     /// Requests waiting for the writer's turn (group commit). Here rather than on `Devices`
     /// because this is the part of the service the ingest owns.
     pub(crate) commits: crate::ingest::CommitQueue,
@@ -110,6 +114,13 @@ impl Statements {
                  max_value = {greatest}(device_summaries.max_value, excluded.max_value), \
                  sum_value = device_summaries.sum_value + excluded.sum_value",
                 select_rows(backend, &[Text, Text, Text, Int, Int, Real, Real, Real])
+            ),
+            mark_days_changed: format!(
+                "INSERT INTO device_days_changed (resident_id, series, day_start, changed_at, version) \
+                 SELECT d.*, 1 FROM ({}) AS d WHERE true \
+                 ON CONFLICT (resident_id, series, day_start) DO UPDATE SET \
+                 changed_at = excluded.changed_at, version = device_days_changed.version + 1",
+                select_rows(backend, &[Text, Text, Int, Int])
             ),
             commits: crate::ingest::CommitQueue::default(),
         }

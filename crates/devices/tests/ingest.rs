@@ -856,3 +856,66 @@ async fn without_a_feed_nothing_waits() {
         assert!(devices.feed_waiting(10).await.unwrap().is_empty());
     }
 }
+
+/// The ingest marks each resident's series and day whose readings changed, for the record:
+/// series recorded under their element's code only (a meter's glucose is not a fasting
+/// glucose, so it stays out); a day changed again after it was read stays marked.
+#[tokio::test]
+async fn changed_days_are_marked_for_the_record_and_cleared_only_when_current() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let devices = service(db).await;
+        let (monitor, _) = device(&devices, "bp_monitor", "r1").await;
+        let (meter, _) = device(&devices, "glucometer", "r1").await;
+        let t = minutes_ago(2);
+        send(
+            &devices,
+            &monitor,
+            &bp("bp-1", 132.0, 84.0, "mmHg", &t),
+            Format::Ndjson,
+        )
+        .await;
+        send(
+            &devices,
+            &meter,
+            &glucose("g-1", 6.2, "mmol/L", &t),
+            Format::Ndjson,
+        )
+        .await;
+        let mut days = devices.changed_days(10).await.unwrap();
+        days.sort_by(|a, b| a.series.cmp(&b.series));
+        let series: Vec<&str> = days.iter().map(|d| d.series.as_str()).collect();
+        assert_eq!(series, ["dbp", "sbp"]);
+        assert!(days.iter().all(|d| d.resident_id == "r1" && d.version == 1));
+        let figures = devices.day_figures(&days[1]).await.unwrap().unwrap();
+        assert_eq!((figures.count, figures.mean), (1, 132.0));
+
+        // Changed again before the record caught up: clearing the old version leaves it.
+        send(
+            &devices,
+            &monitor,
+            &bp("bp-2", 140.0, 88.0, "mmHg", &t),
+            Format::Ndjson,
+        )
+        .await;
+        devices.day_recorded(&days[1]).await.unwrap();
+        let again = devices.changed_days(10).await.unwrap();
+        let sbp = again.iter().find(|d| d.series == "sbp").unwrap();
+        assert_eq!(sbp.version, 2);
+        devices.day_recorded(sbp).await.unwrap();
+        let left: Vec<String> = devices
+            .changed_days(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.series)
+            .collect();
+        assert_eq!(left, ["dbp"]);
+        assert_ne!(days[1].observation_id(), days[0].observation_id());
+        assert_eq!(
+            days[1].observation_id(),
+            sbp.observation_id(),
+            "one per day"
+        );
+    }
+}

@@ -615,6 +615,9 @@ async fn serve(
     // what a crash left in the devices' feed.
     services.start_alerting();
     tokio::spawn(services.alerts.clone().run_periodic(webhook));
+    // Home-device readings into the residents' records: a daily summary per series.
+    let _recording =
+        web::home_record::spawn_recording(services.devices.clone(), services.clinical.clone());
     // Risk scores: residents whose records changed are recomputed every minute.
     tokio::spawn(refresh_risk_scores(services.risk.clone()));
     tokio::spawn(expire_research_access(services.research.clone()));

@@ -176,6 +176,40 @@ impl City {
         self.write(resident, "Observation", body, index).await;
     }
 
+    /// A home-device daily summary as the platform records it: tagged, under the LOINC code.
+    async fn home_daily_mean(
+        &mut self,
+        resident: &str,
+        loinc: &str,
+        value: f64,
+        unit: &str,
+        on: Date,
+    ) {
+        let (low, high) = day_ms(on);
+        let body = json!({ "resourceType": "Observation", "status": "final" });
+        let index = vec![
+            token("Observation.code", Some("http://loinc.org"), loinc),
+            token(
+                "Observation._tag",
+                Some(devices::RECORD_SOURCE_TAG.0),
+                devices::RECORD_SOURCE_TAG.1,
+            ),
+            IndexRow {
+                param: "Observation.value-quantity".into(),
+                value: IndexValue::Quantity {
+                    system: Some("http://unitsofmeasure.org".into()),
+                    code: Some(unit.into()),
+                    value,
+                },
+            },
+            IndexRow {
+                param: "Observation.date".into(),
+                value: IndexValue::Date { low, high },
+            },
+        ];
+        self.write(resident, "Observation", body, index).await;
+    }
+
     async fn smoking_status(&mut self, resident: &str, snomed: &str, on: Date) {
         let (low, high) = day_ms(on);
         let body = json!({ "resourceType": "Observation", "status": "final" });
@@ -466,6 +500,33 @@ async fn scores_are_read_from_the_records_with_sources_and_recomputed_when_they_
                 .all(|s| s.resident_id == b || s.resident_id == c)
         );
         assert!(listed.iter().all(|s| s.band() == Some("high")));
+    }
+}
+
+/// China-PAR reads clinic blood pressure: a later home-device daily mean (tagged as such by
+/// the platform, `excluded_tags` in population.toml) does not replace the check-up's value.
+#[tokio::test]
+async fn home_device_daily_summaries_are_not_read_as_clinic_blood_pressure() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let mut city = City::new(db).await;
+        let id = city.resident(date(1962, 4, 1), Sex::Male, "gulou").await;
+        city.full_panel(&id, 152.0, date(2025, 3, 1)).await;
+        city.home_daily_mean(&id, "8480-6", 118.0, "mm[Hg]", date(2025, 6, 1))
+            .await;
+        let scores = Scores::new(db.clone()).unwrap();
+        scores.refresh_all(UtcMillis::now()).await.unwrap();
+        let score = scores.latest(&id).await.unwrap().unwrap();
+        let sbp = score.input(InputKey::SbpMmhg).unwrap();
+        assert_eq!(sbp.value, InputValue::Number { value: 152.0 }, "{score:?}");
+
+        // Untagged, the same later value is a clinic reading and is read.
+        city.observe(&id, "8480-6", 118.0, "mm[Hg]", date(2025, 6, 2))
+            .await;
+        scores.refresh_all(UtcMillis::now()).await.unwrap();
+        let score = scores.latest(&id).await.unwrap().unwrap();
+        let sbp = score.input(InputKey::SbpMmhg).unwrap();
+        assert_eq!(sbp.value, InputValue::Number { value: 118.0 });
     }
 }
 

@@ -8,6 +8,7 @@ pub mod ctx;
 pub mod error;
 pub mod fhir;
 mod figures;
+pub mod home_record;
 pub mod i18n;
 pub mod layout;
 mod metrics;

@@ -239,3 +239,88 @@ async fn sbp_readings_today(db: &store::Db, resident: &str) -> i64 {
     .await
     .unwrap()
 }
+
+/// Readings into the record, on both backends: each day's readings of a series become one
+/// Observation (the day's mean, tagged as a home-device summary), written through the record
+/// service; a later reading of the same day updates that Observation instead of adding one.
+#[tokio::test]
+async fn each_days_readings_become_one_observation_in_the_record() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let app = app(db).await;
+        support::add_demo_records(&app, support::DEMO_RESIDENTS).await;
+        let (resident_user, resident) = support::demo_resident(&app).await;
+        let devices =
+            devices::Devices::new(db.clone(), Arc::new(vault::Keyring::for_tests())).unwrap();
+        let (_, credential) = devices
+            .register(&resident_user, "bp_monitor", "书房血压计", Some(&resident))
+            .await
+            .unwrap();
+        let now = jiff::Timestamp::now();
+        let yesterday = now - jiff::SignedDuration::from_hours(24);
+        let body = reading("d-1", 130, 80, now)
+            + &reading("d-2", 140, 90, now)
+            + &reading("d-3", 150, 96, yesterday);
+        let (status, report) = post_readings(&app, &credential, body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(report["accepted"], 3, "{report}");
+
+        let written = web::home_record::record_changed_days(&devices, &app.clinical)
+            .await
+            .unwrap();
+        assert_eq!(written, 4, "systolic and diastolic, today and yesterday");
+        assert!(devices.changed_days(10).await.unwrap().is_empty());
+
+        let today_sbp = devices::ChangedDay {
+            resident_id: resident.clone(),
+            series: "sbp".into(),
+            day_start: kernel::UtcMillis(devices::Period::Day.start_of(now.as_millisecond())),
+            version: 0,
+        };
+        let actor = clinical::Actor::system("test");
+        let read = |id: String| {
+            let app = &app;
+            let actor = actor.clone();
+            async move { app.clinical.read(&actor, "Observation", &id).await.unwrap() }
+        };
+        let stored = read(today_sbp.observation_id()).await;
+        assert_eq!(stored.patient_id.as_deref(), Some(resident.as_str()));
+        assert_eq!(stored.body["code"]["coding"][0]["code"], "8480-6");
+        assert_eq!(stored.body["valueQuantity"]["value"], 135.0);
+        assert_eq!(stored.body["valueQuantity"]["code"], "mm[Hg]");
+        assert_eq!(
+            stored.body["meta"]["tag"][0]["code"],
+            devices::RECORD_SOURCE_TAG.1
+        );
+        assert!(
+            stored.body["note"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("2 readings, 130–140 mmHg")
+        );
+
+        // A later reading of the same day: the same Observation, a new version.
+        let (status, _) = post_readings(&app, &credential, reading("d-4", 150, 100, now)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            web::home_record::record_changed_days(&devices, &app.clinical)
+                .await
+                .unwrap(),
+            2
+        );
+        let stored = read(today_sbp.observation_id()).await;
+        assert_eq!(stored.version, 2);
+        assert_eq!(stored.body["valueQuantity"]["value"], 140.0);
+
+        // The resident's timeline lists the summaries as the devices', not a clinic's.
+        let mut me = support::Client::new(&app);
+        me.login("resident", demo::DEMO_PASSWORD).await;
+        let timeline = me.get(&format!("/residents/{resident}")).await;
+        assert_eq!(timeline.status, StatusCode::OK);
+        assert_eq!(
+            timeline.body.matches("来自 居家设备（每日汇总）").count(),
+            4,
+            "two days of systolic and diastolic"
+        );
+    }
+}

@@ -128,7 +128,7 @@ pub(super) async fn facts(
     }
 
     registers(db, settings, ids, &mut people).await?;
-    measurements(db, measures, ids, &mut people).await?;
+    measurements(db, settings, measures, ids, &mut people).await?;
     smoking(db, settings, ids, &mut people).await?;
     treatment(db, settings, ids, &mut people).await?;
     Ok(people.into_values().collect())
@@ -163,6 +163,7 @@ async fn registers(
 
 async fn measurements(
     db: &Db,
+    settings: &PopulationSettings,
     measures: &[(InputKey, Element)],
     ids: Option<&[String]>,
     people: &mut BTreeMap<String, ResidentFacts>,
@@ -180,8 +181,9 @@ async fn measurements(
          JOIN fhir_idx_token t ON t.rid = r.rid AND t.param = 'Observation.code' \
          JOIN fhir_idx_quantity q ON q.rid = r.rid AND q.param = 'Observation.value-quantity' \
          JOIN fhir_idx_date d ON d.rid = r.rid AND d.param = 'Observation.date' \
-         WHERE r.resource_type = 'Observation' AND r.deleted = 0 \
+         WHERE r.resource_type = 'Observation' AND r.deleted = 0{} \
          AND t.system = $1 AND t.code IN ({}){}",
+        not_excluded(settings),
         placeholders(2, codes.len()),
         restrict("r.patient_id", ids, codes.len() + 2)
     );
@@ -234,8 +236,9 @@ async fn smoking(
          JOIN fhir_idx_token t ON t.rid = r.rid AND t.param = 'Observation.code' \
          JOIN fhir_idx_token v ON v.rid = r.rid AND v.param = 'Observation.value-concept' \
          JOIN fhir_idx_date d ON d.rid = r.rid AND d.param = 'Observation.date' \
-         WHERE r.resource_type = 'Observation' AND r.deleted = 0 \
+         WHERE r.resource_type = 'Observation' AND r.deleted = 0{} \
          AND t.system = $1 AND t.code = $2 AND v.system = $3{}",
+        not_excluded(settings),
         restrict("r.patient_id", ids, 4)
     );
     let query = sqlx::query(&sql)
@@ -301,4 +304,21 @@ async fn treatment(
         }
     }
     Ok(())
+}
+
+/// ` AND NOT EXISTS (…)` leaving out Observations with an excluded tag (the settings' own
+/// strings, checked when they load: no user input reaches this SQL).
+fn not_excluded(settings: &PopulationSettings) -> String {
+    settings
+        .excluded_tags
+        .iter()
+        .map(|t| {
+            format!(
+                " AND NOT EXISTS (SELECT 1 FROM fhir_idx_token x WHERE x.rid = r.rid \
+                 AND x.param = 'Observation._tag' AND x.system = '{}' AND x.code = '{}')",
+                t.system.replace('\'', "''"),
+                t.code.replace('\'', "''")
+            )
+        })
+        .collect()
 }

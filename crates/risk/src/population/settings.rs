@@ -36,6 +36,20 @@ pub struct PopulationSettings {
     pub assumptions: Vec<Assumption>,
     /// When residents are recomputed.
     pub refresh: RefreshDef,
+    /// Observations with any of these `meta.tag`s are not read as inputs.
+    #[serde(default)]
+    pub excluded_tags: Vec<ExcludedTag>,
+}
+
+/// Records not read as China-PAR's inputs, by tag (e.g. home-device daily summaries: the
+/// model's blood pressure is a clinic measurement).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludedTag {
+    pub system: String,
+    pub code: String,
+    /// Why.
+    pub source: Source,
 }
 
 /// A measurement defined by the element dictionary.
@@ -207,6 +221,9 @@ impl PopulationSettings {
                     ),
                 ));
             }
+        }
+        for (i, t) in s.excluded_tags.iter().enumerate() {
+            check_source(file, &format!("excluded_tags[{i}]"), &t.source, c)?;
         }
         let r = &s.refresh;
         check_source(file, "refresh.every_seconds", &r.every_seconds.source, c)?;

@@ -156,6 +156,20 @@ async fn render(
     Ok(page(ctx, &tf(lang, "timeline.heading", &[("name", &name)]), body).into_response())
 }
 
+/// Whether a resource is a home-device daily summary (`devices::record`): charted in the
+/// home-monitoring card, not among the clinics' measures, and sourced to the devices.
+fn is_home_summary(body: &Value) -> bool {
+    let (system, code) = devices::RECORD_SOURCE_TAG;
+    body.pointer("/meta/tag")
+        .and_then(Value::as_array)
+        .is_some_and(|tags| {
+            tags.iter().any(|t| {
+                t.get("system").and_then(Value::as_str) == Some(system)
+                    && t.get("code").and_then(Value::as_str) == Some(code)
+            })
+        })
+}
+
 /// The LOINC codes of an Observation.
 fn loinc_codes(body: &Value) -> Vec<&str> {
     body.pointer("/code/coding")
@@ -231,7 +245,7 @@ const TRENDS: [Trend; 3] = [
 fn trends(lang: Lang, record: &[&Stored]) -> Markup {
     let observations: Vec<(String, &str, f64)> = record
         .iter()
-        .filter(|s| s.resource_type == "Observation")
+        .filter(|s| s.resource_type == "Observation" && !is_home_summary(&s.body))
         .flat_map(|s| {
             let day = clinical_date(s);
             let value = s
@@ -485,7 +499,10 @@ fn timeline(lang: Lang, orgs: &Orgs, record: &[&Stored]) -> Markup {
                                     strong class={ "tag tag-" (tone) } { (word) }
                                     " "
                                     span.entry-summary { (summary(lang, s)) }
-                                    @if let Some(org) = clinical::source_organisation(&s.body) {
+                                    @if is_home_summary(&s.body) {
+                                        " "
+                                        span.entry-source { (t(lang, "timeline.from_home_devices")) }
+                                    } @else if let Some(org) = clinical::source_organisation(&s.body) {
                                         " "
                                         span.entry-source { (tf(lang, "timeline.from", &[("org", &orgs.name(Some(org), lang))])) }
                                     }
