@@ -57,7 +57,15 @@ pub fn daily_observation(
     let element = &series.element;
     let end = UtcMillis(Period::Day.start_of(day.day_start.0 + 36 * 3_600_000));
     let unit = &element.display_unit;
-    let round = |v: f64| (v * 10.0).round() / 10.0;
+    // To a tenth, or whole for an element recorded in whole numbers (a heart rate of 68, not
+    // 67.5: the record service checks the dictionary's `integer`).
+    let round = |v: f64| {
+        if element.integer {
+            v.round()
+        } else {
+            (v * 10.0).round() / 10.0
+        }
+    };
     Some(json!({
         "resourceType": "Observation",
         "id": day.observation_id(),
@@ -160,5 +168,76 @@ impl Devices {
             .iter()
             .flat_map(|m| &m.series)
             .find(|s| s.key == key)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use crate::catalogue::DeviceCatalogue;
+
+    fn series(key: &str) -> &'static Series {
+        DeviceCatalogue::builtin()
+            .unwrap()
+            .measures
+            .iter()
+            .flat_map(|m| &m.series)
+            .find(|s| s.key == key)
+            .unwrap()
+    }
+
+    fn day(series: &str) -> ChangedDay {
+        ChangedDay {
+            resident_id: "0192f3a4-0000-7000-8000-000000000001".into(),
+            series: series.into(),
+            // 2026-11-26 00:00 in the city (UTC+8).
+            day_start: UtcMillis(1_795_622_400_000),
+            version: 1,
+        }
+    }
+
+    fn figures(mean: f64) -> Summary {
+        Summary {
+            series: String::new(),
+            period: Period::Day,
+            period_start: UtcMillis(1_795_622_400_000),
+            count: 2,
+            min: mean - 1.0,
+            max: mean + 1.0,
+            mean,
+        }
+    }
+
+    #[test]
+    fn a_days_summary_is_an_observation_of_its_mean_over_the_city_day() {
+        let o = daily_observation(&day("sbp"), &figures(135.55), series("sbp"), "p1").unwrap();
+        assert_eq!(o["code"]["coding"][0]["code"], "8480-6");
+        assert_eq!(o["valueQuantity"]["value"], 135.6);
+        assert_eq!(o["subject"]["reference"], "Patient/p1");
+        assert_eq!(o["effectivePeriod"]["start"], "2026-11-26T00:00:00+08:00");
+        assert_eq!(o["effectivePeriod"]["end"], "2026-11-27T00:00:00+08:00");
+        assert_eq!(o["meta"]["tag"][0]["system"], RECORD_SOURCE_TAG.0);
+        let id = o["id"].as_str().unwrap();
+        assert!(id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        assert_eq!(id, day("sbp").observation_id());
+        assert_ne!(id, day("dbp").observation_id());
+    }
+
+    #[test]
+    fn whole_number_elements_are_recorded_whole_and_reinterpreted_series_not_at_all() {
+        let o = daily_observation(
+            &day("heart_rate"),
+            &figures(67.5),
+            series("heart_rate"),
+            "p1",
+        )
+        .unwrap();
+        assert_eq!(o["valueQuantity"]["value"], 68.0);
+        // A meter's glucose is checked as fasting glucose; it cannot claim to be one.
+        assert!(
+            daily_observation(&day("glucose"), &figures(6.1), series("glucose"), "p1").is_none()
+        );
+        assert!(series("steps").record_loinc().is_none());
     }
 }

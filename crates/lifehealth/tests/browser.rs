@@ -311,10 +311,12 @@ impl Walk<'_> {
     fn account(&self, username: &str, role: &str, screenshots: Option<&str>) {
         self.step(format!("{username} signs in"));
         self.sign_in(username, PASSWORD);
+        // The page after signing in, loaded: either the home page or the refusal. (Waiting
+        // for the URL alone let a read reach an element of the page being replaced.)
         self.wait("the page after signing in", |b| {
-            Ok(b.exists("main[data-role]")?
-                || b.exists(".error-summary")?
-                || !b.current_url()?.contains("/login"))
+            let loaded = b.execute("return document.readyState;", vec![])? == "complete";
+            let home = !b.current_url()?.contains("/login") && b.exists("main[data-role]")?;
+            Ok(loaded && (home || b.exists(".error-summary")?))
         });
         if self.ok(self.b.exists(".error-summary")) {
             let text = self.ok(self.b.find(".error-summary").and_then(|e| self.b.text(&e)));

@@ -59,8 +59,20 @@ pub async fn record_changed_days(
             return Ok(written);
         }
         for day in &days {
-            if record_day(devices, clinical, day).await? {
-                written += 1;
+            match record_day(devices, clinical, day).await {
+                Ok(true) => written += 1,
+                Ok(false) => {}
+                // The record service refused this day's summary (4xx): it would refuse it
+                // again, so it is cleared, not left to block the days behind it.
+                Err(RecordError::Clinical(e)) if e.status() < 500 => {
+                    tracing::error!(
+                        error = %e,
+                        resident = %day.resident_id,
+                        series = %day.series,
+                        "a home-device day was refused by the record service"
+                    );
+                }
+                Err(e) => return Err(e),
             }
             devices.day_recorded(day).await?;
         }

@@ -322,5 +322,11 @@ async fn each_days_readings_become_one_observation_in_the_record() {
             4,
             "two days of systolic and diastolic"
         );
+        // The resident's access log shows the platform's writes as one line each, counted.
+        let log = me.get("/me/access").await;
+        assert_eq!(log.status, StatusCode::OK);
+        for expected in ["写入健康记录", "共 4 次", "更新健康记录", "共 2 次"] {
+            assert!(log.body.contains(expected), "/me/access shows {expected}");
+        }
     }
 }

@@ -280,16 +280,22 @@ async fn render_access(
                     th scope="col" { (t(lang, "ledger.proof")) }
                 } }
                 tbody {
-                    @for e in &entries {
-                        @let ev = &e.event;
+                    @for run in runs(&entries) {
+                        @let ev = &run[0].event;
                         tr {
                             td { (UtcMillis(ev.at).format_datetime(lang)) }
                             td { (who.get(&ev.actor).cloned().unwrap_or_else(|| ev.actor.clone())) }
-                            td { (action_label(lang, &ev.action)) }
+                            td {
+                                (action_label(lang, &ev.action))
+                                @if run.len() > 1 {
+                                    " " span.muted { (tf(lang, "access_log.times", &[("n", &run.len().to_string())])) }
+                                }
+                            }
                             td { (if lang == Lang::Zh { ev.purpose.label_zh() } else { ev.purpose.label_en() }) }
                             td {
-                                a href={ "/api/v1/ledger/proofs/inclusion?seq=" (e.seq) "&tree_size=" (head.tree_size) } {
-                                    (tf(lang, "access_log.entry", &[("seq", &e.seq.to_string())]))
+                                (proof_link(lang, &run[0], head.tree_size))
+                                @if let Some(oldest) = run.last().filter(|_| run.len() > 1) {
+                                    " … " (proof_link(lang, oldest, head.tree_size))
                                 }
                             }
                         }
@@ -302,6 +308,31 @@ async fn render_access(
         p { a href="/me/sharing" { (t(lang, "sharing.title")) " →" } }
     };
     Ok(page(ctx, t(lang, "access_log.title"), body).into_response())
+}
+
+/// The entry's inclusion proof in the tree of `tree_size`.
+fn proof_link(lang: Lang, e: &Entry, tree_size: u64) -> Markup {
+    html! {
+        a href={ "/api/v1/ledger/proofs/inclusion?seq=" (e.seq) "&tree_size=" (tree_size) } {
+            (tf(lang, "access_log.entry", &[("seq", &e.seq.to_string())]))
+        }
+    }
+}
+
+/// Consecutive entries of one actor, organisation, action and purpose (newest first), shown
+/// as one row with their count and the proofs of the newest and oldest: the platform writing
+/// a month of home-device summaries is one line, not ninety, and nobody's read is pushed out
+/// of sight by it.
+fn runs(entries: &[Entry]) -> Vec<&[Entry]> {
+    entries
+        .chunk_by(|a, b| {
+            let (a, b) = (&a.event, &b.event);
+            a.actor == b.actor
+                && a.organisation == b.organisation
+                && a.action == b.action
+                && a.purpose == b.purpose
+        })
+        .collect()
 }
 
 /// "Dr Li (Gulou Hospital)" for each acting user of `entries`.
