@@ -30,7 +30,7 @@ const NOTE: &str = "已电话联系居民，嘱静坐后复测";
 #[test]
 fn the_family_doctor_acknowledges_an_alert_and_the_resident_reads_it() {
     require_browser();
-    let mut server = Server::generate(Backend::Sqlite, DEMO_RESIDENTS);
+    let mut server = Server::generate(Backend::Sqlite, DEMO_RESIDENTS, &[]);
     let seeded = seed(server.data_dir());
     server.restart();
     let browser = Browser::start();

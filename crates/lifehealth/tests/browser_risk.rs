@@ -33,7 +33,7 @@ const WAIT: Duration = Duration::from_secs(20);
 #[test]
 fn calculator_high_risk_list_resident_view_and_dashboard_in_a_browser() {
     require_browser();
-    let mut server = Server::generate(Backend::Sqlite, DEMO_RESIDENTS);
+    let mut server = Server::generate(Backend::Sqlite, DEMO_RESIDENTS, &[]);
     let seeded = seed(server.data_dir());
     server.restart();
     let browser = Browser::start();

@@ -42,7 +42,13 @@ fn acknowledged_readings_survive_a_kill_9_on_postgres() {
 
 fn crash_during_ingest(backend: Backend) {
     let broker = Broker::start();
-    let mut server = Server::start_with(backend, 3, &["--mqtt-url", &broker.url()]);
+    let mut server = Server::generate(backend, 3, &["--mqtt-url", &broker.url()]);
+    // The demo resident's token, made before the platform serves: the ledger has one writer,
+    // and a command writing to it beside the running platform may be refused.
+    let token = server.cli(&["token", "create", "--user", "resident", "--expires", "1"]);
+    assert!(token.status.success(), "{token:?}");
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
+    server.restart();
     server.wait_ready(Duration::from_secs(300));
     let runtime = tokio::runtime::Runtime::new().expect("a runtime for the database checks");
     let db = runtime
@@ -52,10 +58,7 @@ fn crash_during_ingest(backend: Backend) {
         ))
         .expect("the test reads the binary's database");
 
-    // The demo resident, with a token of their own, registers two watches.
-    let token = server.cli(&["token", "create", "--user", "resident", "--expires", "1"]);
-    assert!(token.status.success(), "{token:?}");
-    let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
+    // The demo resident, with their token, registers two watches.
     let me = json(server.send("GET", "/api/v1/me", &token, None), 200);
     let resident_id = me["residents"]["own"][0]
         .as_str()

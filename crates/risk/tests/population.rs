@@ -156,9 +156,24 @@ impl City {
 
     /// An Observation with the index rows the record store keeps for it.
     async fn observe(&mut self, resident: &str, loinc: &str, value: f64, unit: &str, on: Date) {
+        self.observe_with(resident, loinc, value, unit, on, Vec::new())
+            .await;
+    }
+
+    /// [`City::observe`] with more index rows (a tag).
+    async fn observe_with(
+        &mut self,
+        resident: &str,
+        loinc: &str,
+        value: f64,
+        unit: &str,
+        on: Date,
+        extra: Vec<IndexRow>,
+    ) {
         let (low, high) = day_ms(on);
         let body = json!({ "resourceType": "Observation", "status": "final" });
-        let index = vec![
+        let mut index = extra;
+        index.extend([
             token("Observation.code", Some("http://loinc.org"), loinc),
             IndexRow {
                 param: "Observation.value-quantity".into(),
@@ -172,7 +187,7 @@ impl City {
                 param: "Observation.date".into(),
                 value: IndexValue::Date { low, high },
             },
-        ];
+        ]);
         self.write(resident, "Observation", body, index).await;
     }
 
@@ -185,29 +200,10 @@ impl City {
         unit: &str,
         on: Date,
     ) {
-        let (low, high) = day_ms(on);
-        let body = json!({ "resourceType": "Observation", "status": "final" });
-        let index = vec![
-            token("Observation.code", Some("http://loinc.org"), loinc),
-            token(
-                "Observation._tag",
-                Some(devices::RECORD_SOURCE_TAG.0),
-                devices::RECORD_SOURCE_TAG.1,
-            ),
-            IndexRow {
-                param: "Observation.value-quantity".into(),
-                value: IndexValue::Quantity {
-                    system: Some("http://unitsofmeasure.org".into()),
-                    code: Some(unit.into()),
-                    value,
-                },
-            },
-            IndexRow {
-                param: "Observation.date".into(),
-                value: IndexValue::Date { low, high },
-            },
-        ];
-        self.write(resident, "Observation", body, index).await;
+        let (system, code) = devices::RECORD_SOURCE_TAG;
+        let tag = token("Observation._tag", Some(system), code);
+        self.observe_with(resident, loinc, value, unit, on, vec![tag])
+            .await;
     }
 
     async fn smoking_status(&mut self, resident: &str, snomed: &str, on: Date) {

@@ -34,6 +34,22 @@ async fn post_readings(
     (status, serde_json::from_slice(&bytes).unwrap_or_default())
 }
 
+/// The resident's alerts once there is one, waiting for the worker that judges committed
+/// readings (not a timing assertion: it fails only if no alert ever comes).
+async fn alerts_of_resident_once_raised(
+    alerts: &alerts::Alerts,
+    resident: &str,
+) -> Vec<alerts::ResidentAlert> {
+    let started = Instant::now();
+    loop {
+        let mine = alerts.alerts_of_resident(resident).await.unwrap();
+        if !mine.is_empty() || started.elapsed() > Duration::from_secs(30) {
+            return mine;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn reading(message_id: &str, systolic: u32, diastolic: u32, at: jiff::Timestamp) -> String {
     format!(
         "{{\"message_id\":\"{message_id}\",\"measure\":\"blood_pressure\",\"systolic\":{systolic},\
@@ -78,8 +94,7 @@ async fn a_crisis_reading_from_a_device_reaches_the_family_doctor() {
             .collect();
         assert_eq!(statuses, ["accepted", "accepted"]);
 
-        // The alert worker judges readings after they are committed; wait for it (not a
-        // timing assertion: the test fails only if the alert never comes).
+        // The alert worker judges readings after they are committed.
         let alerts = alerts::Alerts::new(
             db.clone(),
             app.ledger.clone(),
@@ -89,14 +104,7 @@ async fn a_crisis_reading_from_a_device_reaches_the_family_doctor() {
             ),
             alerts::RuleBook::builtin().unwrap(),
         );
-        let started = Instant::now();
-        let mine = loop {
-            let mine = alerts.alerts_of_resident(&resident).await.unwrap();
-            if !mine.is_empty() || started.elapsed() > Duration::from_secs(30) {
-                break mine;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let mine = alerts_of_resident_once_raised(&alerts, &resident).await;
         assert_eq!(mine.len(), 1, "one alert, for the crisis reading only");
         let staff = alerts::Staff {
             user_id: doctor.clone(),
@@ -183,14 +191,7 @@ async fn readings_committed_before_a_crash_are_judged_once_after_it() {
 
         // The restart: the new worker finds the entry and judges it.
         let worker = web::readings::spawn_alerting(devices.clone(), alerts.clone());
-        let started = Instant::now();
-        let mine = loop {
-            let mine = alerts.alerts_of_resident(&resident).await.unwrap();
-            if !mine.is_empty() || started.elapsed() > Duration::from_secs(30) {
-                break mine;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let mine = alerts_of_resident_once_raised(&alerts, &resident).await;
         assert_eq!(mine.len(), 1, "the crisis reading's alert");
         let started = Instant::now();
         while !devices.feed_waiting(10).await.unwrap().is_empty() {

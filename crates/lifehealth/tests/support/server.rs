@@ -189,9 +189,10 @@ impl Server {
     }
 
     /// Creates the demo city of `residents` without serving it (`demo --no-serve`), for a
-    /// test that adds to its data first; [`Server::restart`] then serves it.
-    pub fn generate(backend: Backend, residents: usize) -> Server {
-        let server = Server::stopped(backend, residents, &[]);
+    /// test that adds to its data first; [`Server::restart`] then serves it, with `extra`
+    /// arguments to `demo`.
+    pub fn generate(backend: Backend, residents: usize, extra: &[&str]) -> Server {
+        let server = Server::stopped(backend, residents, extra);
         let out = server
             .launch
             .command(&["demo"])
