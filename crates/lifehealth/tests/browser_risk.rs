@@ -16,19 +16,14 @@
 
 mod support;
 
-use std::fmt::Display;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 use support::server::{Backend, DEMO_RESIDENTS, Server};
-use support::webdriver::{Browser, WdResult, require_browser};
-
-const PASSWORD: &str = "Demo-Lifehealth-2026";
-const DESKTOP: (u32, u32) = (1280, 900);
-const PHONE: (u32, u32) = (375, 812);
-const WAIT: Duration = Duration::from_secs(20);
+use support::walk::{DESKTOP, Walk};
+use support::webdriver::{Browser, require_browser};
 
 #[test]
 fn calculator_high_risk_list_resident_view_and_dashboard_in_a_browser() {
@@ -43,6 +38,7 @@ fn calculator_high_risk_list_resident_view_and_dashboard_in_a_browser() {
         b: &browser,
         s: &server,
         step: std::cell::RefCell::new(String::new()),
+        area: "risk",
     };
     walk.calculator();
     walk.doctor(&seeded);
@@ -205,147 +201,7 @@ async fn panel(
         .unwrap_or_else(|e| panic!("panel of {resident}: {e}"));
 }
 
-struct Walk<'a> {
-    b: &'a Browser,
-    s: &'a Server,
-    step: std::cell::RefCell<String>,
-}
-
 impl Walk<'_> {
-    fn step(&self, what: impl Display) {
-        *self.step.borrow_mut() = what.to_string();
-    }
-
-    /// Fails with what the browser shows and what the server printed.
-    fn fail(&self, what: impl Display) -> ! {
-        let step = self.step.borrow().clone();
-        let url = self
-            .b
-            .current_url()
-            .unwrap_or_else(|e| format!("(unknown: {e})"));
-        let text = self
-            .b
-            .execute(
-                "return document.body ? document.body.innerText : '(no body)';",
-                vec![],
-            )
-            .ok()
-            .and_then(|v| v.as_str().map(|s| s.chars().take(1500).collect::<String>()))
-            .unwrap_or_default();
-        let shot = screenshot_dir().join("risk-FAILED.png");
-        let _ = self
-            .b
-            .screenshot_png()
-            .ok()
-            .and_then(|png| std::fs::write(&shot, png).ok());
-        panic!(
-            "{step}: {what}\n  at {url}\n--- page text ---\n{text}\n--- server output ---\n{}",
-            self.s.log_tail(40)
-        );
-    }
-
-    fn ok<T>(&self, r: WdResult<T>) -> T {
-        r.unwrap_or_else(|e| self.fail(format!("WebDriver: {e}")))
-    }
-
-    fn goto(&self, path: &str) {
-        self.ok(self.b.goto(&format!("{}{path}", self.s.base)));
-        self.loaded();
-    }
-
-    fn loaded(&self) {
-        self.wait("the page to load", |b| {
-            Ok(b.execute("return document.readyState;", vec![])? == "complete")
-        });
-    }
-
-    fn wait(&self, what: &str, check: impl FnMut(&Browser) -> WdResult<bool>) {
-        if !self.ok(self.b.wait_for(WAIT, check)) {
-            self.fail(format!("waited {} s for {what}", WAIT.as_secs()));
-        }
-    }
-
-    fn wait_for(&self, css: &str) {
-        let css = css.to_owned();
-        self.wait(&format!("{css} on the page"), move |b| {
-            Ok(
-                b.execute("return document.readyState;", vec![])? == "complete"
-                    && b.exists(&css)?,
-            )
-        });
-    }
-
-    fn click(&self, css: &str) {
-        let el = self
-            .b
-            .find(css)
-            .unwrap_or_else(|e| self.fail(format!("no element {css}: {e}")));
-        self.ok(self.b.click(&el));
-    }
-
-    fn text(&self, css: &str) -> String {
-        let el = self
-            .b
-            .find(css)
-            .unwrap_or_else(|e| self.fail(format!("no element {css}: {e}")));
-        self.ok(self.b.text(&el))
-    }
-
-    fn sign_in(&self, username: &str) {
-        self.step(format!("{username} signs in"));
-        self.goto("/login");
-        for (css, value) in [
-            ("input[name=username]", username),
-            ("input[name=password]", PASSWORD),
-        ] {
-            let el = self
-                .b
-                .find(css)
-                .unwrap_or_else(|e| self.fail(format!("no {css}: {e}")));
-            self.ok(self.b.type_into(&el, value));
-        }
-        self.click("button[type=submit]");
-        self.wait_for("main[data-role]");
-    }
-
-    fn sign_out(&self) {
-        self.click("form[action=\"/logout\"] [type=submit]");
-        self.wait_for("input[name=username]");
-    }
-
-    fn screenshot(&self, name: &str) {
-        let png = self.ok(self.b.screenshot_png());
-        assert!(png.starts_with(b"\x89PNG"), "{name} is not a PNG");
-        let path = screenshot_dir().join(format!("{name}.png"));
-        std::fs::write(&path, png)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    }
-
-    /// Desktop and phone screenshots; the phone one from `focus` down, after checking the page
-    /// does not scroll sideways.
-    fn shots(&self, name: &str, focus: &str) {
-        self.ok(self.b.set_viewport_size(DESKTOP.0, DESKTOP.1));
-        self.screenshot(&format!("{name}-desktop"));
-        self.ok(self.b.set_viewport_size(PHONE.0, PHONE.1));
-        let v = self.ok(self.b.execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        ));
-        let (scroll, inner) = (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0));
-        if scroll > inner + 1 {
-            self.fail(format!(
-                "{name} scrolls sideways on a phone: {scroll} > {inner}"
-            ));
-        }
-        self.ok(self.b.execute(
-            "const el = document.querySelector(arguments[0]); if (el) el.scrollIntoView();",
-            vec![serde_json::Value::String(focus.to_owned())],
-        ));
-        self.screenshot(&format!("{name}-phone"));
-        self.ok(self.b.set_viewport_size(DESKTOP.0, DESKTOP.1));
-        self.ok(self.b.execute("window.scrollTo(0, 0);", vec![]));
-    }
-
     fn type_field(&self, css: &str, value: &str) {
         let el = self
             .b
@@ -478,12 +334,4 @@ impl Walk<'_> {
         });
         self.sign_out();
     }
-}
-
-/// `docs/screenshots/` of the workspace.
-fn screenshot_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    dir
 }

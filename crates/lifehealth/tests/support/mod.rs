@@ -4,4 +4,5 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod walk;
 pub mod webdriver;
