@@ -37,6 +37,7 @@ fn the_family_doctor_acknowledges_an_alert_and_the_resident_reads_it() {
         s: &server,
         step: std::cell::RefCell::new(String::new()),
         area: "alerts",
+        desktop_from_focus: false,
     };
     walk.doctor(&seeded);
     walk.resident(&seeded);

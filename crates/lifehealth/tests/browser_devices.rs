@@ -13,18 +13,13 @@
 
 mod support;
 
-use std::fmt::Display;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
 use support::server::{Backend, Server};
-use support::webdriver::{Browser, WdResult, require_browser};
+use support::walk::{DESKTOP, Walk, screenshot_dir};
+use support::webdriver::{Browser, require_browser};
 
-const PASSWORD: &str = "Demo-Lifehealth-2026";
-const DESKTOP: (u32, u32) = (1280, 900);
-const PHONE: (u32, u32) = (375, 812);
-const WAIT: Duration = Duration::from_secs(20);
 const WATCH: &str = "我的手表 W-9";
 
 #[test]
@@ -39,6 +34,8 @@ fn the_resident_registers_a_device_and_the_doctor_accepts_a_corrected_reading() 
         b: &browser,
         s: &server,
         step: std::cell::RefCell::new(String::new()),
+        area: "devices",
+        desktop_from_focus: true,
     };
     walk.ok(walk.b.set_viewport_size(DESKTOP.0, DESKTOP.1));
     walk.resident();
@@ -46,92 +43,7 @@ fn the_resident_registers_a_device_and_the_doctor_accepts_a_corrected_reading() 
     walk.resident_after();
 }
 
-struct Walk<'a> {
-    b: &'a Browser,
-    s: &'a Server,
-    step: std::cell::RefCell<String>,
-}
-
 impl Walk<'_> {
-    fn step(&self, what: impl Display) {
-        *self.step.borrow_mut() = what.to_string();
-    }
-
-    /// Fails with what the browser shows and what the server printed.
-    fn fail(&self, what: impl Display) -> ! {
-        let step = self.step.borrow().clone();
-        let url = self
-            .b
-            .current_url()
-            .unwrap_or_else(|e| format!("(unknown: {e})"));
-        let text = self
-            .b
-            .execute(
-                "return document.body ? document.body.innerText : '(no body)';",
-                vec![],
-            )
-            .ok()
-            .and_then(|v| v.as_str().map(|s| s.chars().take(1500).collect::<String>()))
-            .unwrap_or_default();
-        let shot = screenshot_dir().join("devices-FAILED.png");
-        let _ = self
-            .b
-            .screenshot_png()
-            .ok()
-            .and_then(|png| std::fs::write(&shot, png).ok());
-        panic!(
-            "{step}: {what}\n  at {url}\n--- page text ---\n{text}\n--- server output ---\n{}",
-            self.s.log_tail(40)
-        );
-    }
-
-    fn ok<T>(&self, r: WdResult<T>) -> T {
-        r.unwrap_or_else(|e| self.fail(format!("WebDriver: {e}")))
-    }
-
-    fn goto(&self, path: &str) {
-        self.ok(self.b.goto(&format!("{}{path}", self.s.base)));
-        self.loaded();
-    }
-
-    fn loaded(&self) {
-        self.wait("the page to load", |b| {
-            Ok(b.execute("return document.readyState;", vec![])? == "complete")
-        });
-    }
-
-    fn wait(&self, what: &str, check: impl FnMut(&Browser) -> WdResult<bool>) {
-        if !self.ok(self.b.wait_for(WAIT, check)) {
-            self.fail(format!("waited {} s for {what}", WAIT.as_secs()));
-        }
-    }
-
-    fn wait_for(&self, css: &str) {
-        let css = css.to_owned();
-        self.wait(&format!("{css} on the page"), move |b| {
-            Ok(
-                b.execute("return document.readyState;", vec![])? == "complete"
-                    && b.exists(&css)?,
-            )
-        });
-    }
-
-    fn click(&self, css: &str) {
-        let el = self
-            .b
-            .find(css)
-            .unwrap_or_else(|e| self.fail(format!("no element {css}: {e}")));
-        self.ok(self.b.click(&el));
-    }
-
-    fn text(&self, css: &str) -> String {
-        let el = self
-            .b
-            .find(css)
-            .unwrap_or_else(|e| self.fail(format!("no element {css}: {e}")));
-        self.ok(self.b.text(&el))
-    }
-
     /// Sets a field's value as a person would leave it (replacing what was there).
     fn fill(&self, css: &str, value: &str) {
         let found = self.ok(self.b.execute(
@@ -148,65 +60,6 @@ impl Walk<'_> {
         if found != Value::Bool(true) {
             self.fail(format!("no field {css}"));
         }
-    }
-
-    fn sign_in(&self, username: &str) {
-        self.step(format!("{username} signs in"));
-        self.goto("/login");
-        for (css, value) in [
-            ("input[name=username]", username),
-            ("input[name=password]", PASSWORD),
-        ] {
-            let el = self
-                .b
-                .find(css)
-                .unwrap_or_else(|e| self.fail(format!("no {css}: {e}")));
-            self.ok(self.b.type_into(&el, value));
-        }
-        self.click("button[type=submit]");
-        self.wait_for("main[data-role]");
-    }
-
-    fn sign_out(&self) {
-        self.click("form[action=\"/logout\"] [type=submit]");
-        self.wait_for("input[name=username]");
-    }
-
-    fn screenshot(&self, name: &str) {
-        let png = self.ok(self.b.screenshot_png());
-        assert!(png.starts_with(b"\x89PNG"), "{name} is not a PNG");
-        let path = screenshot_dir().join(format!("{name}.png"));
-        std::fs::write(&path, png)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    }
-
-    /// Desktop and phone screenshots; the phone one from `focus` down, after checking the page
-    /// does not scroll sideways.
-    fn shots(&self, name: &str, focus: &str) {
-        self.ok(self.b.set_viewport_size(DESKTOP.0, DESKTOP.1));
-        self.ok(self.b.execute(
-            "const el = document.querySelector(arguments[0]); if (el) el.scrollIntoView();",
-            vec![Value::String(focus.to_owned())],
-        ));
-        self.screenshot(&format!("{name}-desktop"));
-        self.ok(self.b.set_viewport_size(PHONE.0, PHONE.1));
-        let v = self.ok(self.b.execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        ));
-        let (scroll, inner) = (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0));
-        if scroll > inner + 1 {
-            self.fail(format!(
-                "{name} scrolls sideways on a phone: {scroll} > {inner}"
-            ));
-        }
-        self.ok(self.b.execute(
-            "const el = document.querySelector(arguments[0]); if (el) el.scrollIntoView();",
-            vec![Value::String(focus.to_owned())],
-        ));
-        self.screenshot(&format!("{name}-phone"));
-        self.ok(self.b.set_viewport_size(DESKTOP.0, DESKTOP.1));
-        self.ok(self.b.execute("window.scrollTo(0, 0);", vec![]));
     }
 
     fn resident(&self) {
@@ -376,12 +229,4 @@ impl Walk<'_> {
         }
         self.sign_out();
     }
-}
-
-/// `docs/screenshots/` of the workspace.
-fn screenshot_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    dir
 }

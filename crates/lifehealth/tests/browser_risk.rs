@@ -39,6 +39,7 @@ fn calculator_high_risk_list_resident_view_and_dashboard_in_a_browser() {
         s: &server,
         step: std::cell::RefCell::new(String::new()),
         area: "risk",
+        desktop_from_focus: false,
     };
     walk.calculator();
     walk.doctor(&seeded);

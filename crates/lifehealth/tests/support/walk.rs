@@ -25,6 +25,8 @@ pub struct Walk<'a> {
     pub step: std::cell::RefCell<String>,
     /// The area (`alerts`, `risk`): the failure screenshot is `<area>-FAILED.png`.
     pub area: &'static str,
+    /// Desktop screenshots start at the focus too (not at the top of the page).
+    pub desktop_from_focus: bool,
 }
 
 impl Walk<'_> {
@@ -137,10 +139,21 @@ impl Walk<'_> {
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
 
+    /// Scrolls `css` into view (nothing when it is not on the page).
+    pub fn scroll_to(&self, css: &str) {
+        self.ok(self.b.execute(
+            "const el = document.querySelector(arguments[0]); if (el) el.scrollIntoView();",
+            vec![serde_json::Value::String(css.to_owned())],
+        ));
+    }
+
     /// Desktop and phone screenshots; the phone one from `focus` down, after checking the page
     /// does not scroll sideways.
     pub fn shots(&self, name: &str, focus: &str) {
         self.ok(self.b.set_viewport_size(DESKTOP.0, DESKTOP.1));
+        if self.desktop_from_focus {
+            self.scroll_to(focus);
+        }
         self.screenshot(&format!("{name}-desktop"));
         self.ok(self.b.set_viewport_size(PHONE.0, PHONE.1));
         let v = self.ok(self.b.execute(
@@ -153,10 +166,7 @@ impl Walk<'_> {
                 "{name} scrolls sideways on a phone: {scroll} > {inner}"
             ));
         }
-        self.ok(self.b.execute(
-            "const el = document.querySelector(arguments[0]); if (el) el.scrollIntoView();",
-            vec![serde_json::Value::String(focus.to_owned())],
-        ));
+        self.scroll_to(focus);
         self.screenshot(&format!("{name}-phone"));
         self.ok(self.b.set_viewport_size(DESKTOP.0, DESKTOP.1));
         self.ok(self.b.execute("window.scrollTo(0, 0);", vec![]));
