@@ -11,9 +11,11 @@
 //! ```
 
 pub mod consultation;
+pub mod dispensing;
 pub mod eligibility;
 mod error;
 pub mod facts;
+pub mod notifications;
 pub mod pilots;
 mod practitioners;
 mod prescriptions;
@@ -33,11 +35,14 @@ use store::{Migration, MigrationSet};
 
 /// The clinic's tables. The records', registry's and alerts' tables must exist too.
 pub fn migrations() -> MigrationSet {
-    const MIGRATIONS: &[Migration] = &[Migration::portable(
-        1,
-        "clinic",
-        include_str!("../migrations/0001_clinic.sql"),
-    )];
+    const MIGRATIONS: &[Migration] = &[
+        Migration::portable(1, "clinic", include_str!("../migrations/0001_clinic.sql")),
+        Migration::portable(
+            2,
+            "dispensing",
+            include_str!("../migrations/0002_dispensing.sql"),
+        ),
+    ];
     MigrationSet {
         component: "clinic",
         migrations: MIGRATIONS,

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod consultations;
+mod dispensing;
+mod notifications;
 mod pilots;
 mod prescriptions;
 mod refusals;

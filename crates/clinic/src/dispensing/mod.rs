@@ -1,0 +1,1 @@
+//! Dispensing and delivery of approved prescriptions (being built).

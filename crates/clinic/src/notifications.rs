@@ -1,0 +1,1 @@
+//! Notifications in the platform and through a webhook (being built).
