@@ -33,6 +33,18 @@ pub enum Rule {
 }
 
 impl Rule {
+    pub const ALL: [Rule; 9] = [
+        Rule::RealName,
+        Rule::GuardianPresent,
+        Rule::DefiniteDiagnosis,
+        Rule::PilotOffersCondition,
+        Rule::DoctorQualified,
+        Rule::ConditionControlled,
+        Rule::RecordsShared,
+        Rule::NoOpenAlert,
+        Rule::RegimenStable,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Rule::RealName => "real-name",

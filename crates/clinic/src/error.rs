@@ -10,7 +10,10 @@ pub type Result<T, E = ClinicError> = std::result::Result<T, E>;
 pub enum ClinicError {
     /// A field of the request is wrong; says which and what is allowed.
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// The rules turn the request away; the verdict lists each failed rule and what to do.
     #[error("not eligible: {}", reasons(.0))]
     NotEligible(Verdict),
@@ -54,9 +57,9 @@ fn reasons(v: &Verdict) -> String {
 }
 
 impl ClinicError {
-    pub fn invalid(field: &str, message: impl Into<String>) -> ClinicError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> ClinicError {
         ClinicError::Invalid {
-            field: field.to_owned(),
+            field,
             message: message.into(),
         }
     }

@@ -16,6 +16,7 @@ pub mod eligibility;
 mod error;
 pub mod facts;
 pub mod notifications;
+pub mod oversight;
 pub mod pilots;
 mod practitioners;
 mod prescriptions;
@@ -24,7 +25,13 @@ mod service;
 mod signing;
 
 pub use consultation::{Consultation, Image, Message, NewConsultation, Party, State};
+pub use dispensing::{
+    Address, Fulfilment, FulfilmentOptions, FulfilmentState, MaskedAddress, Method, Need, NewSlot,
+    Proof, Site, SiteOption, Slot, StockLine, Unavailable,
+};
 pub use error::{ClinicError, Result};
+pub use notifications::{Notification, NotificationWebhook};
+pub use oversight::PilotFigures;
 pub use pilots::{Offering, Pilot, Ranked};
 pub use practitioners::{Practitioner, valid_licence};
 pub use prescriptions::{Prescription, PrescriptionRequest, Review, RxState};

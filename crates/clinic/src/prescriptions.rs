@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use store::sqlx::{self, Row, any::AnyRow};
 
 use crate::consultation::{Consultation, Party, checked_text, years_after};
-use crate::eligibility::{self, DiagnosisBasis};
+use crate::eligibility::{self, DiagnosisBasis, Verdict};
 use crate::error::{ClinicError, Result};
-use crate::facts::{ATC_SYSTEM, DRUG_SYSTEM, regimen_changed_on};
+use crate::facts::{ATC_SYSTEM, CurrentMedicine, DRUG_SYSTEM, regimen_changed_on};
 use crate::service::Clinic;
 
 /// Where a prescription stands.
@@ -151,19 +151,7 @@ impl Clinic {
         }
         let now = UtcMillis::now();
         let today = now.city_date();
-        let reader = Actor::from_principal(doctor, PurposeOfUse::Treatment);
-        let document_accepted = match &c.basis {
-            DiagnosisBasis::Document { accepted } => Some(*accepted),
-            DiagnosisBasis::Registry { .. } => None,
-        };
-        let mut facts = self
-            .patient_facts(&c.resident_id, &c.disease, document_accepted, today)
-            .await?;
-        let medicines = self.medicines_seen_by(&reader, &c.resident_id).await?;
-        facts.records_shared = medicines.is_some();
-        let medicines = medicines.unwrap_or_default();
-        facts.regimen_changed_on = regimen_changed_on(&medicines);
-        let verdict = eligibility::may_prescribe(&facts, today, self.rules);
+        let (verdict, medicines) = self.prescribing_facts(doctor, &c, today).await?;
         self.refuse_unless(&verdict, &c.hospital_id, "prescribe")
             .await?;
 
@@ -269,6 +257,51 @@ impl Clinic {
         )
         .await;
         self.prescription_row(&id).await
+    }
+
+    /// Whether the doctor may prescribe online in this consultation today, rule by rule (the
+    /// consultation page shows it before the form).
+    pub async fn prescribing_verdict(
+        &self,
+        doctor: &Principal,
+        consultation_id: &str,
+    ) -> Result<Verdict> {
+        let c = self.consultation_row(consultation_id).await?;
+        if self.party(doctor, &c).await? != Party::Doctor {
+            return Err(ClinicError::Forbidden(
+                "only the consultation's doctor prescribes",
+            ));
+        }
+        let (verdict, _) = self
+            .prescribing_facts(doctor, &c, UtcMillis::now().city_date())
+            .await?;
+        Ok(verdict)
+    }
+
+    /// The prescribing rules judged on what the doctor can see, and the patient's current
+    /// medicines (for the duplicate and interaction checks).
+    async fn prescribing_facts(
+        &self,
+        doctor: &Principal,
+        c: &Consultation,
+        today: jiff::civil::Date,
+    ) -> Result<(Verdict, Vec<CurrentMedicine>)> {
+        let reader = Actor::from_principal(doctor, PurposeOfUse::Treatment);
+        let document_accepted = match &c.basis {
+            DiagnosisBasis::Document { accepted } => Some(*accepted),
+            DiagnosisBasis::Registry { .. } => None,
+        };
+        let mut facts = self
+            .patient_facts(&c.resident_id, &c.disease, document_accepted, today)
+            .await?;
+        let medicines = self.medicines_seen_by(&reader, &c.resident_id).await?;
+        facts.records_shared = medicines.is_some();
+        let medicines = medicines.unwrap_or_default();
+        facts.regimen_changed_on = regimen_changed_on(&medicines);
+        Ok((
+            eligibility::may_prescribe(&facts, today, self.rules),
+            medicines,
+        ))
     }
 
     /// A pharmacist of the prescribing hospital approves or rejects. Exactly one decision

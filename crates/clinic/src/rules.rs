@@ -21,6 +21,8 @@ pub struct Rules {
     pub stability: StabilityRules,
     pub consultations: ConsultationRules,
     pub records: RecordRules,
+    pub dispensing: DispensingRules,
+    pub notifications: NotificationRules,
     pub principles: Principles,
 }
 
@@ -87,6 +89,25 @@ pub struct RecordRules {
     pub visit_years: Sourced<u32>,
     /// Years the consultation's messages are kept.
     pub message_years: Sourced<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispensingRules {
+    /// Longest pickup slot a pharmacy may open.
+    pub max_slot_minutes: Sourced<u32>,
+    /// Most patients one pickup slot may take.
+    pub max_slot_capacity: Sourced<u32>,
+    /// A pickup not collected this long after its slot ended is missed, and its stock and
+    /// slot are released.
+    pub missed_after_minutes: Sourced<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationRules {
+    /// How the webhook of notifications is posted and retried (the figures alerts use too).
+    pub webhook: alerts::Delivery,
 }
 
 /// Why a rules file does not load.
@@ -184,6 +205,42 @@ impl Rules {
             ),
             ("records.visit_years", &self.records.visit_years),
             ("records.message_years", &self.records.message_years),
+            (
+                "dispensing.max_slot_minutes",
+                &self.dispensing.max_slot_minutes,
+            ),
+            (
+                "dispensing.max_slot_capacity",
+                &self.dispensing.max_slot_capacity,
+            ),
+            (
+                "dispensing.missed_after_minutes",
+                &self.dispensing.missed_after_minutes,
+            ),
+            (
+                "notifications.webhook.max_attempts",
+                &self.notifications.webhook.max_attempts,
+            ),
+            (
+                "notifications.webhook.backoff_first_seconds",
+                &self.notifications.webhook.backoff_first_seconds,
+            ),
+            (
+                "notifications.webhook.backoff_max_seconds",
+                &self.notifications.webhook.backoff_max_seconds,
+            ),
+            (
+                "notifications.webhook.timeout_seconds",
+                &self.notifications.webhook.timeout_seconds,
+            ),
+            (
+                "notifications.webhook.batch",
+                &self.notifications.webhook.batch,
+            ),
+            (
+                "notifications.webhook.min_secret_bytes",
+                &self.notifications.webhook.min_secret_bytes,
+            ),
         ]
     }
 
@@ -226,6 +283,16 @@ mod tests {
         assert_eq!(rules.patients.guardian_under_years.value, 6);
         assert_eq!(rules.records.visit_years.value, 15);
         assert_eq!(rules.records.message_years.value, 3);
+        assert_eq!(rules.dispensing.max_slot_minutes.value, 240);
+        assert_eq!(rules.notifications.webhook.min_secret_bytes.value, 32);
+        assert!(
+            rules
+                .notifications
+                .webhook
+                .min_secret_bytes
+                .source
+                .confirmed
+        );
     }
 
     #[test]

@@ -43,8 +43,8 @@ pub use cases::today;
 pub use error::{ClinicalError, Result};
 pub use export::{EXPORT_RETENTION_MS, ExportLevel, ExportStatus, RESOURCES_PER_PART};
 pub use followup::{FieldProblem, FollowUpRecorded, FormValue};
-pub use read::{EVERYTHING_LIMIT, SearchOutcome};
 pub use patient::RESIDENT_ID_SYSTEMS;
+pub use read::{EVERYTHING_LIMIT, SearchOutcome};
 pub use write::{WriteOutcome, source_organisation, source_uri};
 
 /// The tables of this crate (export jobs, Bundle receipts; the records themselves are the

@@ -13,8 +13,10 @@ use access::{
 };
 use ledger::{AuditEvent, Ledger, PurposeOfUse};
 
+mod clinic;
 mod devices;
 mod records;
+pub use clinic::{ClinicSummary, generate_clinic, last_quarter};
 pub use devices::{DevicesSummary, generate_devices};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

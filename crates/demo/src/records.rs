@@ -341,7 +341,10 @@ pub async fn generate_records(
             purpose: PurposeOfUse::CareManagement,
             ..Actor::system(&centre.id)
         };
-        let level: f64 = rng.gen_range(0.0..1.0);
+        let drawn: f64 = rng.gen_range(0.0..1.0);
+        // The demo resident is a stable, well-controlled patient (the online clinic renews
+        // their medicine); the draw is kept so every other resident stays as it was.
+        let level = if n == 0 { 0.1 } else { drawn };
         // The hospital's tests draw from their own sequence, so the rest of the demo stays as
         // it was.
         let mut tests = ChaCha8Rng::seed_from_u64(SEED ^ n as u64);

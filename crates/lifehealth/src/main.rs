@@ -216,6 +216,7 @@ fn migration_sets() -> Vec<MigrationSet> {
         research::migrations(),
         devices::migrations(),
         risk::migrations(),
+        clinic::migrations(),
     ]
 }
 
@@ -568,6 +569,9 @@ async fn generate_demo(platform: &Platform, residents: usize) -> anyhow::Result<
         kernel::UtcMillis::now(),
     )
     .await?;
+    let clinic = demo_clinic(platform)?;
+    let pilots =
+        demo::generate_clinic(&platform.accounts, &clinic, kernel::UtcMillis::now()).await?;
     let scores = risk::Scores::new(platform.db.clone())?
         .refresh_all(kernel::UtcMillis::now())
         .await?;
@@ -580,10 +584,48 @@ async fn generate_demo(platform: &Platform, residents: usize) -> anyhow::Result<
         devices.devices, devices.accepted, devices.quarantined
     );
     println!(
+        "online clinic: {} internet hospitals reported, {} designated pilots, {} verified doctors",
+        pilots.reported, pilots.pilots, pilots.doctors
+    );
+    println!(
         "China-PAR: {} residents assessed, {} outside the model's population, {} lacking inputs",
         scores.assessed, scores.refused, scores.not_assessable
     );
     Ok(())
+}
+
+/// The online clinic over the platform's parts, for the demo (the server opens its own).
+fn demo_clinic(platform: &Platform) -> anyhow::Result<clinic::Clinic> {
+    let alerts = alerts::Alerts::new(
+        platform.db.clone(),
+        platform.ledger.clone(),
+        alerts::CareLookup::new(
+            platform.clinical.residents().clone(),
+            platform.clinical.registers().clone(),
+        ),
+        alerts::RuleBook::builtin()?,
+    );
+    Ok(clinic::Clinic::new(
+        platform.db.clone(),
+        platform.ledger.clone(),
+        platform.accounts.clone(),
+        platform.clinical.clone(),
+        alerts,
+        platform.keys.clone(),
+    ))
+}
+
+/// Consultations nobody accepted in time, or left idle, expire: every minute.
+async fn expire_consultations(clinic: clinic::Clinic) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match clinic.expire_due(kernel::UtcMillis::now().0).await {
+            Ok(n) if n > 0 => tracing::info!(consultations = n, "online consultations expired"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "online consultations could not be expired"),
+        }
+    }
 }
 
 async fn serve(
@@ -621,6 +663,7 @@ async fn serve(
     // Risk scores: residents whose records changed are recomputed every minute.
     tokio::spawn(refresh_risk_scores(services.risk.clone()));
     tokio::spawn(expire_research_access(services.research.clone()));
+    tokio::spawn(expire_consultations(services.clinic.clone()));
     // Device readings over MQTT: committed, then acknowledged, beside the server (ADR 0010).
     let _mqtt = match &settings.mqtt_url {
         Some(url) => {

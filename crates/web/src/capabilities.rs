@@ -59,7 +59,7 @@ pub const CAPABILITIES: [Capability; 17] = [
         id: "S2",
         group: Group::Health,
         seeds: "nanjing-2022 三(七), 二; nanjing-2020 二(三)",
-        live_path: None,
+        live_path: Some("/clinic"),
     },
     Capability {
         id: "S13",

@@ -27,6 +27,16 @@ pub enum AppError {
     TooManyRequests {
         retry_after_secs: u64,
     },
+    /// Refused, with the reason and the way that is allowed instead (403).
+    Refused {
+        zh: String,
+        en: String,
+    },
+    /// Someone else acted first, or the thing has moved on; says what it is now.
+    Conflict {
+        zh: String,
+        en: String,
+    },
     Internal(String),
 }
 
@@ -56,12 +66,30 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Csrf | AppError::Refused { .. } => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem type's last path segment (`https://lifehealth.invalid/problems/{kind}`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AppError::NotSignedIn => "not-signed-in",
+            AppError::Forbidden | AppError::Refused { .. } => "forbidden",
+            AppError::NotFound => "not-found",
+            AppError::Csrf => "csrf",
+            AppError::Invalid(_) => "invalid-input",
+            AppError::BadRequest { .. } => "bad-request",
+            AppError::TooManyRequests { .. } => "too-many-requests",
+            AppError::Conflict { .. } => "conflict",
+            AppError::Internal(_) => "internal",
         }
     }
 
@@ -83,7 +111,9 @@ impl AppError {
                 .map(|f| f.message(lang).to_owned())
                 .collect::<Vec<_>>()
                 .join("; "),
-            AppError::BadRequest { zh, en } => match lang {
+            AppError::BadRequest { zh, en }
+            | AppError::Conflict { zh, en }
+            | AppError::Refused { zh, en } => match lang {
                 Lang::Zh => zh.clone(),
                 Lang::En => en.clone(),
             },
@@ -140,16 +170,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.error.log();
         let status = self.error.status();
-        let kind = match &self.error {
-            AppError::NotSignedIn => "not-signed-in",
-            AppError::Forbidden => "forbidden",
-            AppError::NotFound => "not-found",
-            AppError::Csrf => "csrf",
-            AppError::Invalid(_) => "invalid-input",
-            AppError::BadRequest { .. } => "bad-request",
-            AppError::TooManyRequests { .. } => "too-many-requests",
-            AppError::Internal(_) => "internal",
-        };
+        let kind = self.error.kind();
         let mut problem = serde_json::json!({
             "type": format!("https://lifehealth.invalid/problems/{kind}"),
             "title": status.canonical_reason().unwrap_or("Error"),

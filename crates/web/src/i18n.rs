@@ -21,7 +21,7 @@ fn parse(name: &str, text: &str) -> HashMap<String, String> {
 
 /// The catalogues: the platform's own, then one pair per area (so areas built side by side
 /// each keep their texts in their own files). A key defined twice is a build defect.
-const SOURCES: [Source; 5] = [
+const SOURCES: [Source; 6] = [
     (
         "core",
         include_str!("../locales/zh-CN.toml"),
@@ -46,6 +46,11 @@ const SOURCES: [Source; 5] = [
         "alerts",
         include_str!("../locales/alerts.zh-CN.toml"),
         include_str!("../locales/alerts.en.toml"),
+    ),
+    (
+        "clinic",
+        include_str!("../locales/clinic.zh-CN.toml"),
+        include_str!("../locales/clinic.en.toml"),
     ),
 ];
 

@@ -121,7 +121,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::risk::routes())
         .merge(pages::research::routes())
         .merge(pages::alerts::routes())
-        .merge(pages::devices::routes());
+        .merge(pages::devices::routes())
+        .merge(pages::clinic::routes());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router().fallback(api_not_found))
@@ -131,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/assets/app.css", get(ops::stylesheet))
+        .route("/assets/clinic.js", get(ops::clinic_script))
         .fallback(page_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -41,6 +41,19 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// The clinic pages' one script: reads a chosen image into the form as base64, so a photo
+/// travels with an ordinary form post (the pages work without it, text only).
+pub async fn clinic_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/clinic.js"),
+    )
+        .into_response()
+}
+
 pub async fn openapi() -> Response {
     axum::Json(crate::api::openapi::document()).into_response()
 }

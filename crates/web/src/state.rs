@@ -42,6 +42,9 @@ pub struct Services {
     pub risk: risk::Scores,
     /// Wearables and home devices: registration, reading ingest, quarantine, summaries.
     pub devices: devices::Devices,
+    /// The internet hospitals' online convenience clinic: pilots, consultations,
+    /// prescriptions, pharmacist review, dispensing.
+    pub clinic: clinic::Clinic,
     /// The worker judging the devices' feed with [`Services::alerts`] (see
     /// [`Services::start_alerting`]).
     pub alerting: tokio::task::AbortHandle,
@@ -91,8 +94,10 @@ impl Services {
             .await?
             .with_feed(crate::readings::feed_filter(alerts.rules()));
         let alerting = crate::readings::spawn_alerting(devices.clone(), alerts.clone());
+        let clinic = open_clinic(&f, &alerts).await?;
         Ok(Services {
             devices,
+            clinic,
             alerting,
             research,
             alerts,
@@ -162,6 +167,24 @@ async fn open_devices(f: &Foundation) -> Result<devices::Devices, OpenError> {
         .await
         .map_err(|e| fail(e.to_string()))?;
     devices::Devices::new(f.db.clone(), f.keys.clone()).map_err(|e| fail(e.to_string()))
+}
+
+/// The online clinic (its tables migrated here).
+async fn open_clinic(f: &Foundation, alerts: &alerts::Alerts) -> Result<clinic::Clinic, OpenError> {
+    f.db.migrate(&[clinic::migrations()])
+        .await
+        .map_err(|e| OpenError {
+            component: "clinic",
+            message: e.to_string(),
+        })?;
+    Ok(clinic::Clinic::new(
+        f.db.clone(),
+        f.ledger.clone(),
+        f.accounts.clone(),
+        f.clinical.clone(),
+        alerts.clone(),
+        f.keys.clone(),
+    ))
 }
 
 /// Cheap-to-clone handle on [`Services`], the router's state.

@@ -183,6 +183,34 @@ impl Clinic {
         self.consultation_row(&id).await
     }
 
+    /// What the rules say of a request before it is made: the doctor's side, then the
+    /// patient's. Nothing is written; the booking page shows it.
+    pub async fn check_request(
+        &self,
+        actor: &Principal,
+        new: &NewConsultation,
+    ) -> Result<(Verdict, Verdict)> {
+        let booked_by_proxy = self.acting_for(actor, &new.resident_id).await?;
+        let today = UtcMillis::now().city_date();
+        let doctor = self
+            .doctor_facts(&new.hospital_id, &new.doctor_id, &new.disease)
+            .await?;
+        let mut facts = self
+            .patient_facts(
+                &new.resident_id,
+                &new.disease,
+                new.document.as_ref().map(|_| false),
+                today,
+            )
+            .await?;
+        facts.booked_by_proxy = booked_by_proxy;
+        facts.guardian_present = new.guardian_present;
+        Ok((
+            eligibility::may_consult(&doctor, today, self.rules),
+            eligibility::may_request(&facts, self.rules),
+        ))
+    }
+
     /// The doctor takes the request, confirming it is a follow-up of the diagnosis (and, when
     /// the patient uploaded one, that the document shows a definite diagnosis). The patient is
     /// registered by real name at the hospital and the visit opens in the record.
@@ -724,7 +752,7 @@ impl Clinic {
 
 /// Text a person typed, trimmed; refused when empty (if required), too long, or holding
 /// control characters.
-pub(crate) fn checked_text(field: &str, text: &str, required: bool) -> Result<String> {
+pub(crate) fn checked_text(field: &'static str, text: &str, required: bool) -> Result<String> {
     let text = text.trim();
     if required && text.is_empty() {
         return Err(ClinicError::invalid(field, "required"));

@@ -276,3 +276,35 @@ async fn images_checked(w: &World) {
         "nothing half-kept"
     );
 }
+
+on_both!(
+    the_regulator_sees_volumes_refusals_and_waits,
+    oversight_figures
+);
+async fn oversight_figures(w: &World) {
+    let c = w.accepted().await;
+    // A refusal: the junior doctor is not qualified.
+    let junior = clinic::NewConsultation {
+        doctor_id: w.junior.user_id.clone(),
+        ..w.request(&w.patient_resident)
+    };
+    assert!(
+        w.clinic
+            .request_consultation(&w.patient, junior)
+            .await
+            .is_err()
+    );
+    let e = w.clinic.oversight(&w.doctor, 0).await.unwrap_err();
+    assert!(matches!(e, ClinicError::Forbidden(_)), "{e:?}");
+    let figures = w.clinic.oversight(&w.official, 0).await.unwrap();
+    let a = figures
+        .iter()
+        .find(|f| f.hospital_id == w.hospital_a.id)
+        .expect("甲 has figures");
+    assert_eq!(a.consultations.get("accepted"), Some(&1));
+    assert_eq!(a.refusals.get("consult/doctor-qualified"), Some(&1));
+    assert_eq!(a.accepted, 1);
+    let wait = a.wait_median_minutes.unwrap();
+    assert!(wait >= 0.0 && wait < 5.0, "accepted right away: {wait}");
+    assert!(c.accepted_at.unwrap() >= c.requested_at);
+}

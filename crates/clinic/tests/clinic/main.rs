@@ -42,12 +42,18 @@ pub struct World {
     pub hospital_a: Organisation,
     pub hospital_b: Organisation,
     pub clinic_only: Organisation,
+    /// A community pharmacy that stocks the demo's medicine, and one that has too little.
+    pub pharmacy: Organisation,
+    pub pharmacy_short: Organisation,
     pub official: Principal,
     pub doctor: Principal,
     pub junior: Principal,
     pub pharmacist: Principal,
     pub pharmacist2: Principal,
     pub pharmacist_b: Principal,
+    /// Pharmacists of the community pharmacies.
+    pub pharmacy_pharmacist: Principal,
+    pub pharmacy_short_pharmacist: Principal,
     pub patient: Principal,
     pub patient_resident: String,
     pub stranger: Principal,
@@ -144,6 +150,26 @@ pub async fn world(db: &Db) -> World {
         ))
         .await
         .unwrap();
+    let pharmacy = accounts
+        .create_organisation(org(
+            K::Pharmacy,
+            "鼓楼康民大药房（演示）",
+            Some("gulou"),
+            false,
+            None,
+        ))
+        .await
+        .unwrap();
+    let pharmacy_short = accounts
+        .create_organisation(org(
+            K::Pharmacy,
+            "秦淮济民大药房（演示）",
+            Some("qinhuai"),
+            false,
+            None,
+        ))
+        .await
+        .unwrap();
     let user = |name: &str, org: &Organisation, role: Role, scope: Scope| {
         let accounts = accounts.clone();
         let name = name.to_owned();
@@ -202,6 +228,14 @@ pub async fn world(db: &Db) -> World {
         own(&hospital_b),
     )
     .await;
+    let pharmacy_pharmacist = user("kangmin", &pharmacy, Role::Pharmacist, own(&pharmacy)).await;
+    let pharmacy_short_pharmacist = user(
+        "jimin",
+        &pharmacy_short,
+        Role::Pharmacist,
+        own(&pharmacy_short),
+    )
+    .await;
     let patient = user("patient", &public, Role::Resident, Scope::Own).await;
     let stranger = user("stranger", &public, Role::Resident, Scope::Own).await;
 
@@ -215,12 +249,16 @@ pub async fn world(db: &Db) -> World {
         hospital_a,
         hospital_b,
         clinic_only,
+        pharmacy,
+        pharmacy_short,
         official,
         doctor,
         junior,
         pharmacist,
         pharmacist2,
         pharmacist_b,
+        pharmacy_pharmacist,
+        pharmacy_short_pharmacist,
         patient,
         patient_resident: String::new(),
         stranger,

@@ -15,6 +15,7 @@ use crate::pages::registry::clinical_error;
 use crate::state::AppState;
 
 pub mod alerts;
+pub mod clinic;
 pub mod devices;
 pub mod openapi;
 pub mod research;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(research::router())
         .merge(alerts::router())
         .merge(devices::router())
+        .merge(clinic::router())
 }
 
 /// Every area's routes and OpenAPI path items (the platform's own are [`ROUTES`]).
@@ -58,6 +60,7 @@ pub fn area_routes() -> Vec<(
         (research::ROUTES, research::paths()),
         (alerts::ROUTES, alerts::paths()),
         (devices::ROUTES, devices::paths()),
+        (clinic::ROUTES, clinic::paths()),
     ]
 }
 

@@ -81,7 +81,17 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
 /// doctor the alert inbox with the count of open alerts, so a new one is seen at once.
 fn registry_links(lang: Lang, role: Option<Role>, open_alerts: Option<u64>) -> Markup {
     let links: &[(&str, &str)] = match role {
-        Some(Role::CommunityDoctor | Role::HospitalDoctor) => &[
+        Some(Role::HospitalDoctor) => &[
+            ("/alerts", "alerts.inbox.title"),
+            ("/clinic/doctor", "clinic.doctor.title"),
+            ("/worklist", "worklist.title"),
+            ("/devices/quarantine", "devices.quarantine.title"),
+            ("/registry", "registry.title"),
+            ("/risk/high", "risk.high.title"),
+            ("/risk/china-par", "risk.calc.title"),
+        ],
+        Some(Role::Pharmacist) => &[("/clinic/pharmacy", "clinic.pharmacy.title")],
+        Some(Role::CommunityDoctor) => &[
             ("/alerts", "alerts.inbox.title"),
             ("/worklist", "worklist.title"),
             ("/devices/quarantine", "devices.quarantine.title"),
@@ -92,6 +102,7 @@ fn registry_links(lang: Lang, role: Option<Role>, open_alerts: Option<u64>) -> M
         Some(Role::BureauOfficial) => &[
             ("/registry", "registry.title"),
             ("/risk", "risk.dash.title"),
+            ("/clinic/oversight", "clinic.oversight.title"),
         ],
         Some(Role::Researcher) => &[
             ("/research", "research.title"),

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod alerts;
 pub mod capability;
+pub mod clinic;
 pub mod devices;
 pub mod home;
 pub mod ledger;

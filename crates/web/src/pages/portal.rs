@@ -66,6 +66,14 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
         .enrolments_of(resident_id)
         .await
         .map_err(registry_error)?;
+    let open_visits = app
+        .clinic
+        .consultations_of_patient(user)
+        .await
+        .map_err(super::clinic::clinic_error)?
+        .iter()
+        .filter(|c| !c.state.is_closed())
+        .count();
     let devices: Vec<_> = app
         .devices
         .devices_of(resident_id)
@@ -178,6 +186,12 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
                     p.portal-figure { (status_tag(&tf(lang, "portal.alerts.open", &[("n", &open_alerts.to_string())]), "error")) }
                 }
                 p.portal-go { (t(lang, "portal.alerts.go")) }
+            }
+            a.portal-card href="/clinic" {
+                h2 { (t(lang, "clinic.book.title")) }
+                p.portal-figure { (tf(lang, "clinic.portal.open", &[("n", &open_visits.to_string())])) }
+                p.muted { (t(lang, "clinic.portal.what")) }
+                p.portal-go { (t(lang, "clinic.portal.go")) }
             }
             a.portal-card href="/me/sharing" {
                 h2 { (t(lang, "sharing.title")) }

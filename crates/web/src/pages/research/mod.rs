@@ -201,16 +201,7 @@ impl Failure {
 
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Failure {
-        let kind = match &e {
-            AppError::NotSignedIn => "not-signed-in",
-            AppError::Forbidden => "forbidden",
-            AppError::NotFound => "not-found",
-            AppError::Csrf => "csrf",
-            AppError::Invalid(_) => "invalid-input",
-            AppError::BadRequest { .. } => "bad-request",
-            AppError::TooManyRequests { .. } => "too-many-requests",
-            AppError::Internal(_) => "internal",
-        };
+        let kind = e.kind();
         if let AppError::Internal(detail) = &e {
             tracing::error!(%detail, "research request failed");
         }
