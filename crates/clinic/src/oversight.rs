@@ -147,8 +147,8 @@ mod tests {
         ) {
             v.sort_by(f64::total_cmp);
             let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-            let p_lo = percentile(&v, lo).unwrap();
-            let p_hi = percentile(&v, hi).unwrap();
+            let p_lo = percentile(&v, lo).expect("a share in 0..=1 of values");
+            let p_hi = percentile(&v, hi).expect("a share in 0..=1 of values");
             prop_assert!(v.contains(&p_lo));
             prop_assert!(p_lo <= p_hi);
         }

@@ -40,15 +40,39 @@ const RESEARCH_CONSENT: u32 = 450;
 const COMMERCIAL_CONSENT: u32 = 150;
 
 /// The usual long-term medicine of each demo diagnosis (generic name, dose), for the timeline.
-fn usual_medicine(disease: &str) -> (&'static str, &'static str) {
+fn usual_medicine(disease: &str) -> (&'static str, &'static str, &'static str, &'static str) {
+    // Name, usual dose, WHO ATC code and the platform's catalogue code
+    // (crates/prescribing/data/drugs.toml), so a renewal is recognised as the same medicine.
     match disease {
-        "hypertension" => ("苯磺酸氨氯地平片 amlodipine", "5 mg 每日一次 once daily"),
-        "t2dm" => ("盐酸二甲双胍片 metformin", "500 mg 每日两次 twice daily"),
-        "chd" => ("阿司匹林肠溶片 aspirin", "100 mg 每日一次 once daily"),
-        "stroke" => ("阿托伐他汀钙片 atorvastatin", "20 mg 每晚一次 at night"),
+        "hypertension" => (
+            "苯磺酸氨氯地平片 amlodipine",
+            "5 mg 每日一次 once daily",
+            "C08CA01",
+            "amlodipine-5mg-tab",
+        ),
+        "t2dm" => (
+            "盐酸二甲双胍片 metformin",
+            "500 mg 每日两次 twice daily",
+            "A10BA02",
+            "metformin-500mg-tab",
+        ),
+        "chd" => (
+            "阿司匹林肠溶片 aspirin",
+            "100 mg 每日一次 once daily",
+            "B01AC06",
+            "aspirin-100mg-ec-tab",
+        ),
+        "stroke" => (
+            "阿托伐他汀钙片 atorvastatin",
+            "20 mg 每晚一次 at night",
+            "C10AA05",
+            "atorvastatin-20mg-tab",
+        ),
         _ => (
             "噻托溴铵粉吸入剂 tiotropium",
             "18 μg 每日一次吸入 inhaled once daily",
+            "R03BB04",
+            "tiotropium-18ug-inh-cap",
         ),
     }
 }
@@ -648,12 +672,18 @@ fn diagnosis_bundle(
             },
             "request": { "method": "POST", "url": "Condition" }
         }));
-        let (medicine, dose) = usual_medicine(disease);
+        let (medicine, dose, atc, code) = usual_medicine(disease);
         entries.push(json!({
             "resource": {
                 "resourceType": "MedicationStatement",
                 "status": "active",
-                "medicationCodeableConcept": { "text": medicine },
+                "medicationCodeableConcept": {
+                    "text": medicine,
+                    "coding": [
+                        { "system": "http://www.whocc.no/atc", "code": atc },
+                        { "system": "urn:lifehealth:drug", "code": code }
+                    ]
+                },
                 "subject": { "reference": patient },
                 "effectivePeriod": { "start": diagnosed.to_string() },
                 "dosage": [{ "text": dose }]

@@ -22,8 +22,9 @@ pub const LANG_COOKIE: &str = "lh_lang";
 pub const CSRF_FIELD: &str = "_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// Largest request body read by the CSRF check; bigger forms are refused.
-const MAX_FORM_BYTES: usize = 1 << 20;
+/// Largest request body read by the CSRF check; bigger forms are refused. A consultation
+/// photo (at most 2 MiB, `rules/clinic.toml`) travels base64-encoded, a third larger.
+pub const MAX_FORM_BYTES: usize = 4 << 20;
 
 /// The request's context.
 #[derive(Clone, Debug)]

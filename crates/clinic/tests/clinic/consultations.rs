@@ -32,7 +32,7 @@ async fn happy_path(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "confirms_follow_up"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "confirms_follow_up"),
         "{e:?}"
     );
     let c = w
@@ -80,7 +80,7 @@ async fn happy_path(w: &World) {
 
     let e = w.clinic.complete(&w.doctor, &c.id, "  ").await.unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "note"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "note"),
         "{e:?}"
     );
     let c = w
@@ -159,7 +159,7 @@ async fn one_open_per_condition(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "disease"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "disease"),
         "{e:?}"
     );
 }
@@ -257,7 +257,7 @@ async fn images_checked(w: &World) {
             .await
             .unwrap_err();
         assert!(
-            matches!(&e, ClinicError::Invalid { field, .. } if field == "image"),
+            matches!(&e, ClinicError::Invalid { field, .. } if *field == "image"),
             "{why}: {e:?}"
         );
     }
@@ -305,6 +305,6 @@ async fn oversight_figures(w: &World) {
     assert_eq!(a.refusals.get("consult/doctor-qualified"), Some(&1));
     assert_eq!(a.accepted, 1);
     let wait = a.wait_median_minutes.unwrap();
-    assert!(wait >= 0.0 && wait < 5.0, "accepted right away: {wait}");
+    assert!((0.0..5.0).contains(&wait), "accepted right away: {wait}");
     assert!(c.accepted_at.unwrap() >= c.requested_at);
 }

@@ -34,7 +34,7 @@ async fn no_licence_no_report(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "hospital"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "hospital"),
         "{e:?}"
     );
     let e = w
@@ -43,7 +43,7 @@ async fn no_licence_no_report(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "period"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "period"),
         "{e:?}"
     );
 }
@@ -80,7 +80,7 @@ async fn departing_needs_reason(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "reason"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "reason"),
         "{e:?}"
     );
     let pilots = w
@@ -136,7 +136,7 @@ async fn pilot_cap_from_the_seed(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "hospitals"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "hospitals"),
         "{e:?}"
     );
 }
@@ -156,7 +156,7 @@ async fn offering_is_checked(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "conditions"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "conditions"),
         "{e:?}"
     );
     let unverified = Offering {
@@ -169,7 +169,7 @@ async fn offering_is_checked(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "doctors"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "doctors"),
         "{e:?}"
     );
     let offered = w.clinic.offering(&w.hospital_a.id).await.unwrap();

@@ -178,7 +178,7 @@ async fn only_the_hospitals_pharmacists(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "reason"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "reason"),
         "{e:?}"
     );
     let rejected = w

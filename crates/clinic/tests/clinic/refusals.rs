@@ -71,7 +71,7 @@ async fn first_visit_refused(w: &World) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ClinicError::Invalid { field, .. } if field == "accepts_document"),
+        matches!(&e, ClinicError::Invalid { field, .. } if *field == "accepts_document"),
         "{e:?}"
     );
     w.clinic.accept(&w.doctor, &c.id, true, true).await.unwrap();

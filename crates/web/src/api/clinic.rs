@@ -62,6 +62,10 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[9], post(review))
         .route(ROUTES[10], get(review_queue))
         .route(ROUTES[11], get(oversight))
+        // Messages and diagnosis documents carry a photo (2 MiB at most, base64 in JSON).
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::ctx::MAX_FORM_BYTES,
+        ))
 }
 
 /// A JSON body as `T`, or a 422 naming what is wrong with it.

@@ -27,6 +27,7 @@ pub struct App {
     pub accounts: Accounts,
     pub ledger: Ledger,
     pub clinical: Clinical,
+    pub clinic: clinic::Clinic,
 }
 
 /// The demo's residents and their records ([`DEMO_RESIDENTS`] of them, as of today).
@@ -103,6 +104,7 @@ pub async fn app(db: &store::Db) -> App {
     ));
     App {
         alerting: state.alerting.clone(),
+        clinic: state.clinic.clone(),
         router: web::router(state),
         accounts,
         ledger,
