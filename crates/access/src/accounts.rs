@@ -62,6 +62,14 @@ pub struct UserSummary {
     pub grants: Vec<Grant>,
 }
 
+/// A user as others see their name on a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserLabel {
+    pub display_name: String,
+    pub organisation_name_zh: String,
+    pub organisation_name_en: String,
+}
+
 /// What it takes to create a user.
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
@@ -438,6 +446,26 @@ impl Accounts {
         self.user_summaries(None).await
     }
 
+    /// A user's name and organisation's names, for labelling what they did (one indexed read;
+    /// no grants, no decryption).
+    pub async fn user_label(&self, id: &str) -> Result<Option<UserLabel>, AccessError> {
+        let row = sqlx::query(
+            "SELECT u.display_name, o.name_zh, o.name_en FROM users u \
+             JOIN organisations o ON o.id = u.organisation_id WHERE u.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(|r| {
+            Ok(UserLabel {
+                display_name: r.try_get(0)?,
+                organisation_name_zh: r.try_get(1)?,
+                organisation_name_en: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
     pub async fn user(&self, id: &str) -> Result<Option<UserSummary>, AccessError> {
         Ok(self.user_summaries(Some(id)).await?.into_iter().next())
     }
@@ -779,31 +807,35 @@ impl Accounts {
         user_id: &str,
         method: AuthMethod,
     ) -> Result<Option<Principal>, AccessError> {
-        let row = sqlx::query(
-            "SELECT username, display_name, organisation_id, locale, active, must_change_password FROM users WHERE id = $1",
-        )
+        // The user and their organisation in one read: every request asks this.
+        let org_columns = ORG_COLUMNS
+            .split(", ")
+            .map(|c| format!("o.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query(&format!(
+            "SELECT {org_columns}, u.username, u.display_name, u.locale, u.active, \
+             u.must_change_password FROM users u JOIN organisations o ON o.id = u.organisation_id \
+             WHERE u.id = $1"
+        ))
         .bind(user_id)
         .fetch_optional(self.db.pool())
         .await?;
         let Some(row) = row else { return Ok(None) };
-        if row.try_get::<i64, _>(4)? == 0 {
+        // The user's columns follow the organisation's.
+        let at = ORG_COLUMNS.split(", ").count();
+        if row.try_get::<i64, _>(at + 3)? == 0 {
             return Ok(None);
         }
-        let organisation_id: String = row.try_get(2)?;
-        let organisation =
-            self.organisation(&organisation_id)
-                .await?
-                .ok_or(AccessError::NotFound {
-                    what: "organisation",
-                })?;
+        let organisation = organisation_from_row(&row)?;
         Ok(Some(Principal {
             user_id: user_id.to_owned(),
-            username: row.try_get(0)?,
-            display_name: row.try_get(1)?,
+            username: row.try_get(at)?,
+            display_name: row.try_get(at + 1)?,
             organisation,
             grants: self.grants_of(user_id).await?,
-            locale: Lang::parse(&row.try_get::<String, _>(3)?).unwrap_or_default(),
-            must_change_password: row.try_get::<i64, _>(5)? != 0,
+            locale: Lang::parse(&row.try_get::<String, _>(at + 2)?).unwrap_or_default(),
+            must_change_password: row.try_get::<i64, _>(at + 4)? != 0,
             method,
         }))
     }

@@ -12,7 +12,9 @@ mod principal;
 pub mod role;
 mod throttle;
 
-pub use accounts::{Accounts, NewUser, SecurityPolicy, TOKEN_PREFIX, TokenInfo, UserSummary};
+pub use accounts::{
+    Accounts, NewUser, SecurityPolicy, TOKEN_PREFIX, TokenInfo, UserLabel, UserSummary,
+};
 pub use error::{AccessError, FieldError, LoginError, PasswordRuleError};
 pub use organisation::{Bureau, NewOrganisation, Organisation, OrganisationKind, default_scope};
 pub use principal::{AuthMethod, Principal};

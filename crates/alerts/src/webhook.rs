@@ -67,20 +67,30 @@ impl Webhook {
     /// Checks the URL (absolute `http://`: this build has no TLS) and the secret's length
     /// (`delivery.min_secret_bytes`), with the policy's timeout.
     pub fn new(url: &str, secret: &[u8], policy: &Policy) -> Result<Webhook, WebhookError> {
+        Webhook::with_delivery(url, secret, &policy.delivery)
+    }
+
+    /// [`Webhook::new`] with another component's delivery figures (the online clinic's
+    /// notifications are posted the same way, with their own timeout and secret length).
+    pub fn with_delivery(
+        url: &str,
+        secret: &[u8],
+        delivery: &crate::policy::Delivery,
+    ) -> Result<Webhook, WebhookError> {
         let host = url
             .strip_prefix("http://")
             .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
         if host.is_none_or(str::is_empty) || url.chars().any(char::is_whitespace) {
             return Err(WebhookError::Url(url.to_owned()));
         }
-        let min = policy.delivery.min_secret_bytes.value as usize;
+        let min = delivery.min_secret_bytes.value as usize;
         if secret.len() < min {
             return Err(WebhookError::SecretTooShort {
                 bytes: secret.len(),
                 min,
             });
         }
-        let timeout = policy.delivery.timeout();
+        let timeout = delivery.timeout();
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(timeout)
             .timeout(timeout)
@@ -98,8 +108,8 @@ impl Webhook {
         &self.url
     }
 
-    /// Posts one body; the HTTP status, or why there was none.
-    async fn post(&self, event_id: &str, body: &str) -> std::result::Result<u16, String> {
+    /// Posts one body, signed, with its event id; the HTTP status, or why there was none.
+    pub async fn post(&self, event_id: &str, body: &str) -> std::result::Result<u16, String> {
         let agent = self.agent.clone();
         let url = self.url.clone();
         let signature = sign(&self.secret, body.as_bytes());

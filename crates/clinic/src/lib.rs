@@ -24,13 +24,13 @@ pub mod rules;
 mod service;
 mod signing;
 
-pub use consultation::{Consultation, Image, Message, NewConsultation, Party, State};
+pub use consultation::{Consultation, Image, Message, NewConsultation, Party, State, Visit};
 pub use dispensing::{
     Address, Fulfilment, FulfilmentOptions, FulfilmentState, MaskedAddress, Method, Need, NewSlot,
     Proof, Site, SiteOption, Slot, StockLine, Unavailable,
 };
 pub use error::{ClinicError, Result};
-pub use notifications::{Notification, NotificationWebhook};
+pub use notifications::Notification;
 pub use oversight::PilotFigures;
 pub use pilots::{Offering, Pilot, Ranked};
 pub use practitioners::{Practitioner, valid_licence};

@@ -4,17 +4,8 @@
 //! webhook (`alerts::sign`), and retries failures with a doubling backoff. At least once: a
 //! receiver deduplicates by the notification id (also in `X-Lifehealth-Event-Id`).
 
-use std::fmt;
-use std::future::Future;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
-
 use access::Principal;
-use alerts::{DeliveryReport, EVENT_ID_HEADER, SIGNATURE_HEADER};
+use alerts::{DeliveryReport, Webhook};
 use kernel::UtcMillis;
 use serde::Serialize;
 use serde_json::json;
@@ -234,7 +225,7 @@ impl Clinic {
     /// two workers never post the same one at once; no transaction waits for the receiver.
     pub async fn deliver_notifications(
         &self,
-        webhook: &NotificationWebhook,
+        webhook: &Webhook,
         now: i64,
     ) -> Result<DeliveryReport> {
         let delivery = &self.rules.notifications.webhook;
@@ -281,7 +272,7 @@ impl Clinic {
                 continue;
             }
             let attempts = attempts + 1;
-            let (status, error) = match webhook.post(&id, body).await {
+            let (status, error) = match webhook.post(&id, &body).await {
                 Ok(status) if (200..300).contains(&status) => {
                     sqlx::query(
                         "UPDATE clinic_notification_outbox SET delivered_at = $2, attempts = $3, \
@@ -345,224 +336,19 @@ fn notification_from(row: &AnyRow) -> Result<Notification> {
     })
 }
 
-/// Where the notifications are posted and the secret they are signed with (from
-/// configuration, never from the repository).
-#[derive(Clone)]
-pub struct NotificationWebhook {
-    host: String,
-    port: u16,
-    path: String,
-    secret: Vec<u8>,
-    timeout: Duration,
-}
-
-impl fmt::Debug for NotificationWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NotificationWebhook")
-            .field("url", &self.url())
-            .field("secret", &"<redacted>")
-            .finish()
-    }
-}
-
-impl NotificationWebhook {
-    /// Checks the URL (absolute `http://host[:port]/path`: this build has no TLS, so the
-    /// receiver is a gateway on the platform's network) and the secret's length.
-    pub fn new(url: &str, secret: &[u8], rules: &Rules) -> Result<NotificationWebhook> {
-        let delivery = &rules.notifications.webhook;
-        let bad_url = || {
-            ClinicError::invalid(
-                "url",
-                format!(
-                    "`{url}`: give an absolute http:// URL such as http://10.0.0.5:8080/notify"
-                ),
-            )
-        };
-        let rest = url.strip_prefix("http://").ok_or_else(bad_url)?;
-        if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad_url());
-        }
-        let (authority, path) = match rest.find(['/', '?', '#']) {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let path = path.split('#').next().unwrap_or("/");
-        let path = if path.starts_with('/') {
-            path.to_owned()
-        } else {
-            format!("/{path}")
-        };
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (host, after) = v6.split_once(']').ok_or_else(bad_url)?;
-            let port = match after {
-                "" => 80,
-                p => p
-                    .strip_prefix(':')
-                    .and_then(|p| p.parse().ok())
-                    .ok_or_else(bad_url)?,
-            };
-            (host, port)
-        } else {
-            match authority.split_once(':') {
-                None => (authority, 80),
-                Some((host, p)) => (host, p.parse().map_err(|_| bad_url())?),
-            }
-        };
-        if host.is_empty() || host.contains('@') {
-            return Err(bad_url());
-        }
-        let min = delivery.min_secret_bytes.value as usize;
-        if secret.len() < min {
-            return Err(ClinicError::invalid(
-                "secret",
-                format!(
-                    "{} bytes; a signing secret has at least {min} (RFC 2104)",
-                    secret.len()
-                ),
-            ));
-        }
-        Ok(NotificationWebhook {
-            host: host.to_owned(),
-            port,
-            path,
-            secret: secret.to_vec(),
-            timeout: delivery.timeout(),
-        })
-    }
-
-    /// The URL, for the operators' page.
-    pub fn url(&self) -> String {
-        if self.host.contains(':') {
-            format!("http://[{}]:{}{}", self.host, self.port, self.path)
-        } else {
-            format!("http://{}:{}{}", self.host, self.port, self.path)
-        }
-    }
-
-    /// Posts one body; the HTTP status, or why there was none. The blocking socket work runs
-    /// on its own thread so no async worker waits on the receiver.
-    async fn post(&self, id: &str, body: String) -> std::result::Result<u16, String> {
-        let signature = alerts::sign(&self.secret, body.as_bytes());
-        let hook = self.clone();
-        let id = id.to_owned();
-        off_thread(move || hook.post_blocking(&id, &signature, &body)).await
-    }
-
-    fn post_blocking(
-        &self,
-        id: &str,
-        signature: &str,
-        body: &str,
-    ) -> std::result::Result<u16, String> {
-        let addrs = (self.host.as_str(), self.port)
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {}: {e}", self.host))?;
-        let mut last = format!("{} resolves to no address", self.host);
-        let mut stream = None;
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, self.timeout) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = format!("cannot connect to {addr}: {e}"),
-            }
-        }
-        let mut stream = stream.ok_or(last)?;
-        let io = |e: std::io::Error| e.to_string();
-        stream.set_read_timeout(Some(self.timeout)).map_err(io)?;
-        stream.set_write_timeout(Some(self.timeout)).map_err(io)?;
-        let host = if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        };
-        let request = format!(
-            "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n{SIGNATURE_HEADER}: {signature}\r\n{EVENT_ID_HEADER}: {id}\r\n\
-             Connection: close\r\n\r\n",
-            self.path,
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).map_err(io)?;
-        stream.write_all(body.as_bytes()).map_err(io)?;
-        stream.flush().map_err(io)?;
-        // Only the status line matters; the rest of the answer is not read.
-        let mut status_line = String::new();
-        BufReader::new(stream)
-            .take(1024)
-            .read_line(&mut status_line)
-            .map_err(io)?;
-        parse_status(&status_line)
-            .ok_or_else(|| format!("not an HTTP answer: {:?}", truncate(status_line, 100)))
-    }
-}
-
-/// The status code of `HTTP/1.1 204 No Content`.
-fn parse_status(line: &str) -> Option<u16> {
-    let mut parts = line.split_whitespace();
-    let version = parts.next()?;
-    if !version.starts_with("HTTP/") {
-        return None;
-    }
-    parts
-        .next()?
-        .parse()
-        .ok()
-        .filter(|s| (100..600).contains(s))
-}
-
-/// Runs `work` on a new thread and waits for its answer without blocking the async runtime
-/// (this crate has no runtime of its own to hand blocking work to).
-async fn off_thread<T, F>(work: F) -> std::result::Result<T, String>
-where
-    T: Send + 'static,
-    F: FnOnce() -> std::result::Result<T, String> + Send + 'static,
-{
-    let shared: Arc<Mutex<Handoff<T>>> = Arc::new(Mutex::new(Handoff {
-        answer: None,
-        waker: None,
-    }));
-    let theirs = shared.clone();
-    let spawned = std::thread::Builder::new()
-        .name("clinic-webhook".into())
-        .spawn(move || {
-            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
-                .unwrap_or_else(|_| Err("the delivery thread panicked".into()));
-            let mut slot = theirs.lock().unwrap_or_else(PoisonError::into_inner);
-            slot.answer = Some(answer);
-            if let Some(waker) = slot.waker.take() {
-                waker.wake();
-            }
-        });
-    if let Err(e) = spawned {
-        return Err(format!("cannot start a delivery thread: {e}"));
-    }
-    Answer { shared }.await
-}
-
-struct Handoff<T> {
-    answer: Option<std::result::Result<T, String>>,
-    waker: Option<Waker>,
-}
-
-struct Answer<T> {
-    shared: Arc<Mutex<Handoff<T>>>,
-}
-
-impl<T> Future for Answer<T> {
-    type Output = std::result::Result<T, String>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
-        match slot.answer.take() {
-            Some(answer) => Poll::Ready(answer),
-            None => {
-                slot.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
+/// The webhook notifications are posted to (`alerts::Webhook`, with the clinic's own delivery
+/// figures): an absolute `http://` URL and a secret of at least the rules' length.
+pub fn webhook(url: &str, secret: &[u8], rules: &Rules) -> Result<Webhook> {
+    Webhook::with_delivery(url, secret, &rules.notifications.webhook).map_err(|e| match e {
+        alerts::WebhookError::SecretTooShort { bytes, min } => ClinicError::invalid(
+            "secret",
+            format!("{bytes} bytes; a signing secret has at least {min} (RFC 2104)"),
+        ),
+        _ => ClinicError::invalid(
+            "url",
+            format!("`{url}`: give an absolute http:// URL such as http://10.0.0.5:8080/notify"),
+        ),
+    })
 }
 
 fn truncate(mut text: String, max: usize) -> String {
@@ -588,29 +374,22 @@ mod tests {
     #[test]
     fn the_webhook_url_and_secret_are_checked() {
         let rules = Rules::shipped();
-        let hook =
-            NotificationWebhook::new("http://127.0.0.1:9000/hook?x=1", &secret(), rules).unwrap();
+        let hook = webhook("http://127.0.0.1:9000/hook?x=1", &secret(), rules).unwrap();
         assert_eq!(hook.url(), "http://127.0.0.1:9000/hook?x=1");
-        let hook = NotificationWebhook::new("http://gateway", &secret(), rules).unwrap();
-        assert_eq!(hook.url(), "http://gateway:80/");
-        let hook = NotificationWebhook::new("http://[::1]:81/n", &secret(), rules).unwrap();
-        assert_eq!(hook.url(), "http://[::1]:81/n");
         for bad in [
             "https://gw.example/hook",
             "ftp://x",
             "http://",
             "http:///x",
             "http://a b/",
-            "http://h:99999/",
-            "http://user@h/",
         ] {
-            let e = NotificationWebhook::new(bad, &secret(), rules).unwrap_err();
+            let e = webhook(bad, &secret(), rules).unwrap_err();
             assert!(
                 matches!(&e, ClinicError::Invalid { field, .. } if *field == "url"),
                 "{bad}: {e:?}"
             );
         }
-        let e = NotificationWebhook::new("http://h/", &secret()[1..], rules).unwrap_err();
+        let e = webhook("http://h/", &secret()[1..], rules).unwrap_err();
         assert!(matches!(&e, ClinicError::Invalid { field, .. } if *field == "secret"));
         let debug = format!("{hook:?}");
         assert!(debug.contains("redacted") && !debug.contains("[9, 9"));
@@ -668,14 +447,5 @@ mod tests {
                 "{field}: {e:?}"
             );
         }
-    }
-
-    #[test]
-    fn status_lines() {
-        assert_eq!(parse_status("HTTP/1.1 204 No Content\r\n"), Some(204));
-        assert_eq!(parse_status("HTTP/1.0 500 Oops"), Some(500));
-        assert_eq!(parse_status("SSH-2.0-OpenSSH"), None);
-        assert_eq!(parse_status(""), None);
-        assert_eq!(parse_status("HTTP/1.1 abc"), None);
     }
 }

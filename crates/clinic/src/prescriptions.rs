@@ -491,10 +491,18 @@ impl Clinic {
         consultation: &Consultation,
     ) -> Result<Vec<Prescription>> {
         self.party(actor, consultation).await?;
+        self.prescriptions_in(&consultation.id).await
+    }
+
+    /// The prescriptions of a consultation, newest first (the caller checked who is asking).
+    pub(crate) async fn prescriptions_in(
+        &self,
+        consultation_id: &str,
+    ) -> Result<Vec<Prescription>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM clinic_prescriptions WHERE consultation_id = $1 ORDER BY written_at DESC, id"
         ))
-        .bind(&consultation.id)
+        .bind(consultation_id)
         .fetch_all(self.db.pool())
         .await?;
         rows.iter().map(prescription_from).collect()

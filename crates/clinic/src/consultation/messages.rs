@@ -165,11 +165,22 @@ impl Clinic {
     pub async fn messages(&self, actor: &Principal, id: &str) -> Result<Vec<Message>> {
         let c = self.consultation_row(id).await?;
         let party = self.party(actor, &c).await?;
+        self.messages_of(actor, &c, party).await
+    }
+
+    /// The messages of a consultation whose party `actor` is known to be; the doctor's reading
+    /// goes on the ledger (the patient reads their own).
+    pub(crate) async fn messages_of(
+        &self,
+        actor: &Principal,
+        c: &super::Consultation,
+        party: Party,
+    ) -> Result<Vec<Message>> {
         let rows = sqlx::query(
             "SELECT id, author_id, from_doctor, body, image_type, image, sent_at FROM clinic_messages \
              WHERE consultation_id = $1 ORDER BY sent_at, id",
         )
-        .bind(id)
+        .bind(&c.id)
         .fetch_all(self.db.pool())
         .await?;
         if party == Party::Doctor {
@@ -179,7 +190,7 @@ impl Clinic {
                 "resident",
                 &c.resident_id,
                 PurposeOfUse::Treatment,
-                id.as_bytes(),
+                c.id.as_bytes(),
             )
             .await;
         }

@@ -66,6 +66,15 @@ pub struct Consultation {
     pub document_message_id: Option<String>,
 }
 
+/// One consultation as a party's page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visit {
+    pub consultation: Consultation,
+    pub party: Party,
+    pub messages: Vec<Message>,
+    pub prescriptions: Vec<crate::Prescription>,
+}
+
 /// Who someone is in a consultation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Party {
@@ -472,6 +481,22 @@ impl Clinic {
             }
         }
         Ok(expired)
+    }
+
+    /// Everything a party's page shows of one consultation, read once: the consultation, who
+    /// the reader is in it, its messages and its prescriptions (the doctor's reading of the
+    /// messages goes on the ledger, as [`Clinic::messages`] does).
+    pub async fn visit(&self, actor: &Principal, id: &str) -> Result<Visit> {
+        let consultation = self.consultation_row(id).await?;
+        let party = self.party(actor, &consultation).await?;
+        let messages = self.messages_of(actor, &consultation, party).await?;
+        let prescriptions = self.prescriptions_in(&consultation.id).await?;
+        Ok(Visit {
+            consultation,
+            party,
+            messages,
+            prescriptions,
+        })
     }
 
     /// One consultation, for a party to it; NotFound for anyone else.

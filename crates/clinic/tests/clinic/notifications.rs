@@ -6,7 +6,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::thread::JoinHandle;
 
-use clinic::{ClinicError, NotificationWebhook};
+use clinic::ClinicError;
+use clinic::notifications::webhook;
 use kernel::UtcMillis;
 use serde_json::Value;
 use store::sqlx::{self, Row};
@@ -186,7 +187,7 @@ async fn webhook_delivery(w: &World) {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/notify", closed.local_addr().unwrap());
     drop(closed);
-    let hook = NotificationWebhook::new(&url, SECRET, rules).unwrap();
+    let hook = webhook(&url, SECRET, rules).unwrap();
     let report = w.clinic.deliver_notifications(&hook, now).await.unwrap();
     assert_eq!(
         (report.delivered, report.retrying, report.gave_up),
@@ -206,7 +207,7 @@ async fn webhook_delivery(w: &World) {
 
     // A receiver that fails: retried again, after twice the wait.
     let (url, failing) = listener(503);
-    let hook = NotificationWebhook::new(&url, SECRET, rules).unwrap();
+    let hook = webhook(&url, SECRET, rules).unwrap();
     let at = now + first;
     let report = w.clinic.deliver_notifications(&hook, at).await.unwrap();
     assert_eq!(report.retrying, 1);
@@ -217,7 +218,7 @@ async fn webhook_delivery(w: &World) {
 
     // A receiver that takes it: signed, delivered, and not posted again.
     let (url, ok) = listener(204);
-    let hook = NotificationWebhook::new(&url, SECRET, rules).unwrap();
+    let hook = webhook(&url, SECRET, rules).unwrap();
     let at = at + 2 * first;
     let report = w.clinic.deliver_notifications(&hook, at).await.unwrap();
     assert_eq!(report.delivered, 1);

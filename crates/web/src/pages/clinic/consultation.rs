@@ -10,15 +10,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use clinic::eligibility::{DiagnosisBasis, Verdict};
-use clinic::{Consultation, Image, PrescriptionRequest, State as VisitState};
+use clinic::{Consultation, Image, Party, PrescriptionRequest, State as VisitState};
 use kernel::Lang;
 use maud::{Markup, PreEscaped, html};
 use prescribing::{Draft, Frequency, Line, LongTerm};
 
-use super::super::registry::back_link;
+use super::super::registry::{back_link, pick};
 use super::{
-    clinic_error, condition_name, organisation_name, rx_tag, user_name, verdict_list, visit_tag,
-    when,
+    clinic_error, condition_name, organisation_name, rx_tag, verdict_list, visit_tag, when,
 };
 use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
@@ -223,18 +222,9 @@ async fn render(
     errors: &[FieldError],
 ) -> Result<Response, AppError> {
     let lang = ctx.lang;
-    let c = app
-        .clinic
-        .consultation(user, id)
-        .await
-        .map_err(clinic_error)?;
-    let doctor_side = user.user_id == c.doctor_id;
-    let messages = app.clinic.messages(user, id).await.map_err(clinic_error)?;
-    let prescriptions = app
-        .clinic
-        .prescriptions_of(user, &c)
-        .await
-        .map_err(clinic_error)?;
+    let visit = app.clinic.visit(user, id).await.map_err(clinic_error)?;
+    let (c, messages, prescriptions) = (&visit.consultation, &visit.messages, &visit.prescriptions);
+    let doctor_side = visit.party == Party::Doctor;
     let verdict = if doctor_side && c.state.is_open_for_care() {
         Some(
             app.clinic
@@ -245,8 +235,17 @@ async fn render(
     } else {
         None
     };
-    let hospital = organisation_name(app, lang, &c.hospital_id).await;
-    let doctor = user_name(app, &c.doctor_id).await;
+    // The doctor's name and hospital in one read.
+    let (doctor, hospital) = match app.accounts.user_label(&c.doctor_id).await? {
+        Some(l) => (
+            l.display_name,
+            pick(lang, &l.organisation_name_zh, &l.organisation_name_en).to_owned(),
+        ),
+        None => (
+            c.doctor_id.clone(),
+            organisation_name(app, lang, &c.hospital_id).await,
+        ),
+    };
     let condition = condition_name(app, lang, &c.disease);
     let title = tf(lang, "clinic.visit.title", &[("condition", &condition)]);
     let back = if doctor_side {
@@ -274,12 +273,12 @@ async fn render(
                 p { a.button.button-secondary href={ "/residents/" (c.resident_id) } { (t(lang, "clinic.visit.timeline")) } }
             }
         }
-        @if doctor_side { (doctor_actions(ctx, lang, &c, verdict.as_ref())) } @else { (patient_actions(ctx, lang, &c)) }
+        @if doctor_side { (doctor_actions(ctx, lang, c, verdict.as_ref())) } @else { (patient_actions(ctx, lang, c)) }
         section.card {
             h2 { (t(lang, "clinic.visit.messages")) }
             @if messages.is_empty() { p.muted { (t(lang, "clinic.visit.no_messages")) } }
             ol.messages {
-                @for m in &messages {
+                @for m in messages {
                     li class={ "message " (if m.from_doctor { "from-doctor" } else { "from-patient" }) } {
                         p.muted { (if m.from_doctor { t(lang, "clinic.visit.doctor") } else { t(lang, "clinic.visit.patient") }) " · " (when(lang, m.sent_at)) }
                         @if let Some(text) = &m.body { p { (text) } }
@@ -306,7 +305,7 @@ async fn render(
             h2 { (t(lang, "clinic.visit.prescriptions")) }
             @if prescriptions.is_empty() { p.muted { (t(lang, "clinic.visit.no_prescriptions")) } }
             ul.plain {
-                @for rx in &prescriptions {
+                @for rx in prescriptions {
                     li {
                         a href={ "/clinic/prescriptions/" (rx.id) } { (when(lang, rx.written_at)) }
                         " " (rx_tag(lang, rx.state))

@@ -192,7 +192,7 @@ pub async fn organisation_name(app: &AppState, lang: Lang, id: &str) -> String {
 
 /// A user's display name, or their id when unknown.
 pub async fn user_name(app: &AppState, id: &str) -> String {
-    match app.accounts.user(id).await {
+    match app.accounts.user_label(id).await {
         Ok(Some(u)) => u.display_name,
         _ => id.to_owned(),
     }
