@@ -4,6 +4,8 @@
 //! away with the reason, and the abuse cases: a double-submitted prescription, two
 //! pharmacists at once, a stranger at another's consultation, a pharmacist editing, bad input.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod support;
 
 use axum::body::Body;

@@ -56,8 +56,8 @@ pub fn clinic_error(e: ClinicError) -> AppError {
                 .map(|f| {
                     FieldError::new(
                         f.rule.code(),
-                        &format!("{}：{}", f.reason_zh, f.advice_zh),
-                        &format!("{}: {}", f.reason_en, f.advice_en),
+                        format!("{}：{}", f.reason_zh, f.advice_zh),
+                        format!("{}: {}", f.reason_en, f.advice_en),
                     )
                 })
                 .collect(),
