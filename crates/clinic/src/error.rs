@@ -32,6 +32,13 @@ pub enum ClinicError {
     /// The state moved on before this action (someone else acted first).
     #[error("{0}")]
     Moved(#[from] NotAllowed),
+    /// What was asked for is no longer there (a slot filled, stock ran out, a choice already
+    /// made): says which and what to do instead.
+    #[error("{field}: {message}")]
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
     /// Someone else already acted on it.
     #[error("already {state} by another user")]
     AlreadyDone { state: String },
@@ -64,6 +71,13 @@ impl ClinicError {
         }
     }
 
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> ClinicError {
+        ClinicError::Conflict {
+            field,
+            message: message.into(),
+        }
+    }
+
     pub fn moved(from: State, attempted: Move) -> ClinicError {
         ClinicError::Moved(NotAllowed { from, attempted })
     }
@@ -76,7 +90,7 @@ impl ClinicError {
             ClinicError::Forbidden(_) => 403,
             ClinicError::NotFound { .. } => 404,
             ClinicError::Moved(_) | ClinicError::AlreadyDone { .. } => 409,
-            ClinicError::FlagsToAcknowledge(_) => 409,
+            ClinicError::FlagsToAcknowledge(_) | ClinicError::Conflict { .. } => 409,
             ClinicError::Clinical(e) => e.status(),
             ClinicError::Store(_)
             | ClinicError::Registry(_)

@@ -1,5 +1,6 @@
 //! Notifications in the platform and through a webhook. A notification is written with the
-//! step that causes it (in its transaction where there is one) together with an outbox row;
+//! step that causes it (in its transaction where there is one), with an outbox row when a
+//! webhook is configured ([`Clinic::with_notification_outbox`]);
 //! [`Clinic::deliver_notifications`] posts the due outbox rows, signed like the alerts'
 //! webhook (`alerts::sign`), and retries failures with a doubling backoff. At least once: a
 //! receiver deduplicates by the notification id (also in `X-Lifehealth-Event-Id`).
@@ -146,14 +147,16 @@ impl Clinic {
             .bind(now)
             .execute(&mut *conn)
             .await?;
-            sqlx::query(
-                "INSERT INTO clinic_notification_outbox (notification_id, attempts, next_attempt_at) \
-                 VALUES ($1, 0, $2)",
-            )
-            .bind(&id)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+            if self.notification_outbox {
+                sqlx::query(
+                    "INSERT INTO clinic_notification_outbox (notification_id, attempts, next_attempt_at) \
+                     VALUES ($1, 0, $2)",
+                )
+                .bind(&id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            }
             ids.push(id);
         }
         Ok(ids)

@@ -256,6 +256,14 @@ impl Clinic {
             canonical.as_bytes(),
         )
         .await;
+        self.tell(
+            &[&c.requested_by],
+            "clinic.prescription.signed",
+            "医师已开具处方，药师审核通过后即可选择取药或配送",
+            "The doctor wrote a prescription; once a pharmacist approves it you can choose pickup or delivery",
+            &rx_link(&id),
+        )
+        .await;
         self.prescription_row(&id).await
     }
 
@@ -399,6 +407,30 @@ impl Clinic {
         if state == RxState::Approved {
             self.record_medication_requests(&after).await;
         }
+        let patient = self
+            .consultation_row(&rx.consultation_id)
+            .await
+            .map(|c| c.requested_by)
+            .unwrap_or_default();
+        let (zh, en) = match &reason {
+            None => (
+                "处方已审核通过，请选择预约取药或快递配送".to_owned(),
+                "Your prescription is approved: choose pickup or delivery".to_owned(),
+            ),
+            Some(r) => (
+                format!("处方审核未通过：{r}"),
+                format!("The prescription was not approved: {r}"),
+            ),
+        };
+        let kind = format!("clinic.prescription.{}", state.code());
+        self.tell(
+            &[&patient, &rx.doctor_id],
+            &kind,
+            &zh,
+            &en,
+            &rx_link(&rx.id),
+        )
+        .await;
         Ok(after)
     }
 
@@ -608,6 +640,11 @@ impl Clinic {
             }
         }
     }
+}
+
+/// The page of a prescription, where its notifications lead.
+fn rx_link(id: &str) -> String {
+    format!("/clinic/prescriptions/{id}")
 }
 
 /// One line of the signed document, with the catalogue's facts spelled out so the document

@@ -25,6 +25,9 @@ pub struct Clinic {
     pub(crate) alerts: Alerts,
     pub(crate) keys: Arc<Keyring>,
     pub(crate) rules: &'static Rules,
+    /// Whether notifications are also written to the webhook outbox (only when a webhook is
+    /// configured, so an unread outbox does not grow).
+    pub(crate) notification_outbox: bool,
 }
 
 impl Clinic {
@@ -45,7 +48,15 @@ impl Clinic {
             alerts,
             keys,
             rules: Rules::shipped(),
+            notification_outbox: false,
         }
+    }
+
+    /// Writes every notification to the webhook outbox too (turn on when a webhook is
+    /// configured; [`Clinic::deliver_notifications`] posts them).
+    pub fn with_notification_outbox(mut self, on: bool) -> Self {
+        self.notification_outbox = on;
+        self
     }
 
     /// The rules in force.
@@ -100,6 +111,17 @@ impl Clinic {
                 subject_id,
                 "the ledger did not take a clinic step: {e}"
             );
+        }
+    }
+}
+
+impl Clinic {
+    /// Notifies `users` of a step that has committed; a notification that cannot be written
+    /// is logged, the step stands (the page shows the same state).
+    pub(crate) async fn tell(&self, users: &[&str], kind: &str, zh: &str, en: &str, link: &str) {
+        let users: Vec<String> = users.iter().map(|u| (*u).to_owned()).collect();
+        if let Err(e) = self.notify(&users, kind, zh, en, link).await {
+            tracing::warn!(kind, "a clinic notification could not be written: {e}");
         }
     }
 }

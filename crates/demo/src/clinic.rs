@@ -21,6 +21,8 @@ pub struct ClinicSummary {
     pub reported: usize,
     pub pilots: usize,
     pub doctors: usize,
+    /// Pharmacies given stock and pickup times.
+    pub sites: usize,
 }
 
 /// The reporting period before the one `today` falls in: `2026-Q3` in November 2026.
@@ -117,7 +119,83 @@ pub async fn generate_clinic(
             .await
             .map_err(err)?;
     }
+    summary.sites = stock_and_slots(accounts, clinic, &doctor, now).await?;
     Ok(summary)
+}
+
+/// The demo doctor's hospital pharmacy and the community pharmacy of its district keep the
+/// chronic medicines and open pickup times for the coming week (9:00–11:00 and 14:00–16:00,
+/// 20 places each); the community pharmacy gets a pharmacist of its own.
+async fn stock_and_slots(
+    accounts: &Accounts,
+    clinic: &Clinic,
+    doctor: &Principal,
+    now: UtcMillis,
+) -> Result<usize, DemoError> {
+    let hospital_pharmacist = sign_in(accounts, "pharmacist").await?;
+    let district = doctor.organisation.district.clone();
+    let pharmacy = accounts
+        .organisations_of_kind(OrganisationKind::Pharmacy, district.as_deref())
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| err("no community pharmacy in the demo doctor's district"))?;
+    accounts
+        .create_user(access::NewUser {
+            username: "pharmacist.community".into(),
+            display_name: "社区药房药师（演示）".into(),
+            organisation_id: pharmacy.id.clone(),
+            password: DEMO_PASSWORD.into(),
+            mobile: None,
+            grants: vec![access::Grant {
+                role: access::Role::Pharmacist,
+                scope: access::Scope::Organisation(pharmacy.id.clone()),
+            }],
+            must_change_password: false,
+        })
+        .await?;
+    let community_pharmacist = sign_in(accounts, "pharmacist.community").await?;
+    let today = now.city_date();
+    let zone = jiff::tz::TimeZone::get(kernel::CITY_TIME_ZONE).map_err(err)?;
+    let mut sites = 0;
+    for (pharmacist, units) in [(&hospital_pharmacist, 3_000), (&community_pharmacist, 600)] {
+        let site = pharmacist.organisation.id.clone();
+        for drug in prescribing::catalogue().all().iter().filter(|d| d.chronic) {
+            clinic
+                .set_stock(pharmacist, &site, &drug.code, units)
+                .await
+                .map_err(err)?;
+        }
+        for day in 0..7 {
+            let date = today.checked_add(day.days()).map_err(err)?;
+            for hour in [9, 14] {
+                let starts = date
+                    .at(hour, 0, 0, 0)
+                    .to_zoned(zone.clone())
+                    .map_err(err)?
+                    .timestamp()
+                    .as_millisecond();
+                if starts <= now.0 {
+                    continue;
+                }
+                clinic
+                    .add_slot(
+                        pharmacist,
+                        clinic::NewSlot {
+                            site_id: site.clone(),
+                            starts_at: starts,
+                            ends_at: starts + 2 * 3_600_000,
+                            capacity: 20,
+                        },
+                        now.0,
+                    )
+                    .await
+                    .map_err(err)?;
+            }
+        }
+        sites += 1;
+    }
+    Ok(sites)
 }
 
 /// The demo account's principal, as if it signed in.

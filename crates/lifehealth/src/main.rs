@@ -584,8 +584,8 @@ async fn generate_demo(platform: &Platform, residents: usize) -> anyhow::Result<
         devices.devices, devices.accepted, devices.quarantined
     );
     println!(
-        "online clinic: {} internet hospitals reported, {} designated pilots, {} verified doctors",
-        pilots.reported, pilots.pilots, pilots.doctors
+        "online clinic: {} internet hospitals reported, {} designated pilots, {} verified doctors, {} pharmacies stocked",
+        pilots.reported, pilots.pilots, pilots.doctors, pilots.sites
     );
     println!(
         "China-PAR: {} residents assessed, {} outside the model's population, {} lacking inputs",
@@ -615,15 +615,29 @@ fn demo_clinic(platform: &Platform) -> anyhow::Result<clinic::Clinic> {
     ))
 }
 
-/// Consultations nobody accepted in time, or left idle, expire: every minute.
-async fn expire_consultations(clinic: clinic::Clinic) {
+/// The online clinic's timers, every minute: consultations nobody accepted in time (or left
+/// idle) expire, booked pickups nobody collected are marked missed (their stock returns), and
+/// with a webhook the due notifications are posted. A failed pass is logged; the next tries
+/// again.
+async fn run_clinic_timers(clinic: clinic::Clinic, webhook: Option<alerts::Webhook>) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        match clinic.expire_due(kernel::UtcMillis::now().0).await {
+        let now = kernel::UtcMillis::now().0;
+        match clinic.expire_due(now).await {
             Ok(n) if n > 0 => tracing::info!(consultations = n, "online consultations expired"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "online consultations could not be expired"),
+        }
+        match clinic.miss_overdue_pickups(now).await {
+            Ok(n) if n > 0 => tracing::info!(pickups = n, "uncollected pickups marked missed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "overdue pickups could not be marked"),
+        }
+        if let Some(w) = &webhook {
+            if let Err(e) = clinic.deliver_notifications(w, now).await {
+                tracing::warn!(error = %e, "clinic notifications could not be delivered");
+            }
         }
     }
 }
@@ -663,7 +677,19 @@ async fn serve(
     // Risk scores: residents whose records changed are recomputed every minute.
     tokio::spawn(refresh_risk_scores(services.risk.clone()));
     tokio::spawn(expire_research_access(services.research.clone()));
-    tokio::spawn(expire_consultations(services.clinic.clone()));
+    // The online clinic: notifications to a webhook when one is configured.
+    let clinic_webhook = settings::clinic_webhook_from_env(services.clinic.rules())?;
+    if let Some(w) = &clinic_webhook {
+        tracing::info!(
+            url = w.url(),
+            "clinic notifications are delivered to the webhook"
+        );
+    }
+    services.clinic = services
+        .clinic
+        .clone()
+        .with_notification_outbox(clinic_webhook.is_some());
+    tokio::spawn(run_clinic_timers(services.clinic.clone(), clinic_webhook));
     // Device readings over MQTT: committed, then acknowledged, beside the server (ADR 0010).
     let _mqtt = match &settings.mqtt_url {
         Some(url) => {

@@ -81,22 +81,40 @@ pub fn resolve(
     }
 }
 
-/// Where alert events are posted (`http://` URL) and the secret they are signed with.
-pub const ALERTS_WEBHOOK_URL_ENV: &str = "LIFEHEALTH_ALERTS_WEBHOOK_URL";
-/// The webhook's signing secret (at least `delivery.min_secret_bytes` bytes of
-/// `crates/alerts/rules/alerts.toml`).
-pub const ALERTS_WEBHOOK_SECRET_ENV: &str = "LIFEHEALTH_ALERTS_WEBHOOK_SECRET";
+/// The environment variables of one webhook: its `http://` URL and its signing secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookVars {
+    pub url: &'static str,
+    pub secret: &'static str,
+    /// What is posted, for messages (`alerts`, `clinic notifications`).
+    pub what: &'static str,
+}
 
-/// The alerts webhook as configured: both variables, or neither.
+/// Alert events (the secret has at least `delivery.min_secret_bytes` bytes of
+/// `crates/alerts/rules/alerts.toml`).
+pub const ALERTS_WEBHOOK: WebhookVars = WebhookVars {
+    url: "LIFEHEALTH_ALERTS_WEBHOOK_URL",
+    secret: "LIFEHEALTH_ALERTS_WEBHOOK_SECRET",
+    what: "alerts",
+};
+
+/// The online clinic's notifications (`notifications.webhook` of `crates/clinic/rules/clinic.toml`).
+pub const CLINIC_WEBHOOK: WebhookVars = WebhookVars {
+    url: "LIFEHEALTH_CLINIC_WEBHOOK_URL",
+    secret: "LIFEHEALTH_CLINIC_WEBHOOK_SECRET",
+    what: "clinic notifications",
+};
+
+/// A webhook as configured: both variables, or neither.
 #[derive(Clone, PartialEq, Eq)]
-pub struct AlertsWebhook {
+pub struct WebhookSetting {
     pub url: String,
     pub secret: String,
 }
 
-impl std::fmt::Debug for AlertsWebhook {
+impl std::fmt::Debug for WebhookSetting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlertsWebhook")
+        f.debug_struct("WebhookSetting")
             .field("url", &self.url)
             .field("secret", &"<redacted>")
             .finish()
@@ -108,32 +126,27 @@ impl std::fmt::Debug for AlertsWebhook {
 pub enum WebhookSettingsError {
     /// A URL without a secret: deliveries would go out unsigned, which is never done.
     #[error(
-        "{ALERTS_WEBHOOK_URL_ENV} is set but {ALERTS_WEBHOOK_SECRET_ENV} is not: the webhook \
-         signs every delivery and has no default secret; set a random secret of at least 32 \
-         bytes (e.g. `openssl rand -hex 32`) or unset the URL"
+        "{} is set but {} is not: the webhook signs every delivery and has no default secret; \
+         set a random secret of at least 32 bytes (e.g. `openssl rand -hex 32`) or unset the URL",
+        .0.url, .0.secret
     )]
-    NoSecret,
+    NoSecret(WebhookVars),
     /// A secret without a URL: probably a mistyped variable name.
-    #[error(
-        "{ALERTS_WEBHOOK_SECRET_ENV} is set but {ALERTS_WEBHOOK_URL_ENV} is not: set the \
-         gateway's http:// URL, or unset the secret"
-    )]
-    NoUrl,
+    #[error("{} is set but {} is not: set the gateway's http:// URL, or unset the secret", .0.secret, .0.url)]
+    NoUrl(WebhookVars),
 }
 
-/// The alerts webhook from the environment (`var` reads one variable; empty counts as unset).
-pub fn alerts_webhook(
+/// One webhook from the environment (`var` reads one variable; empty counts as unset).
+pub fn webhook_setting(
+    vars: WebhookVars,
     var: impl Fn(&str) -> Option<String>,
-) -> Result<Option<AlertsWebhook>, WebhookSettingsError> {
+) -> Result<Option<WebhookSetting>, WebhookSettingsError> {
     let read = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-    match (
-        read(ALERTS_WEBHOOK_URL_ENV),
-        read(ALERTS_WEBHOOK_SECRET_ENV),
-    ) {
+    match (read(vars.url), read(vars.secret)) {
         (None, None) => Ok(None),
-        (Some(_), None) => Err(WebhookSettingsError::NoSecret),
-        (None, Some(_)) => Err(WebhookSettingsError::NoUrl),
-        (Some(url), Some(secret)) => Ok(Some(AlertsWebhook {
+        (Some(_), None) => Err(WebhookSettingsError::NoSecret(vars)),
+        (None, Some(_)) => Err(WebhookSettingsError::NoUrl(vars)),
+        (Some(url), Some(secret)) => Ok(Some(WebhookSetting {
             url: url.trim().to_owned(),
             secret,
         })),
@@ -143,13 +156,33 @@ pub fn alerts_webhook(
 /// The alerts webhook of the process environment, checked by the alerts crate (an `http://`
 /// URL, a secret of the policy's minimum length); `None` when none is configured.
 pub fn alerts_webhook_from_env(policy: &alerts::Policy) -> anyhow::Result<Option<alerts::Webhook>> {
-    let Some(configured) = alerts_webhook(|name| std::env::var(name).ok())? else {
+    let Some(configured) = webhook_setting(ALERTS_WEBHOOK, |name| std::env::var(name).ok())? else {
         return Ok(None);
     };
     let webhook = alerts::Webhook::new(&configured.url, configured.secret.as_bytes(), policy)
         .with_context(|| {
-            format!("the alerts webhook ({ALERTS_WEBHOOK_URL_ENV}, {ALERTS_WEBHOOK_SECRET_ENV})")
+            format!(
+                "the alerts webhook ({}, {})",
+                ALERTS_WEBHOOK.url, ALERTS_WEBHOOK.secret
+            )
         })?;
+    Ok(Some(webhook))
+}
+
+/// The clinic's notification webhook of the process environment, checked by the clinic
+/// crate; `None` when none is configured.
+pub fn clinic_webhook_from_env(rules: &clinic::Rules) -> anyhow::Result<Option<alerts::Webhook>> {
+    let Some(configured) = webhook_setting(CLINIC_WEBHOOK, |name| std::env::var(name).ok())? else {
+        return Ok(None);
+    };
+    let webhook =
+        clinic::notifications::webhook(&configured.url, configured.secret.as_bytes(), rules)
+            .with_context(|| {
+                format!(
+                    "the clinic webhook ({}, {})",
+                    CLINIC_WEBHOOK.url, CLINIC_WEBHOOK.secret
+                )
+            })?;
     Ok(Some(webhook))
 }
 
@@ -175,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn the_alerts_webhook_needs_both_its_url_and_its_secret() {
+    fn a_webhook_needs_both_its_url_and_its_secret() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
             move |name: &str| {
                 pairs
@@ -184,31 +217,34 @@ mod tests {
                     .map(|(_, v)| (*v).to_owned())
             }
         };
-        assert_eq!(alerts_webhook(env(&[])), Ok(None));
+        assert_eq!(webhook_setting(ALERTS_WEBHOOK, env(&[])), Ok(None));
         assert_eq!(
-            alerts_webhook(env(&[
-                (ALERTS_WEBHOOK_URL_ENV, "  "),
-                (ALERTS_WEBHOOK_SECRET_ENV, "")
-            ])),
+            webhook_setting(
+                ALERTS_WEBHOOK,
+                env(&[(ALERTS_WEBHOOK.url, "  "), (ALERTS_WEBHOOK.secret, "")])
+            ),
             Ok(None),
             "empty values are unset"
         );
         assert_eq!(
-            alerts_webhook(env(&[(ALERTS_WEBHOOK_URL_ENV, "http://gw/hook")])),
-            Err(WebhookSettingsError::NoSecret),
+            webhook_setting(
+                ALERTS_WEBHOOK,
+                env(&[(ALERTS_WEBHOOK.url, "http://gw/hook")])
+            ),
+            Err(WebhookSettingsError::NoSecret(ALERTS_WEBHOOK)),
             "never a default secret"
         );
         assert_eq!(
-            alerts_webhook(env(&[(ALERTS_WEBHOOK_SECRET_ENV, "s")])),
-            Err(WebhookSettingsError::NoUrl)
+            webhook_setting(ALERTS_WEBHOOK, env(&[(ALERTS_WEBHOOK.secret, "s")])),
+            Err(WebhookSettingsError::NoUrl(ALERTS_WEBHOOK))
         );
-        let both = alerts_webhook(env(&[
-            (ALERTS_WEBHOOK_URL_ENV, " http://gw/hook "),
-            (
-                ALERTS_WEBHOOK_SECRET_ENV,
-                "0123456789abcdef0123456789abcdef",
-            ),
-        ]))
+        let both = webhook_setting(
+            ALERTS_WEBHOOK,
+            env(&[
+                (ALERTS_WEBHOOK.url, " http://gw/hook "),
+                (ALERTS_WEBHOOK.secret, "0123456789abcdef0123456789abcdef"),
+            ]),
+        )
         .expect("valid")
         .expect("configured");
         assert_eq!(both.url, "http://gw/hook");
@@ -218,9 +254,14 @@ mod tests {
             "{shown}"
         );
         assert!(
-            WebhookSettingsError::NoSecret
+            WebhookSettingsError::NoSecret(CLINIC_WEBHOOK)
                 .to_string()
-                .contains(ALERTS_WEBHOOK_SECRET_ENV)
+                .contains(CLINIC_WEBHOOK.secret)
+        );
+        assert_eq!(
+            webhook_setting(CLINIC_WEBHOOK, env(&[(CLINIC_WEBHOOK.url, "http://gw/n")])),
+            Err(WebhookSettingsError::NoSecret(CLINIC_WEBHOOK)),
+            "each webhook reads its own variables"
         );
     }
 }

@@ -5,8 +5,9 @@
 //! doctor; asking for coronary heart disease (no diagnosis) is turned away with the reason;
 //! the doctor accepts, confirming it is a follow-up; the resident confirms a long
 //! prescription; the doctor writes a 12-week amlodipine prescription; the pharmacist approves
-//! it; the resident sees it approved with a valid signature; the health commission sees the
-//! ranking and the figures. Every page is photographed at desktop and phone width into
+//! it; the resident sees it approved with a valid signature, books a pickup time at the
+//! hospital's pharmacy and gets a pickup code; the pharmacist hands the medicine over against
+//! that code; the health commission sees the ranking and the figures. Every page is photographed at desktop and phone width into
 //! `docs/screenshots/clinic-*.png`, and none scrolls sideways on a phone.
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (`scripts/install-deps.sh`); fails
@@ -40,7 +41,8 @@ fn a_stable_patient_is_renewed_online_and_a_first_visit_is_turned_away() {
     walk.resident_confirms(&visit);
     let rx = walk.doctor_prescribes(&visit);
     walk.pharmacist_approves(&rx);
-    walk.resident_sees(&rx);
+    let code = walk.resident_books_pickup(&rx);
+    walk.pharmacist_hands_over(&code);
     walk.official_oversees();
 }
 
@@ -54,7 +56,8 @@ trait ClinicWalk {
     fn resident_confirms(&self, visit: &str);
     fn doctor_prescribes(&self, visit: &str) -> String;
     fn pharmacist_approves(&self, rx: &str);
-    fn resident_sees(&self, rx: &str);
+    fn resident_books_pickup(&self, rx: &str) -> String;
+    fn pharmacist_hands_over(&self, code: &str);
     fn official_oversees(&self);
 }
 
@@ -195,6 +198,11 @@ impl ClinicWalk for Walk<'_> {
             "#long_evaluation",
             "诊断明确，血压控制达标，用药方案两年未调整",
         );
+        // Valid three days (the most the rules allow), so a pickup time tomorrow still fits.
+        self.ok(self.b.execute(
+            "document.querySelector('#validity_days').value = '3';",
+            vec![],
+        ));
         self.shots("clinic-prescribe", "#prescribe");
         self.click("#prescribe form button[type=submit]");
         self.wait_for("section.prescription");
@@ -221,21 +229,51 @@ impl ClinicWalk for Walk<'_> {
         self.wait_for(".signature-ok");
         self.shots("clinic-review", ".signature");
         self.click("input[value=approve] ~ button[type=submit]");
-        self.wait_for("main[data-role]");
+        // The approval answers with the queue again; wait for it before going elsewhere.
+        self.wait("the queue after the approval", |b| {
+            Ok(b.current_url()?.ends_with("/clinic/pharmacy")
+                && b.execute("return document.readyState;", vec![])? == "complete")
+        });
         self.goto(&format!("/clinic/prescriptions/{rx}"));
         self.wait_for(".tag-ok");
         self.sign_out();
     }
 
-    fn resident_sees(&self, rx: &str) {
+    fn resident_books_pickup(&self, rx: &str) -> String {
         self.sign_in("resident");
-        self.step("the resident sees the approved prescription");
+        self.step("the resident sees the approved prescription and books a pickup time");
         self.goto(&format!("/clinic/prescriptions/{rx}"));
         self.wait_for(".signature-ok");
         if !self.b.exists(".tag-ok").unwrap_or(false) {
             self.fail("the prescription is not shown approved");
         }
-        self.shots("clinic-prescription", "section.prescription");
+        self.wait_for("#fulfilment form[action$=\"/pickup\"]");
+        self.shots("clinic-prescription", "#fulfilment");
+        self.click("#fulfilment form[action$=\"/pickup\"] button[type=submit]");
+        self.wait_for(".pickup-code strong");
+        let code = self.text(".pickup-code strong");
+        if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+            self.fail(format!("not a six-digit pickup code: {code}"));
+        }
+        self.shots("clinic-pickup", ".pickup-code");
+        self.sign_out();
+        code
+    }
+
+    fn pharmacist_hands_over(&self, code: &str) {
+        self.sign_in("pharmacist");
+        self.step("the pharmacist finds the pickup and hands the medicine over against the code");
+        self.goto("/clinic/pharmacy");
+        self.wait_for("#pickups a[href^=\"/clinic/fulfilments/\"]");
+        self.shots("clinic-pharmacy-dispensing", "#pickups");
+        self.click("#pickups a[href^=\"/clinic/fulfilments/\"]");
+        self.wait_for("input[name=code]");
+        self.type_in("input[name=code]", "000000");
+        self.click("form[action$=\"/collect\"] button[type=submit]");
+        self.wait_for(".error-summary");
+        self.type_in("input[name=code]", code);
+        self.click("form[action$=\"/collect\"] button[type=submit]");
+        self.wait_for(".tag-ok");
         self.sign_out();
     }
 

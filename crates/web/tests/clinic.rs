@@ -97,7 +97,7 @@ fn twelve_weeks() -> Value {
         "draft": {
             "lines": [{ "drug": "amlodipine-5mg-tab", "dose": 5, "frequency": "qd", "days": 84, "packs": 3 }],
             "long_term": { "evaluation": "诊断明确，血压控制达标，用药方案稳定", "patient_confirmed": false },
-            "validity_days": 1
+            "validity_days": 3
         }
     })
 }

@@ -148,6 +148,21 @@ impl Clinic {
             message_id.as_bytes(),
         )
         .await;
+        let (to, zh, en) = if from_doctor {
+            (
+                c.requested_by.as_str(),
+                "医师给您发来新消息",
+                "The doctor wrote to you",
+            )
+        } else {
+            (
+                c.doctor_id.as_str(),
+                "患者发来新消息",
+                "The patient wrote to you",
+            )
+        };
+        self.tell(&[to], "clinic.message", zh, en, &super::link(&c.id))
+            .await;
         Ok(Message {
             id: message_id,
             author_id: actor.user_id.clone(),

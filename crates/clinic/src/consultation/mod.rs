@@ -189,6 +189,14 @@ impl Clinic {
             id.as_bytes(),
         )
         .await;
+        self.tell(
+            &[&new.doctor_id],
+            "clinic.consultation.requested",
+            "有新的在线复诊申请待接诊",
+            "A new online follow-up request is waiting for you",
+            &link(&id),
+        )
+        .await;
         self.consultation_row(&id).await
     }
 
@@ -469,6 +477,14 @@ impl Clinic {
             .rows_affected();
             if moved == 1 {
                 expired += 1;
+                self.tell(
+                    &[&c.requested_by],
+                    "clinic.consultation.expire",
+                    "在线复诊因超时未处理已关闭，如仍需复诊请重新申请",
+                    "Your online follow-up closed after waiting too long; ask again if you still need it",
+                    &link(&c.id),
+                )
+                .await;
                 self.record_as(
                     "system",
                     Some(&c.hospital_id),
@@ -695,6 +711,34 @@ impl Clinic {
             data,
         )
         .await;
+        let reason = now.close_reason.as_deref().unwrap_or("");
+        let told = match attempted {
+            Move::Accept => Some((
+                before.requested_by.as_str(),
+                "医师已接诊您的在线复诊，可以开始交流".to_owned(),
+                "The doctor accepted your online follow-up; you can write now".to_owned(),
+            )),
+            Move::Decline => Some((
+                before.requested_by.as_str(),
+                format!("医师未接诊您的在线复诊：{reason}"),
+                format!("The doctor declined your online follow-up: {reason}"),
+            )),
+            Move::Complete => Some((
+                before.requested_by.as_str(),
+                "在线复诊已结束，可查看诊疗记录".to_owned(),
+                "Your online follow-up is closed; the visit note is on its page".to_owned(),
+            )),
+            Move::Withdraw => Some((
+                before.doctor_id.as_str(),
+                format!("患者撤回了在线复诊申请：{reason}"),
+                format!("The patient withdrew the request: {reason}"),
+            )),
+            Move::Begin | Move::Expire => None,
+        };
+        if let Some((user, zh, en)) = told {
+            let kind = format!("clinic.consultation.{}", attempted.code());
+            self.tell(&[user], &kind, &zh, &en, &link(&before.id)).await;
+        }
         Ok(now)
     }
 
@@ -773,6 +817,11 @@ impl Clinic {
             .await?;
         Ok(())
     }
+}
+
+/// The page of a consultation, where its notifications lead.
+pub(crate) fn link(consultation_id: &str) -> String {
+    format!("/clinic/consultations/{consultation_id}")
 }
 
 /// Text a person typed, trimmed; refused when empty (if required), too long, or holding

@@ -2,7 +2,7 @@
 //! rest, shown masked in lists.
 
 use kernel::MobileNumber;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::consultation::checked_text;
 use crate::error::{ClinicError, Result};
@@ -14,7 +14,8 @@ const STREET_CHARS: std::ops::RangeInclusive<usize> = 4..=200;
 
 /// Where a courier delivers: as the patient types it, and as the pharmacist prints it on the
 /// waybill.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Address {
     pub recipient: String,
     pub mobile: String,

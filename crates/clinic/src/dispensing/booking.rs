@@ -164,7 +164,7 @@ impl Clinic {
             } else {
                 "this slot was just taken and is full; choose another"
             };
-            return Err(ClinicError::invalid("slot", why));
+            return Err(ClinicError::conflict("slot", why));
         }
         if let Err(e) = self.take_stock(&mut tx, &id, &site, &needs).await {
             tx.rollback().await?;
@@ -365,7 +365,7 @@ impl Clinic {
             .await?
             .rows_affected();
             if taken == 0 {
-                return Err(ClinicError::invalid(
+                return Err(ClinicError::conflict(
                     "stock",
                     format!(
                         "{} ({}) ran out at {} while booking: {} {}s needed. Nothing was booked; choose another site. / {}{}不足",
@@ -411,7 +411,7 @@ fn already_chosen(method: Method) -> ClinicError {
         Method::Pickup => "a pickup is already booked",
         Method::Courier => "courier delivery is already chosen",
     };
-    ClinicError::invalid(
+    ClinicError::conflict(
         "prescription",
         format!("{what} for this prescription; cancel it first to choose again"),
     )

@@ -147,26 +147,29 @@ impl Clinic {
         self.view(&stored, viewer).await
     }
 
-    /// The pickups booked at the pharmacist's site in slots starting on the city day of `now`,
-    /// in slot order, with the patient's name masked.
-    pub async fn pickups_today(&self, pharmacist: &Principal, now: i64) -> Result<Vec<Fulfilment>> {
+    /// The pickups at the pharmacist's site in slots from the start of the city day of `now`
+    /// on (today's counter and the days ahead), in slot order, with the patient's name masked.
+    pub async fn pickups_from_today(
+        &self,
+        pharmacist: &Principal,
+        now: i64,
+    ) -> Result<Vec<Fulfilment>> {
         let site_id = &pharmacist.organisation.id;
         if !pharmacist_at(pharmacist, site_id) {
             return Err(ClinicError::Forbidden(
                 "the pickup list is the site's pharmacists'",
             ));
         }
-        let (start, end) = city_day(now)?;
+        let start = city_day_start(now)?;
         let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("f.{c}")).collect();
         let rows = sqlx::query(&format!(
             "SELECT {} FROM clinic_fulfilments f JOIN clinic_slots s ON s.id = f.slot_id \
-             WHERE f.site_id = $1 AND f.method = 'pickup' AND s.starts_at >= $2 AND s.starts_at < $3 \
+             WHERE f.site_id = $1 AND f.method = 'pickup' AND s.starts_at >= $2 \
              ORDER BY s.starts_at, f.created_at LIMIT 1000",
             columns.join(", ")
         ))
         .bind(site_id)
         .bind(start)
-        .bind(end)
         .fetch_all(self.db.pool())
         .await?;
         self.staff_list(&rows).await
@@ -351,21 +354,15 @@ pub(crate) fn address_context(field: &str, fulfilment_id: &str) -> String {
     format!("clinic.{field}:{fulfilment_id}")
 }
 
-/// Start and end (Unix ms) of the city day holding `now`.
-fn city_day(now: i64) -> Result<(i64, i64)> {
+/// The start (Unix ms) of the city day holding `now`.
+fn city_day_start(now: i64) -> Result<i64> {
     let zone = jiff::tz::TimeZone::get(kernel::CITY_TIME_ZONE)
         .map_err(|e| ClinicError::Corrupt(format!("city time zone: {e}")))?;
-    let day = UtcMillis(now).city_date();
-    let start = day
-        .to_zoned(zone.clone())
+    let start = UtcMillis(now)
+        .city_date()
+        .to_zoned(zone)
         .map_err(|e| ClinicError::Corrupt(e.to_string()))?;
-    let end = start
-        .tomorrow()
-        .map_err(|e| ClinicError::Corrupt(e.to_string()))?;
-    Ok((
-        start.timestamp().as_millisecond(),
-        end.timestamp().as_millisecond(),
-    ))
+    Ok(start.timestamp().as_millisecond())
 }
 
 pub(crate) fn stored_from(row: &AnyRow) -> Result<Stored> {

@@ -138,9 +138,10 @@ async fn booked(w: &World, slot: &str) -> i64 {
         .unwrap()
 }
 
+/// The field a refusal names: bad input (422) or something no longer there (409).
 fn invalid_field(e: &ClinicError) -> &str {
     match e {
-        ClinicError::Invalid { field, .. } => field,
+        ClinicError::Invalid { field, .. } | ClinicError::Conflict { field, .. } => field,
         other => panic!("expected a refusal naming a field, got {other:?}"),
     }
 }
@@ -268,7 +269,7 @@ async fn demo_pickup(w: &World) {
     // The site's pharmacist lists it for today (when its slot starts today) without the code.
     let today = w
         .clinic
-        .pickups_today(&w.pharmacy_pharmacist, at_pharmacy.starts_at)
+        .pickups_from_today(&w.pharmacy_pharmacist, at_pharmacy.starts_at)
         .await
         .unwrap();
     assert_eq!(today.len(), 1);

@@ -168,8 +168,28 @@ on_both!(
 );
 async fn webhook_delivery(w: &World) {
     let rules = w.clinic.rules();
-    let ids = w
-        .clinic
+    // Without a webhook nothing waits in the outbox; with one, every notification does.
+    w.clinic
+        .notify(
+            std::slice::from_ref(&w.patient.user_id),
+            "clinic.test",
+            "测试",
+            "test",
+            "/clinic",
+        )
+        .await
+        .unwrap();
+    let waiting: i64 = store::sqlx::Row::try_get(
+        &store::sqlx::query("SELECT COUNT(*) FROM clinic_notification_outbox")
+            .fetch_one(w.db.pool())
+            .await
+            .unwrap(),
+        0,
+    )
+    .unwrap();
+    assert_eq!(waiting, 0, "no webhook, no outbox");
+    let clinic = w.clinic.clone().with_notification_outbox(true);
+    let ids = clinic
         .notify(
             std::slice::from_ref(&w.patient.user_id),
             "clinic.pickup.booked",
@@ -188,7 +208,7 @@ async fn webhook_delivery(w: &World) {
     let url = format!("http://{}/notify", closed.local_addr().unwrap());
     drop(closed);
     let hook = webhook(&url, SECRET, rules).unwrap();
-    let report = w.clinic.deliver_notifications(&hook, now).await.unwrap();
+    let report = clinic.deliver_notifications(&hook, now).await.unwrap();
     assert_eq!(
         (report.delivered, report.retrying, report.gave_up),
         (0, 1, 0)
@@ -209,7 +229,7 @@ async fn webhook_delivery(w: &World) {
     let (url, failing) = listener(503);
     let hook = webhook(&url, SECRET, rules).unwrap();
     let at = now + first;
-    let report = w.clinic.deliver_notifications(&hook, at).await.unwrap();
+    let report = clinic.deliver_notifications(&hook, at).await.unwrap();
     assert_eq!(report.retrying, 1);
     failing.join().unwrap();
     let (attempts, next, delivered, error) = outbox(w, id).await;
@@ -220,7 +240,7 @@ async fn webhook_delivery(w: &World) {
     let (url, ok) = listener(204);
     let hook = webhook(&url, SECRET, rules).unwrap();
     let at = at + 2 * first;
-    let report = w.clinic.deliver_notifications(&hook, at).await.unwrap();
+    let report = clinic.deliver_notifications(&hook, at).await.unwrap();
     assert_eq!(report.delivered, 1);
     let got = ok.join().unwrap();
     assert!(

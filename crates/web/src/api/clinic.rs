@@ -40,6 +40,13 @@ pub const ROUTES: &[&str] = &[
     "/clinic/prescriptions/{id}/review",
     "/clinic/review-queue",
     "/clinic/oversight",
+    "/clinic/prescriptions/{id}/fulfilment-options",
+    "/clinic/prescriptions/{id}/pickup",
+    "/clinic/prescriptions/{id}/courier",
+    "/clinic/fulfilments/{id}",
+    "/clinic/fulfilments/{id}/{step}",
+    "/clinic/notifications",
+    "/clinic/notifications/{id}/read",
 ];
 
 pub fn router() -> Router<AppState> {
@@ -62,6 +69,13 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[9], post(review))
         .route(ROUTES[10], get(review_queue))
         .route(ROUTES[11], get(oversight))
+        .route(ROUTES[12], get(options))
+        .route(ROUTES[13], post(pickup))
+        .route(ROUTES[14], post(courier))
+        .route(ROUTES[15], get(fulfilment))
+        .route(ROUTES[16], post(fulfilment_step))
+        .route(ROUTES[17], get(notifications))
+        .route(ROUTES[18], post(read))
         // Messages and diagnosis documents carry a photo (2 MiB at most, base64 in JSON).
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::ctx::MAX_FORM_BYTES,
@@ -582,6 +596,164 @@ async fn oversight(
     answer(result, ctx.lang)
 }
 
+async fn options(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let o = app
+            .clinic
+            .fulfilment_options(&user, &id, kernel::UtcMillis::now().0)
+            .await
+            .map_err(clinic_error)?;
+        Ok(json_of(&o))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PickupBody {
+    slot_id: String,
+}
+
+async fn pickup(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let result = async {
+        let b: PickupBody = body(&bytes)?;
+        let f = app
+            .clinic
+            .book_pickup(&user, &id, &b.slot_id)
+            .await
+            .map_err(clinic_error)?;
+        Ok(json_of(&f))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
+async fn courier(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let result = async {
+        let address: clinic::Address = body(&bytes)?;
+        let f = app
+            .clinic
+            .choose_courier(&user, &id, &address)
+            .await
+            .map_err(clinic_error)?;
+        Ok(json_of(&f))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
+async fn fulfilment(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        Ok(json_of(
+            &app.clinic
+                .fulfilment(&user, &id)
+                .await
+                .map_err(clinic_error)?,
+        ))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StepBody {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    courier: String,
+    #[serde(default)]
+    tracking_no: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn fulfilment_step(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path((id, step)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Response {
+    let result = async {
+        let b: StepBody = body(&bytes)?;
+        let c = &app.clinic;
+        let f = match step.as_str() {
+            "collect" => c.collect_pickup(&user, &id, &b.code).await,
+            "dispatch" => c.dispatch(&user, &id, &b.courier, &b.tracking_no).await,
+            "proof" => c.record_delivery_proof(&user, &id, &b.reference).await,
+            "receipt" => c.confirm_receipt(&user, &id).await,
+            "missed" => c.mark_missed(&user, &id).await,
+            "cancel" => c.cancel_fulfilment(&user, &id, &b.reason).await,
+            _ => return Err(AppError::NotFound),
+        }
+        .map_err(clinic_error)?;
+        Ok(json_of(&f))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
+#[derive(Deserialize)]
+struct NotificationsQuery {
+    unread: Option<bool>,
+}
+
+async fn notifications(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Query(q): Query<NotificationsQuery>,
+) -> Response {
+    let result = async {
+        let items = app
+            .clinic
+            .notifications_of(&user, q.unread.unwrap_or(false))
+            .await
+            .map_err(clinic_error)?;
+        let unread = app.clinic.unread_count(&user).await.map_err(clinic_error)?;
+        Ok(json!({ "unread": unread, "items": items }))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
+async fn read(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        Ok(json_of(
+            &app.clinic
+                .mark_read(&user, &id)
+                .await
+                .map_err(clinic_error)?,
+        ))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
 /// The OpenAPI path items of [`ROUTES`].
 pub fn paths() -> Map<String, Value> {
     let problem = || json!({ "description": "Problem (RFC 7807)", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
@@ -627,6 +799,13 @@ pub fn paths() -> Map<String, Value> {
     }));
     paths.insert(ROUTES[9].into(), json!({ "post": op("A pharmacist of the hospital approves or rejects; 409 when another pharmacist decided first", Some(json_body("{decision: approve|reject, reason}")), vec![id.clone()]) }));
     paths.insert(ROUTES[10].into(), json!({ "get": op("Prescriptions awaiting review at the pharmacist's hospital, oldest first", None, vec![]) }));
+    paths.insert(ROUTES[12].into(), json!({ "get": op("For an approved prescription in force: the sites with stock for every line and their free pickup times, and whether courier delivery is offered", None, vec![id.clone()]) }));
+    paths.insert(ROUTES[13].into(), json!({ "post": op("Book a pickup time; the stock is reserved in the same transaction; 409 when the time filled or the stock ran out", Some(json_body("{slot_id}")), vec![id.clone()]) }));
+    paths.insert(ROUTES[14].into(), json!({ "post": op("Choose courier delivery from the hospital's pharmacy (the address is stored encrypted)", Some(json_body("{recipient, mobile, district, street}")), vec![id.clone()]) }));
+    paths.insert(ROUTES[15].into(), json!({ "get": op("A pickup or delivery, for its patient (with the pickup code) or the site's pharmacist", None, vec![id.clone()]) }));
+    paths.insert(ROUTES[16].into(), json!({ "post": op("A step: collect {code}, dispatch {courier, tracking_no}, proof {reference}, receipt, missed, cancel {reason}", Some(json_body("depends on the step")), vec![id.clone(), json!({ "name": "step", "in": "path", "required": true, "schema": { "type": "string", "enum": ["collect", "dispatch", "proof", "receipt", "missed", "cancel"] } })]) }));
+    paths.insert(ROUTES[17].into(), json!({ "get": op("The caller's notifications, newest first, with the unread count", None, vec![json!({ "name": "unread", "in": "query", "required": false, "schema": { "type": "boolean" } })]) }));
+    paths.insert(ROUTES[18].into(), json!({ "post": op("Mark one of the caller's notifications read", None, vec![id.clone()]) }));
     paths.insert(ROUTES[11].into(), json!({ "get": op("Per hospital: consultations and prescriptions by state, refusals by rule, waiting times (health commission)", None, vec![json!({ "name": "since", "in": "query", "required": false, "schema": { "type": "integer", "description": "Unix ms; default a year ago" } })]) }));
     paths
 }

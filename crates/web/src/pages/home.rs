@@ -84,13 +84,17 @@ fn registry_links(lang: Lang, role: Option<Role>, open_alerts: Option<u64>) -> M
         Some(Role::HospitalDoctor) => &[
             ("/alerts", "alerts.inbox.title"),
             ("/clinic/doctor", "clinic.doctor.title"),
+            ("/clinic/notifications", "clinic.notes.title"),
             ("/worklist", "worklist.title"),
             ("/devices/quarantine", "devices.quarantine.title"),
             ("/registry", "registry.title"),
             ("/risk/high", "risk.high.title"),
             ("/risk/china-par", "risk.calc.title"),
         ],
-        Some(Role::Pharmacist) => &[("/clinic/pharmacy", "clinic.pharmacy.title")],
+        Some(Role::Pharmacist) => &[
+            ("/clinic/pharmacy", "clinic.pharmacy.title"),
+            ("/clinic/notifications", "clinic.notes.title"),
+        ],
         Some(Role::CommunityDoctor) => &[
             ("/alerts", "alerts.inbox.title"),
             ("/worklist", "worklist.title"),

@@ -74,6 +74,11 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
         .iter()
         .filter(|c| !c.state.is_closed())
         .count();
+    let unread = app
+        .clinic
+        .unread_count(user)
+        .await
+        .map_err(super::clinic::clinic_error)?;
     let devices: Vec<_> = app
         .devices
         .devices_of(resident_id)
@@ -190,6 +195,9 @@ pub async fn cards(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup
             a.portal-card href="/clinic" {
                 h2 { (t(lang, "clinic.book.title")) }
                 p.portal-figure { (tf(lang, "clinic.portal.open", &[("n", &open_visits.to_string())])) }
+                @if unread > 0 {
+                    p { (status_tag(&tf(lang, "clinic.portal.unread", &[("n", &unread.to_string())]), "warn")) }
+                }
                 p.muted { (t(lang, "clinic.portal.what")) }
                 p.portal-go { (t(lang, "clinic.portal.go")) }
             }

@@ -7,6 +7,7 @@
 
 pub mod book;
 pub mod consultation;
+pub mod dispensing;
 pub mod doctor;
 pub mod oversight;
 pub mod pharmacy;
@@ -37,6 +38,19 @@ pub fn routes() -> Router<AppState> {
         .route("/clinic/pharmacy", get(pharmacy::queue))
         .route("/clinic/prescriptions/{id}", get(pharmacy::show))
         .route("/clinic/prescriptions/{id}/review", post(pharmacy::review))
+        .route(
+            "/clinic/prescriptions/{id}/pickup",
+            post(dispensing::pickup),
+        )
+        .route(
+            "/clinic/prescriptions/{id}/courier",
+            post(dispensing::courier),
+        )
+        .route("/clinic/fulfilments/{id}", get(dispensing::show))
+        .route("/clinic/fulfilments/{id}/{step}", post(dispensing::step))
+        .route("/clinic/pharmacy/{what}", post(dispensing::keep))
+        .route("/clinic/notifications", get(dispensing::notifications))
+        .route("/clinic/notifications/{id}/read", post(dispensing::read))
         .route(
             "/clinic/oversight",
             get(oversight::show).post(oversight::designate),
@@ -85,6 +99,10 @@ pub fn clinic_error(e: ClinicError) -> AppError {
                     .collect::<Vec<_>>()
                     .join("; ")
             ),
+        },
+        ClinicError::Conflict { message, .. } => AppError::Conflict {
+            zh: message.clone(),
+            en: message,
         },
         ClinicError::Forbidden(why) => {
             tracing::info!(why, "clinic action refused");

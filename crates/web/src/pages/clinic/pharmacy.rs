@@ -21,20 +21,51 @@ use crate::layout::{csrf_field, error_summary, page};
 use crate::state::AppState;
 
 pub async fn queue(State(app): State<AppState>, Signed { ctx, user }: Signed) -> Response {
-    let lang = ctx.lang;
-    let queue = match app.clinic.review_queue(&user).await {
-        Ok(q) => q,
-        Err(e) => return ctx.page_error(clinic_error(e)).into_response(),
+    match queue_page(&app, &ctx, &user, &[]).await {
+        Ok(body) => body.into_response(),
+        Err(e) => ctx.page_error(e).into_response(),
+    }
+}
+
+/// The pharmacy page again with what was wrong with a stock or slot form.
+pub async fn queue_with(app: &AppState, ctx: &Ctx, user: &Principal, error: AppError) -> Response {
+    let (status, errors) = match error {
+        AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        other => return ctx.page_error(other).into_response(),
     };
+    match queue_page(app, ctx, user, &errors).await {
+        Ok(body) => (status, body).into_response(),
+        Err(e) => ctx.page_error(e).into_response(),
+    }
+}
+
+async fn queue_page(
+    app: &AppState,
+    ctx: &Ctx,
+    user: &Principal,
+    errors: &[FieldError],
+) -> Result<Markup, AppError> {
+    let lang = ctx.lang;
+    if !user.has_role(Role::Pharmacist) {
+        return Err(AppError::Forbidden);
+    }
+    // Community pharmacies dispense but review nothing: the queue is the hospitals'.
+    let queue = if user.organisation.kind == access::OrganisationKind::Hospital {
+        app.clinic.review_queue(user).await.map_err(clinic_error)?
+    } else {
+        Vec::new()
+    };
+    let dispensing = super::dispensing::pharmacy_section(app, ctx, user).await?;
     let mut doctors = std::collections::HashMap::new();
     for rx in &queue {
         if !doctors.contains_key(&rx.doctor_id) {
-            doctors.insert(rx.doctor_id.clone(), user_name(&app, &rx.doctor_id).await);
+            doctors.insert(rx.doctor_id.clone(), user_name(app, &rx.doctor_id).await);
         }
     }
     let body = html! { div.clinic {
         h1 { (t(lang, "clinic.pharmacy.title")) }
         p.lead { (t(lang, "clinic.pharmacy.intro")) }
+        (error_summary(lang, errors))
         (crate::layout::stat(t(lang, "clinic.pharmacy.waiting"), &queue.len().to_string(), ""))
         @if queue.is_empty() {
             p.muted { (t(lang, "clinic.pharmacy.none")) }
@@ -58,8 +89,9 @@ pub async fn queue(State(app): State<AppState>, Signed { ctx, user }: Signed) ->
                 }
             }
         }
+        (dispensing)
     } };
-    page(&ctx, t(lang, "clinic.pharmacy.title"), body).into_response()
+    Ok(page(ctx, t(lang, "clinic.pharmacy.title"), body))
 }
 
 pub async fn show(
@@ -69,6 +101,31 @@ pub async fn show(
 ) -> Response {
     match render(&app, &ctx, &user, &id, &[]).await {
         Ok(body) => body.into_response(),
+        Err(e) => ctx.page_error(e).into_response(),
+    }
+}
+
+/// The prescription page again with why a choice of pickup or delivery was refused.
+pub async fn rerender(
+    app: &AppState,
+    ctx: &Ctx,
+    user: &Principal,
+    id: &str,
+    error: AppError,
+) -> Response {
+    let (status, errors) = match error {
+        AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        conflict @ AppError::Conflict { .. } => {
+            let m = conflict.message(ctx.lang);
+            (
+                StatusCode::CONFLICT,
+                vec![FieldError::new("fulfilment", m.clone(), m)],
+            )
+        }
+        other => return ctx.page_error(other).into_response(),
+    };
+    match render(app, ctx, user, id, &errors).await {
+        Ok(body) => (status, body).into_response(),
         Err(e) => ctx.page_error(e).into_response(),
     }
 }
@@ -139,6 +196,11 @@ async fn render(
         .map(|c| condition_name(app, lang, c))
         .unwrap_or_default();
     let pharmacist_here = user.has_role(Role::Pharmacist) && user.organisation.id == rx.hospital_id;
+    let getting = if user.has_role(Role::Resident) {
+        super::dispensing::patient_section(app, ctx, user, &rx).await?
+    } else {
+        html! {}
+    };
     let body = html! { div.clinic {
         @if pharmacist_here { (back_link("/clinic/pharmacy", t(lang, "clinic.pharmacy.title"))) }
         @else { (back_link(&format!("/clinic/consultations/{}", rx.consultation_id), t(lang, "clinic.rx.back"))) }
@@ -191,6 +253,7 @@ async fn render(
         @if rx.state == RxState::AwaitingReview && !pharmacist_here {
             p.notice { (t(lang, "clinic.rx.not_yet")) }
         }
+        (getting)
     } };
     Ok(page(ctx, t(lang, "clinic.rx.title"), body))
 }
