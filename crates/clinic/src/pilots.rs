@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use access::{OrganisationKind, Principal};
 use kernel::UtcMillis;
 use ledger::PurposeOfUse;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use store::sqlx::{self, Row};
 
 use crate::error::{ClinicError, Result};
@@ -49,7 +49,8 @@ pub struct Pilot {
 }
 
 /// What a pilot offers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Offering {
     /// Disease template codes.
     pub conditions: BTreeSet<String>,

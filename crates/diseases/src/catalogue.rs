@@ -4,8 +4,8 @@ use std::sync::OnceLock;
 
 use crate::code::{self, CodeError, MatchReason};
 use crate::element::Element;
-use crate::source::Citation;
 use crate::template::{self, Template};
+use kernel::Citation;
 
 /// The shared element dictionary: (file name, contents).
 pub const ELEMENTS_FILE: (&str, &str) =

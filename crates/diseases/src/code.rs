@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::source::Source;
+use kernel::Source;
 
 /// FHIR system URI of WHO ICD-10.
 pub const ICD10_WHO: &str = "http://hl7.org/fhir/sid/icd-10";

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::source::Source;
+use kernel::Source;
 
 /// One data element (a form field, an Observation code), resolved for a template.
 #[derive(Debug, Clone, PartialEq, Serialize)]

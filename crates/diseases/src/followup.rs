@@ -4,7 +4,7 @@ use jiff::Span;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::source::Sourced;
+use kernel::Sourced;
 
 /// How often a registered patient is seen and what each visit records.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::measure::CountMeasure;
-use crate::source::Source;
+use kernel::Source;
 
 /// A count an indicator is computed from, e.g. `managed` (年内已管理患者人数).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,6 @@ mod followup;
 mod indicator;
 mod measure;
 mod rule;
-mod source;
 mod template;
 
 pub use catalogue::{BUILTIN_TEMPLATES, Catalogue, ELEMENTS_FILE, TemplateError};
@@ -30,10 +29,10 @@ pub use code::{
 pub use element::{Element, Measurements, Plausible, Quantity, UnitConversion, ValueError};
 pub use followup::{FollowUpPlan, FollowUpStatus, NextFollowUp};
 pub use indicator::{CountDef, Counts, Indicator, IndicatorError, Ratio};
+pub use kernel::{Citation, Source, Sourced};
 pub use measure::{CountMeasure, LoincCode, MeasureKind};
 pub use rule::{
     Combine, Condition, Control, ControlBand, ControlStatus, DangerRule, DangerSign, Finding,
     Target, TargetFailure,
 };
-pub use source::{Citation, Source, Sourced};
 pub use template::Template;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::code::SnomedConcept;
-use crate::source::Source;
+use kernel::Source;
 
 /// A LOINC code a rule reads besides those of the template's elements.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

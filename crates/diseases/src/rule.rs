@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::element::Measurements;
-use crate::source::{Source, Sourced};
+use kernel::{Source, Sourced};
 
 /// Bounds on one element's value (canonical unit). At most one lower (`gt`/`ge`) and one
 /// upper (`lt`/`le`) bound; the loader refuses anything else.

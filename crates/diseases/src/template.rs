@@ -12,7 +12,7 @@ use crate::measure::{CountMeasure, MeasureKind};
 use crate::rule::{
     Combine, Condition, Control, ControlBand, ControlStatus, DangerRule, DangerSign, Target,
 };
-use crate::source::{Citation, Source, Sourced};
+use kernel::{Citation, Source, Sourced};
 
 /// The standard for one disease. Built only by [`crate::Catalogue`], so every template in use
 /// has passed the checks in this module.

@@ -1,8 +1,9 @@
 //! Shared domain types of lifehealth: identifiers that validate on construction (resident ID
 //! numbers, unified social credit codes, mobile numbers), money in integer fen, times stored
 //! in UTC and shown in the city's zone, row identifiers, languages and bilingual advice for
-//! validation errors. No I/O lives here.
+//! validation errors, and the citation every figure in data carries. No I/O lives here.
 
+mod cited;
 pub mod form;
 mod id;
 mod lang;
@@ -14,6 +15,7 @@ mod sex;
 mod time;
 mod uscc;
 
+pub use cited::{Citation, Source, Sourced};
 pub use id::{Id, IdError};
 pub use lang::{Explain, Lang};
 pub use mask::mask_name;

@@ -655,6 +655,7 @@ impl Walk<'_> {
             "/me/devices",
             "/me/risk",
             "/me/alerts",
+            "/clinic",
             "/me/sharing",
             "/me/access",
         ];

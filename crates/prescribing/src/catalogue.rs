@@ -9,7 +9,7 @@ use crate::amount::{Amount, comparable};
 use crate::control::ControlClass;
 use crate::error::{DataError, check_citations, check_source};
 use crate::interaction::{Interaction, RawInteractions};
-use crate::source::{Citation, Source};
+use kernel::{Citation, Source};
 
 /// The shipped catalogue file.
 pub const DRUGS_TOML: &str = include_str!("../data/drugs.toml");

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Drug;
 use crate::error::{DataError, check_citations, check_source};
-use crate::source::{Citation, Source};
+use kernel::{Citation, Source};
 
 pub(crate) const FILE: &str = "interactions.toml";
 

@@ -33,7 +33,6 @@ mod error;
 mod frequency;
 mod interaction;
 mod rules;
-mod source;
 
 pub use amount::Amount;
 pub use canonical::canonical_json;
@@ -44,5 +43,5 @@ pub use draft::{CurrentMedicine, Draft, Line, LongTerm};
 pub use error::DataError;
 pub use frequency::{Frequency, UnknownFrequency};
 pub use interaction::{Interaction, Party, Severity};
+pub use kernel::{Citation, Source, Sourced};
 pub use rules::{RULES_TOML, Rules, rule_sets, rules_in_force};
-pub use source::{Citation, Source, Sourced};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::control::ControlClass;
 use crate::error::{DataError, check_citations, check_source};
-use crate::source::{Citation, Source, Sourced};
+use kernel::{Citation, Source, Sourced};
 
 /// The shipped rules file.
 pub const RULES_TOML: &str = include_str!("../data/rules.toml");

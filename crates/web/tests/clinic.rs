@@ -367,3 +367,84 @@ async fn abuse_is_refused_with_a_clear_message() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hospitals_keep_their_offering_and_doctors_credentials_through_the_api() {
+    both(async |app, d| {
+        let official = token(app, "health.official").await;
+        // A doctor's credentials: a licence number is 15 digits, the first day of practice
+        // not in the future.
+        let uri = format!("/clinic/practitioners/{}", d.doctor);
+        let bad = call(
+            app,
+            &d.physician,
+            "PUT",
+            &uri,
+            Some(json!({ "licence_no": "12345", "practising_since": "2010-09-01" })),
+            &[],
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert_eq!(bad.json()["errors"][0]["field"], "licence_no");
+        let ok = call(
+            app,
+            &d.physician,
+            "PUT",
+            &uri,
+            Some(json!({ "licence_no": "110320100099999", "practising_since": "2010-09-01" })),
+            &[],
+        )
+        .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        // Staff of another organisation cannot touch this hospital's offering.
+        let offering_uri = format!("/clinic/hospitals/{}/offering", d.hospital);
+        let r = call(
+            app,
+            &d.patient,
+            "PUT",
+            &offering_uri,
+            Some(json!({ "conditions": ["hypertension"], "doctors": [] })),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        // The commission narrows it to hypertension; the change shows and is checked.
+        let r = call(
+            app,
+            &official,
+            "PUT",
+            &offering_uri,
+            Some(json!({ "conditions": ["hypertension"], "doctors": [d.doctor] })),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let now = call(app, &d.patient, "GET", &offering_uri, None, &[])
+            .await
+            .json();
+        assert_eq!(now["conditions"], json!(["hypertension"]));
+        let r = call(
+            app,
+            &official,
+            "PUT",
+            &offering_uri,
+            Some(json!({ "conditions": ["cold"], "doctors": [] })),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        // Asking for diabetes there is now refused by the pilot rule.
+        let r = call(
+            app,
+            &d.patient,
+            "POST",
+            "/clinic/consultations",
+            Some(request_body(d, "t2dm")),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["errors"][0]["field"], "pilot-offers-condition");
+    })
+    .await;
+}

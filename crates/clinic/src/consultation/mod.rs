@@ -238,7 +238,7 @@ impl Clinic {
         confirms_follow_up: bool,
         accepts_document: bool,
     ) -> Result<Consultation> {
-        let c = self.consultation_for(doctor, id).await?;
+        let c = self.consultation_row(id).await?;
         if self.party(doctor, &c).await? != Party::Doctor {
             return Err(ClinicError::Forbidden(
                 "only the consultation's doctor accepts it",
@@ -289,7 +289,7 @@ impl Clinic {
 
     /// The doctor begins (opens the accepted consultation).
     pub async fn begin(&self, doctor: &Principal, id: &str) -> Result<Consultation> {
-        let c = self.consultation_for(doctor, id).await?;
+        let c = self.consultation_row(id).await?;
         if self.party(doctor, &c).await? != Party::Doctor {
             return Err(ClinicError::Forbidden(
                 "only the consultation's doctor begins it",
@@ -313,7 +313,7 @@ impl Clinic {
 
     /// The doctor closes the visit with its note; the Encounter in the record is finished.
     pub async fn complete(&self, doctor: &Principal, id: &str, note: &str) -> Result<Consultation> {
-        let c = self.consultation_for(doctor, id).await?;
+        let c = self.consultation_row(id).await?;
         if self.party(doctor, &c).await? != Party::Doctor {
             return Err(ClinicError::Forbidden(
                 "only the consultation's doctor closes it",
@@ -370,7 +370,7 @@ impl Clinic {
         attempted: Move,
         by: Party,
     ) -> Result<Consultation> {
-        let c = self.consultation_for(actor, id).await?;
+        let c = self.consultation_row(id).await?;
         if self.party(actor, &c).await? != by {
             return Err(ClinicError::Forbidden(match by {
                 Party::Patient => "only the patient or their guardian withdraws the request",
@@ -407,7 +407,7 @@ impl Clinic {
     /// The patient confirms a long prescription (over the normal days) in this visit, as the
     /// 2021 norm requires; the doctor's long prescription needs it.
     pub async fn confirm_long_term(&self, actor: &Principal, id: &str) -> Result<Consultation> {
-        let c = self.consultation_for(actor, id).await?;
+        let c = self.consultation_row(id).await?;
         if self.party(actor, &c).await? != Party::Patient {
             return Err(ClinicError::Forbidden(
                 "only the patient or their guardian confirms a long prescription",
@@ -517,7 +517,7 @@ impl Clinic {
 
     /// One consultation, for a party to it; NotFound for anyone else.
     pub async fn consultation(&self, actor: &Principal, id: &str) -> Result<Consultation> {
-        let c = self.consultation_for(actor, id).await?;
+        let c = self.consultation_row(id).await?;
         self.party(actor, &c).await?;
         Ok(c)
     }
@@ -591,10 +591,6 @@ impl Clinic {
         Err(ClinicError::NotFound {
             what: "consultation",
         })
-    }
-
-    async fn consultation_for(&self, _actor: &Principal, id: &str) -> Result<Consultation> {
-        self.consultation_row(id).await
     }
 
     pub(crate) async fn consultation_row(&self, id: &str) -> Result<Consultation> {

@@ -47,6 +47,8 @@ pub const ROUTES: &[&str] = &[
     "/clinic/fulfilments/{id}/{step}",
     "/clinic/notifications",
     "/clinic/notifications/{id}/read",
+    "/clinic/hospitals/{id}/offering",
+    "/clinic/practitioners/{id}",
 ];
 
 pub fn router() -> Router<AppState> {
@@ -76,6 +78,8 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[16], post(fulfilment_step))
         .route(ROUTES[17], get(notifications))
         .route(ROUTES[18], post(read))
+        .route(ROUTES[19], get(offering).put(set_offering))
+        .route(ROUTES[20], axum::routing::put(verify_practitioner))
         // Messages and diagnosis documents carry a photo (2 MiB at most, base64 in JSON).
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::ctx::MAX_FORM_BYTES,
@@ -754,6 +758,64 @@ async fn read(
     answer(result, ctx.lang)
 }
 
+async fn offering(
+    State(app): State<AppState>,
+    Signed { ctx, .. }: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        Ok(json_of(
+            &app.clinic.offering(&id).await.map_err(clinic_error)?,
+        ))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
+async fn set_offering(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let result = async {
+        let offering: clinic::Offering = body(&bytes)?;
+        app.clinic
+            .set_offering(&user, &id, &offering)
+            .await
+            .map_err(clinic_error)?;
+        Ok(json_of(&offering))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Credentials {
+    licence_no: String,
+    practising_since: jiff::civil::Date,
+}
+
+async fn verify_practitioner(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let result = async {
+        let c: Credentials = body(&bytes)?;
+        let p = app
+            .clinic
+            .verify_practitioner(&user, &id, &c.licence_no, c.practising_since)
+            .await
+            .map_err(clinic_error)?;
+        Ok(json_of(&p))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
 /// The OpenAPI path items of [`ROUTES`].
 pub fn paths() -> Map<String, Value> {
     let problem = || json!({ "description": "Problem (RFC 7807)", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
@@ -806,6 +868,11 @@ pub fn paths() -> Map<String, Value> {
     paths.insert(ROUTES[16].into(), json!({ "post": op("A step: collect {code}, dispatch {courier, tracking_no}, proof {reference}, receipt, missed, cancel {reason}", Some(json_body("depends on the step")), vec![id.clone(), json!({ "name": "step", "in": "path", "required": true, "schema": { "type": "string", "enum": ["collect", "dispatch", "proof", "receipt", "missed", "cancel"] } })]) }));
     paths.insert(ROUTES[17].into(), json!({ "get": op("The caller's notifications, newest first, with the unread count", None, vec![json!({ "name": "unread", "in": "query", "required": false, "schema": { "type": "boolean" } })]) }));
     paths.insert(ROUTES[18].into(), json!({ "post": op("Mark one of the caller's notifications read", None, vec![id.clone()]) }));
+    paths.insert(ROUTES[19].into(), json!({
+        "get": op("What a pilot offers: conditions (disease template codes) and doctors", None, vec![id.clone()]),
+        "put": op("Set what a pilot offers (its staff or the health commission); doctors need verified credentials at the hospital", Some(json_body("{conditions: [code], doctors: [user id]}")), vec![id.clone()]),
+    }));
+    paths.insert(ROUTES[20].into(), json!({ "put": op("The hospital records that it verified a doctor's identity and credentials (three years of independent practice are needed to consult online)", Some(json_body("{licence_no: 15 digits, practising_since: YYYY-MM-DD}")), vec![id.clone()]) }));
     paths.insert(ROUTES[11].into(), json!({ "get": op("Per hospital: consultations and prescriptions by state, refusals by rule, waiting times (health commission)", None, vec![json!({ "name": "since", "in": "query", "required": false, "schema": { "type": "integer", "description": "Unix ms; default a year ago" } })]) }));
     paths
 }

@@ -95,7 +95,10 @@ pub async fn show(
     Query(booking): Query<Booking>,
 ) -> Response {
     if !user.has_role(Role::Resident) {
-        return Redirect::to(staff_home(&user)).into_response();
+        return match overview(&app, &ctx, &user).await {
+            Ok(body) => body.into_response(),
+            Err(e) => ctx.page_error(e).into_response(),
+        };
     }
     let mut outcome = Outcome::default();
     if booking.complete() {
@@ -188,16 +191,87 @@ async fn rerender(
     }
 }
 
-/// Where staff find their clinic work.
-fn staff_home(user: &Principal) -> &'static str {
+/// Where staff find their clinic work, and its title.
+fn staff_home(user: &Principal) -> Option<(&'static str, &'static str)> {
     if user.has_role(Role::HospitalDoctor) {
-        "/clinic/doctor"
+        Some(("/clinic/doctor", "clinic.doctor.title"))
     } else if user.has_role(Role::Pharmacist) {
-        "/clinic/pharmacy"
+        Some(("/clinic/pharmacy", "clinic.pharmacy.title"))
     } else if user.has_role(Role::BureauOfficial) {
-        "/clinic/oversight"
+        Some(("/clinic/oversight", "clinic.oversight.title"))
     } else {
-        "/"
+        None
+    }
+}
+
+/// The clinic for everyone who does not book: what it is, the pilots and what they offer, and
+/// the way to one's own clinic work.
+async fn overview(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup, AppError> {
+    let lang = ctx.lang;
+    let offers = offers(app, lang).await?;
+    let body = html! { div.clinic {
+        h1 { (t(lang, "clinic.book.title")) }
+        p.lead { (t(lang, "clinic.book.intro")) }
+        @if let Some((href, key)) = staff_home(user) {
+            p { a.button href=(href) { (t(lang, key)) } }
+        }
+        section.card {
+            h2 { (t(lang, "clinic.book.pilots")) }
+            @if offers.is_empty() { p.muted { (t(lang, "clinic.book.no_pilots")) } }
+            @else { (offer_table(lang, &offers)) }
+        }
+    } };
+    Ok(page(ctx, t(lang, "clinic.book.title"), body))
+}
+
+/// The pilots that offer something, with names, by rank.
+async fn offers(app: &AppState, lang: Lang) -> Result<Vec<Offer>, AppError> {
+    let mut offers = Vec::new();
+    for pilot in app.clinic.pilots().await.map_err(clinic_error)? {
+        let offering = app
+            .clinic
+            .offering(&pilot.hospital_id)
+            .await
+            .map_err(clinic_error)?;
+        if offering.conditions.is_empty() || offering.doctors.is_empty() {
+            continue;
+        }
+        let mut doctors = Vec::new();
+        for d in &offering.doctors {
+            doctors.push((d.clone(), user_name(app, d).await));
+        }
+        offers.push(Offer {
+            hospital: organisation_name(app, lang, &pilot.hospital_id).await,
+            hospital_id: pilot.hospital_id,
+            rank: pilot.rank,
+            conditions: offering
+                .conditions
+                .iter()
+                .map(|c| (c.clone(), condition_name(app, lang, c)))
+                .collect(),
+            doctors,
+        });
+    }
+    Ok(offers)
+}
+
+fn offer_table(lang: Lang, offers: &[Offer]) -> Markup {
+    let list = |items: &[(String, String)]| {
+        items
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    html! {
+        table.data {
+            thead { tr { th { (t(lang, "clinic.pilot.rank")) } th { (t(lang, "clinic.book.hospital")) } th { (t(lang, "clinic.book.condition")) } th { (t(lang, "clinic.book.doctor")) } } }
+            tbody {
+                @for o in offers {
+                    tr { td.num { (o.rank) } td { (o.hospital) } td { (list(&o.conditions)) } td { (list(&o.doctors)) } }
+                }
+            }
+        }
     }
 }
 
@@ -251,32 +325,7 @@ async fn render(
         };
         people.push((id.clone(), label));
     }
-    let mut offers = Vec::new();
-    for pilot in app.clinic.pilots().await.map_err(clinic_error)? {
-        let offering = app
-            .clinic
-            .offering(&pilot.hospital_id)
-            .await
-            .map_err(clinic_error)?;
-        if offering.conditions.is_empty() || offering.doctors.is_empty() {
-            continue;
-        }
-        let mut doctors = Vec::new();
-        for d in &offering.doctors {
-            doctors.push((d.clone(), user_name(app, d).await));
-        }
-        offers.push(Offer {
-            hospital: organisation_name(app, lang, &pilot.hospital_id).await,
-            hospital_id: pilot.hospital_id,
-            rank: pilot.rank,
-            conditions: offering
-                .conditions
-                .iter()
-                .map(|c| (c.clone(), condition_name(app, lang, c)))
-                .collect(),
-            doctors,
-        });
-    }
+    let offers = offers(app, lang).await?;
     let mut names = std::collections::HashMap::new();
     for c in &consultations {
         if !names.contains_key(&c.hospital_id) {
@@ -364,19 +413,7 @@ async fn render(
                     }
                 }
                 h3 { (t(lang, "clinic.book.pilots")) }
-                table.data {
-                    thead { tr { th { (t(lang, "clinic.pilot.rank")) } th { (t(lang, "clinic.book.hospital")) } th { (t(lang, "clinic.book.condition")) } th { (t(lang, "clinic.book.doctor")) } } }
-                    tbody {
-                        @for o in &offers {
-                            tr {
-                                td.num { (o.rank) }
-                                td { (o.hospital) }
-                                td { (o.conditions.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join("、")) }
-                                td { (o.doctors.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join("、")) }
-                            }
-                        }
-                    }
-                }
+                (offer_table(lang, &offers))
             }
         }
         p.alerts-urgent { (t(lang, "clinic.book.emergency")) }

@@ -17,7 +17,8 @@ use prescribing::{Draft, Frequency, Line, LongTerm};
 
 use super::super::registry::{back_link, pick};
 use super::{
-    clinic_error, condition_name, organisation_name, rx_tag, verdict_list, visit_tag, when,
+    clinic_error, condition_name, form_refusal, organisation_name, rx_tag, verdict_list, visit_tag,
+    when,
 };
 use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
@@ -101,17 +102,12 @@ pub async fn act(
     };
     match done {
         Ok(()) => Redirect::to(&format!("/clinic/consultations/{id}")).into_response(),
-        Err(e) => match clinic_error(e) {
-            AppError::Invalid(errors) => rerender(&app, &ctx, &user, &id, errors).await,
-            conflict @ AppError::Conflict { .. } => {
-                let message = conflict.message(ctx.lang);
-                let errors = vec![FieldError::new("state", message.clone(), message)];
-                match render(&app, &ctx, &user, &id, &errors).await {
-                    Ok(body) => (StatusCode::CONFLICT, body).into_response(),
-                    Err(e) => ctx.page_error(e).into_response(),
-                }
-            }
-            other => ctx.page_error(other).into_response(),
+        Err(e) => match form_refusal(clinic_error(e)) {
+            Ok((status, errors)) => match render(&app, &ctx, &user, &id, &errors).await {
+                Ok(body) => (status, body).into_response(),
+                Err(e) => ctx.page_error(e).into_response(),
+            },
+            Err(other) => ctx.page_error(other).into_response(),
         },
     }
 }

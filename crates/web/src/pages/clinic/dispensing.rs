@@ -7,14 +7,13 @@
 
 use access::{FieldError, Principal, Role};
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use clinic::{Address, Fulfilment, FulfilmentState, Method, NewSlot, Prescription, RxState};
 use kernel::{Lang, UtcMillis};
 use maud::{Markup, html};
 
 use super::super::registry::{back_link, pick};
-use super::{clinic_error, when};
+use super::{clinic_error, form_refusal, when};
 use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
 use crate::i18n::{t, tf};
@@ -225,16 +224,9 @@ pub async fn step(
     match done {
         Ok(_) => Redirect::to(&format!("/clinic/fulfilments/{id}")).into_response(),
         Err(e) => {
-            let (status, errors) = match clinic_error(e) {
-                AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-                conflict @ AppError::Conflict { .. } => {
-                    let m = conflict.message(ctx.lang);
-                    (
-                        StatusCode::CONFLICT,
-                        vec![FieldError::new("state", m.clone(), m)],
-                    )
-                }
-                other => return ctx.page_error(other).into_response(),
+            let (status, errors) = match form_refusal(clinic_error(e)) {
+                Ok(refusal) => refusal,
+                Err(other) => return ctx.page_error(other).into_response(),
             };
             match render(&app, &ctx, &user, &id, &errors).await {
                 Ok(body) => (status, body).into_response(),

@@ -14,6 +14,7 @@ pub mod pharmacy;
 
 use access::FieldError;
 use axum::Router;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use clinic::eligibility::{Finding, Verdict};
 use clinic::{ClinicError, RxState, State as VisitState};
@@ -127,6 +128,18 @@ pub fn clinic_error(e: ClinicError) -> AppError {
         }
         ClinicError::Clinical(e) => clinical_error(e),
         other => AppError::Internal(other.to_string()),
+    }
+}
+
+/// How a refused form is answered on its own page: input problems (422) and conflicts (409)
+/// become the page's error summary; anything else is an error page.
+pub fn form_refusal(error: AppError) -> Result<(StatusCode, Vec<FieldError>), AppError> {
+    match error {
+        AppError::Invalid(errors) => Ok((StatusCode::UNPROCESSABLE_ENTITY, errors)),
+        AppError::Conflict { zh, en } => {
+            Ok((StatusCode::CONFLICT, vec![FieldError::new("state", zh, en)]))
+        }
+        other => Err(other),
     }
 }
 

@@ -5,14 +5,13 @@
 
 use access::{FieldError, Principal};
 use axum::extract::{Form, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use charts::{BarChart, ChartData, ChartOptions, Orientation, Series};
 use kernel::Lang;
 use maud::{Markup, html};
 
 use super::super::registry::pick;
-use super::{clinic_error, organisation_name};
+use super::{clinic_error, form_refusal, organisation_name};
 use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
 use crate::i18n::{t, tf};
@@ -48,12 +47,12 @@ pub async fn designate(
     let chosen = (!chosen.is_empty()).then_some(chosen);
     match app.clinic.designate(&user, &period, chosen, reason).await {
         Ok(_) => Redirect::to("/clinic/oversight").into_response(),
-        Err(e) => match clinic_error(e) {
-            AppError::Invalid(errors) => match render(&app, &ctx, &user, &errors).await {
-                Ok(body) => (StatusCode::UNPROCESSABLE_ENTITY, body).into_response(),
+        Err(e) => match form_refusal(clinic_error(e)) {
+            Ok((status, errors)) => match render(&app, &ctx, &user, &errors).await {
+                Ok(body) => (status, body).into_response(),
                 Err(e) => ctx.page_error(e).into_response(),
             },
-            other => ctx.page_error(other).into_response(),
+            Err(other) => ctx.page_error(other).into_response(),
         },
     }
 }

@@ -5,7 +5,6 @@
 
 use access::{FieldError, Principal, Role};
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use clinic::{Prescription, Review, RxState};
 use kernel::Lang;
@@ -13,7 +12,9 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use super::super::registry::back_link;
-use super::{clinic_error, condition_name, organisation_name, rx_tag, user_name, when};
+use super::{
+    clinic_error, condition_name, form_refusal, organisation_name, rx_tag, user_name, when,
+};
 use crate::ctx::{Ctx, Signed};
 use crate::error::AppError;
 use crate::i18n::{t, tf};
@@ -29,9 +30,9 @@ pub async fn queue(State(app): State<AppState>, Signed { ctx, user }: Signed) ->
 
 /// The pharmacy page again with what was wrong with a stock or slot form.
 pub async fn queue_with(app: &AppState, ctx: &Ctx, user: &Principal, error: AppError) -> Response {
-    let (status, errors) = match error {
-        AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        other => return ctx.page_error(other).into_response(),
+    let (status, errors) = match form_refusal(error) {
+        Ok(refusal) => refusal,
+        Err(other) => return ctx.page_error(other).into_response(),
     };
     match queue_page(app, ctx, user, &errors).await {
         Ok(body) => (status, body).into_response(),
@@ -113,16 +114,9 @@ pub async fn rerender(
     id: &str,
     error: AppError,
 ) -> Response {
-    let (status, errors) = match error {
-        AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        conflict @ AppError::Conflict { .. } => {
-            let m = conflict.message(ctx.lang);
-            (
-                StatusCode::CONFLICT,
-                vec![FieldError::new("fulfilment", m.clone(), m)],
-            )
-        }
-        other => return ctx.page_error(other).into_response(),
+    let (status, errors) = match form_refusal(error) {
+        Ok(refusal) => refusal,
+        Err(other) => return ctx.page_error(other).into_response(),
     };
     match render(app, ctx, user, id, &errors).await {
         Ok(body) => (status, body).into_response(),
@@ -152,16 +146,9 @@ pub async fn review(
     match app.clinic.review(&user, &id, decision).await {
         Ok(_) => Redirect::to("/clinic/pharmacy").into_response(),
         Err(e) => {
-            let (status, errors) = match clinic_error(e) {
-                AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-                conflict @ AppError::Conflict { .. } => {
-                    let m = conflict.message(ctx.lang);
-                    (
-                        StatusCode::CONFLICT,
-                        vec![FieldError::new("decision", m.clone(), m)],
-                    )
-                }
-                other => return ctx.page_error(other).into_response(),
+            let (status, errors) = match form_refusal(clinic_error(e)) {
+                Ok(refusal) => refusal,
+                Err(other) => return ctx.page_error(other).into_response(),
             };
             match render(&app, &ctx, &user, &id, &errors).await {
                 Ok(body) => (status, body).into_response(),

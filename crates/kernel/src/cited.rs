@@ -1,6 +1,7 @@
-//! Where a figure comes from. Limits and label maxima are quoted second-hand more often than
-//! not, so each one carries the document it was taken from and whether it was checked there:
-//! pages can then show an unconfirmed figure as such rather than as fact.
+//! Where a figure comes from. Thresholds, limits and caps drift between editions of the rules
+//! and are often quoted second-hand, so each one carries the document it was taken from and
+//! whether it was checked there: pages show an unconfirmed figure as such rather than as fact.
+//! Shared by every data file that cites (disease templates, prescription rules, the clinic's).
 
 use serde::{Deserialize, Serialize};
 
@@ -8,15 +9,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Citation {
-    /// Short identifier used by sources in the same file, e.g. `long-rx-2021`.
+    /// Short identifier used by sources within the same file, e.g. `nbphs-2017`.
     pub id: String,
     /// Title as published, in its original language.
     pub title: String,
-    /// Issuing body, document number and year.
+    /// Issuing body or journal and year.
     pub source: String,
     /// The part of the document the data mostly rely on.
     pub section: String,
-    /// Caveats about the citation itself.
+    /// Caveats about the citation itself (edition, title to be checked).
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -27,16 +28,17 @@ pub struct Citation {
 pub struct Source {
     /// A [`Citation::id`] of the same file.
     pub citation: String,
-    /// Article, section or topic within the cited document.
+    /// Section, table or clause within the cited document.
     pub section: String,
-    /// `true` only when the figure is known to appear verbatim in that document.
+    /// `true` only when the figure is known to appear in that document; `false` for figures
+    /// recalled from secondary sources, derived, or chosen by the platform (a `note` says which).
     pub confirmed: bool,
     /// Why the figure is unconfirmed, or how it was derived. Required when `confirmed` is false.
     #[serde(default)]
     pub note: Option<String>,
 }
 
-/// A value with its [`Source`]; written `{ value = …, source = { … } }` in TOML.
+/// A value together with its [`Source`]; written `{ value = …, source = { … } }` in TOML.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sourced<T> {
