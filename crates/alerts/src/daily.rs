@@ -104,3 +104,18 @@ fn total_from(row: &store::sqlx::any::AnyRow) -> Result<DayTotal> {
         total: row.try_get(4)?,
     })
 }
+
+/// Deletes the daily aggregates of days more than `keep_days` before the city day of `now`
+/// (ISO dates compare as text); how many.
+pub(crate) async fn forget_old(db: &store::Db, now: i64, keep_days: u32) -> Result<u64> {
+    let today = kernel::UtcMillis(now).city_date();
+    // A window reaching before the calendar's start keeps everything.
+    let Ok(cutoff) = today.checked_sub(jiff::Span::new().days(i64::from(keep_days))) else {
+        return Ok(0);
+    };
+    Ok(sqlx::query("DELETE FROM alert_daily WHERE day < $1")
+        .bind(cutoff.to_string())
+        .execute(db.writer())
+        .await?
+        .rows_affected())
+}

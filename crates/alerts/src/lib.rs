@@ -54,6 +54,11 @@ pub fn migrations() -> MigrationSet {
     const MIGRATIONS: &[Migration] = &[
         Migration::portable(1, "alerts", include_str!("../migrations/0001_alerts.sql")),
         Migration::portable(2, "intake", include_str!("../migrations/0002_intake.sql")),
+        Migration::portable(
+            3,
+            "daily_retention",
+            include_str!("../migrations/0003_daily_retention.sql"),
+        ),
     ];
     MigrationSet {
         component: "alerts",

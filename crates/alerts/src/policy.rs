@@ -109,6 +109,8 @@ pub struct Policy {
     pub delivery: Delivery,
     /// Seconds between two runs of the periodic work (escalation, quiet closing, delivery).
     pub worker_interval_seconds: Sourced<u32>,
+    /// Days the trend rules' daily aggregates are kept.
+    pub daily_keep_days: Sourced<u32>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +128,7 @@ struct RawPolicy {
 #[serde(deny_unknown_fields)]
 struct RawWorker {
     interval_seconds: Sourced<u32>,
+    daily_keep_days: Sourced<u32>,
 }
 
 #[derive(Deserialize)]
@@ -255,9 +258,19 @@ impl Policy {
                 "0; must be at least 1".into(),
             ));
         }
+        if raw.worker.daily_keep_days.value == 0 {
+            return Err(fail(
+                "worker.daily_keep_days.value".into(),
+                "0; must be at least 1".into(),
+            ));
+        }
         sources.push((
             "worker.interval_seconds.source".into(),
             &raw.worker.interval_seconds.source,
+        ));
+        sources.push((
+            "worker.daily_keep_days.source".into(),
+            &raw.worker.daily_keep_days.source,
         ));
         check_sources(file, &raw.citations, &sources)?;
         Ok(Policy {
@@ -268,6 +281,7 @@ impl Policy {
             note_max_chars: raw.notes.max_chars,
             delivery: raw.delivery,
             worker_interval_seconds: raw.worker.interval_seconds,
+            daily_keep_days: raw.worker.daily_keep_days,
         })
     }
 

@@ -41,6 +41,11 @@ impl Alerts {
             tracing::warn!(error = %e, "forgetting judged batch ids failed; retried next run");
             tick.failed += 1;
         }
+        let keep = self.rules().policy().daily_keep_days.value;
+        if let Err(e) = crate::daily::forget_old(&self.db, now, keep).await {
+            tracing::warn!(error = %e, "forgetting old trend aggregates failed; retried next run");
+            tick.failed += 1;
+        }
         tick
     }
 

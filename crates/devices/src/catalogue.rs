@@ -47,6 +47,8 @@ pub struct Rules {
     pub clock_skew_seconds: Sourced<i64>,
     /// How old a reading may be and still enter the record without review.
     pub max_age_days: Sourced<i64>,
+    /// How long hour-by-hour summaries are kept.
+    pub hourly_summary_days: Sourced<i64>,
     /// Readings one request or message may carry.
     pub max_batch_readings: Sourced<usize>,
     /// Readings admitted at once across all senders (back-pressure).
@@ -271,6 +273,7 @@ impl DeviceCatalogue {
         for (name, source) in [
             ("clock_skew_seconds", &rules.clock_skew_seconds.source),
             ("max_age_days", &rules.max_age_days.source),
+            ("hourly_summary_days", &rules.hourly_summary_days.source),
             ("max_batch_readings", &rules.max_batch_readings.source),
             (
                 "max_in_flight_readings",
@@ -289,6 +292,15 @@ impl DeviceCatalogue {
             return Err(invalid(
                 "rules".into(),
                 "clock_skew_seconds must be 0 or more and max_age_days above 0".into(),
+            ));
+        }
+        // An hour kept shorter than the age window would be summarised again from a late
+        // reading and then look like the whole hour.
+        if rules.hourly_summary_days.value < rules.max_age_days.value {
+            return Err(invalid(
+                "rules.hourly_summary_days".into(),
+                "hourly summaries must be kept at least as long as the age window (max_age_days)"
+                    .into(),
             ));
         }
         if rules.max_batch_readings.value == 0

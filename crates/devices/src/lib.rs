@@ -73,6 +73,11 @@ pub fn migrations() -> MigrationSet {
             "days_changed",
             include_str!("../migrations/0004_days_changed.sql"),
         ),
+        Migration::portable(
+            5,
+            "summary_retention",
+            include_str!("../migrations/0005_summary_retention.sql"),
+        ),
     ];
     MigrationSet {
         component: "devices",

@@ -54,6 +54,20 @@ fn reading_from_row(row: &AnyRow) -> Result<StoredReading, sqlx::Error> {
 }
 
 impl Devices {
+    /// Deletes the hourly summaries older than `rules.hourly_summary_days` at `now` (daily
+    /// summaries and readings stay); how many.
+    pub async fn forget_old_hours(&self, now: i64) -> Result<u64, DevicesError> {
+        let days = self.catalogue().rules.hourly_summary_days.value;
+        let cutoff = now.saturating_sub(days.saturating_mul(86_400_000));
+        Ok(
+            sqlx::query("DELETE FROM device_summaries WHERE period = 'hour' AND period_start < $1")
+                .bind(cutoff)
+                .execute(self.db.writer())
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// A resident's values of `series` (every series if `None`) taken in [`from`, `to`), by
     /// series then time, at most `limit`.
     pub async fn readings(

@@ -572,6 +572,28 @@ async fn hourly_and_daily_summaries_and_the_latest_values_add_up() {
             .unwrap();
         assert_eq!(dbp_days[0].max, 95.0);
 
+        // Hourly summaries are kept `hourly_summary_days`; daily ones and readings stay.
+        let keep = devices.catalogue().rules.hourly_summary_days.value * 86_400_000;
+        assert_eq!(
+            devices.forget_old_hours(UtcMillis::now().0).await.unwrap(),
+            0
+        );
+        let later = UtcMillis::now().0 + keep;
+        assert!(
+            devices.forget_old_hours(later).await.unwrap() >= 8,
+            "sbp and dbp hours"
+        );
+        let hours_left = devices
+            .summaries("r1", "sbp", Period::Hour, UtcMillis(0), FOREVER)
+            .await
+            .unwrap();
+        assert!(hours_left.is_empty(), "{hours_left:?}");
+        let days_left = devices
+            .summaries("r1", "sbp", Period::Day, UtcMillis(0), FOREVER)
+            .await
+            .unwrap();
+        assert_eq!(days_left.len(), 2, "daily summaries stay");
+
         let latest = devices.latest("r1").await.unwrap();
         let pairs: Vec<(&str, f64)> = latest
             .iter()

@@ -615,6 +615,22 @@ fn demo_clinic(platform: &Platform) -> anyhow::Result<clinic::Clinic> {
     ))
 }
 
+/// Hourly summaries older than `rules.hourly_summary_days` of the devices' data are deleted,
+/// every hour (daily summaries and readings stay).
+async fn forget_old_device_hours(devices: devices::Devices) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match devices.forget_old_hours(kernel::UtcMillis::now().0).await {
+            Ok(n) if n > 0 => tracing::info!(hours = n, "old hourly device summaries deleted"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "old hourly device summaries could not be deleted")
+            }
+        }
+    }
+}
+
 /// The online clinic's timers, every minute: consultations nobody accepted in time (or left
 /// idle) expire, booked pickups nobody collected are marked missed (their stock returns), and
 /// with a webhook the due notifications are posted. A failed pass is logged; the next tries
@@ -690,6 +706,7 @@ async fn serve(
         .clone()
         .with_notification_outbox(clinic_webhook.is_some());
     tokio::spawn(run_clinic_timers(services.clinic.clone(), clinic_webhook));
+    tokio::spawn(forget_old_device_hours(services.devices.clone()));
     // Device readings over MQTT: committed, then acknowledged, beside the server (ADR 0010).
     let _mqtt = match &settings.mqtt_url {
         Some(url) => {

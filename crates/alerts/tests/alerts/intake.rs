@@ -58,3 +58,24 @@ async fn a_batch_handed_over_twice_is_judged_once_until_its_id_is_forgotten() {
         assert_eq!(counted(db, &r).await, 6);
     }
 }
+
+#[tokio::test]
+async fn trend_aggregates_are_kept_for_the_policy_s_days_then_forgotten() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let f = fixture(db).await;
+        let r = resident(&f, date(1960, 5, 1), CARE, &["hypertension"]).await;
+        f.alerts
+            .on_readings_at(&bp(&r, 150.0, 92.0, T0), T0)
+            .await
+            .unwrap();
+        assert_eq!(counted(db, &r).await, 2);
+        let keep = i64::from(f.alerts.rules().policy().daily_keep_days.value);
+        // On the last day kept the aggregates stay; the day after, they go.
+        let tick = f.alerts.maintain(T0 + keep * DAY).await;
+        assert_eq!(tick.failed, 0);
+        assert_eq!(counted(db, &r).await, 2, "kept {keep} days");
+        f.alerts.maintain(T0 + (keep + 1) * DAY).await;
+        assert_eq!(counted(db, &r).await, 0, "forgotten after {keep} days");
+    }
+}
