@@ -520,7 +520,7 @@ fn days_between(from: Date, to: Date) -> i64 {
         .unwrap_or(i64::MAX)
 }
 
-fn cite(rules: &Rules, figure: &diseases::Sourced<u32>) -> String {
+fn cite(rules: &Rules, figure: &kernel::Sourced<u32>) -> String {
     rules.cite(&figure.source)
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use diseases::{Citation, Source, Sourced};
+use kernel::{Citation, Source, Sourced};
 use serde::Deserialize;
 
 /// The shipped rules file.

@@ -1,7 +1,9 @@
 //! The demo city: a deterministic, synthetic Nanjing. Public bodies the seeds name (the
 //! districts, municipal bureaus, 鼓楼医院, 鼓楼医院江北国际医院, the universities) appear under
-//! their names with no figures attached; every person, company, community centre, pharmacy
-//! and investor is fictional and marked 演示 (demo). Later capabilities add their data here.
+//! their names with no figures attached as theirs (the online clinic's synthetic service
+//! volumes, which rank them, are marked synthetic where shown); every person, company,
+//! community centre, pharmacy and investor is fictional and marked 演示 (demo). Later
+//! capabilities add their data here.
 //!
 //! Deterministic means the same content every run (names, codes, roles, districts) from a
 //! fixed seed; identifiers, password salts and ciphertext nonces are fresh each time, as they

@@ -112,7 +112,7 @@ async fn render(
                 Some(p) => {
                     p { (tf(lang, "clinic.oversight.ranking_intro", &[("period", p), ("count", &rules.pilots.count.value.to_string())])) }
                     p.muted { (t(lang, "clinic.rule.source")) " " (count_source) }
-                    (ranking_chart(lang, &ranking.iter().map(|r| (name(&r.hospital_id), r.online_visits)).collect::<Vec<_>>()))
+                    (ranking_chart(lang, &ranking.iter().map(|r| (name(&r.hospital_id), r.online_visits)).collect::<Vec<_>>(), app.settings.demo.is_some()))
                     (error_summary(lang, errors))
                     form.stack method="post" action="/clinic/oversight" {
                         (csrf_field(ctx))
@@ -179,7 +179,9 @@ fn minutes(m: Option<f64>) -> String {
     m.map(|m| format!("{m:.0}")).unwrap_or_else(|| "—".into())
 }
 
-fn ranking_chart(lang: Lang, ranked: &[(String, u64)]) -> Markup {
+/// The ranking as a chart; in the demo its note says the volumes are synthetic (the hospitals
+/// the seeds name appear, never with invented figures passed off as theirs).
+fn ranking_chart(lang: Lang, ranked: &[(String, u64)], demo: bool) -> Markup {
     let data = ChartData {
         categories: ranked.iter().map(|(n, _)| n.clone()).collect(),
         series: vec![Series::new(
@@ -217,7 +219,14 @@ fn ranking_chart(lang: Lang, ranked: &[(String, u64)]) -> Markup {
         &svg,
         &headers,
         &rows,
-        t(lang, "clinic.oversight.chart_note"),
+        t(
+            lang,
+            if demo {
+                "clinic.oversight.chart_note_demo"
+            } else {
+                "clinic.oversight.chart_note"
+            },
+        ),
     )
 }
 
