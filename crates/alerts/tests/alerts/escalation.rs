@@ -182,8 +182,9 @@ async fn a_periodic_run_escalates_and_closes_once_and_reports_what_it_did() {
         let quiet = T0 + urgent.quiet_period_ms();
         assert_eq!(f.alerts.maintain(quiet).await.closed, 1);
         // A run that cannot reach the database reports each failed step (escalation, quiet
-        // closing, forgetting judged batch ids) instead of stopping.
+        // closing, forgetting judged batch ids, forgetting old trend aggregates) instead of
+        // stopping.
         f.db.close().await;
-        assert_eq!(f.alerts.maintain(quiet + 1).await.failed, 3);
+        assert_eq!(f.alerts.maintain(quiet + 1).await.failed, 4);
     }
 }
