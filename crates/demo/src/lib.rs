@@ -17,9 +17,11 @@ use ledger::{AuditEvent, Ledger, PurposeOfUse};
 
 mod clinic;
 mod devices;
+mod industry;
 mod records;
 pub use clinic::{ClinicSummary, generate_clinic, last_quarter};
 pub use devices::{DevicesSummary, generate_devices};
+pub use industry::{IndustryServices, IndustrySummary, generate_industry};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 pub use records::{DEMO_RESIDENTS, DEMO_REVIEWS, RecordsSummary, generate_records};
@@ -31,7 +33,7 @@ pub const DEMO_PASSWORD: &str = "Demo-Lifehealth-2026";
 const SEED: u64 = 20_261_122;
 
 /// One demo account per role: user name and role.
-pub const DEMO_ACCOUNTS: [(&str, Role); 12] = [
+pub const DEMO_ACCOUNTS: [(&str, Role); 17] = [
     ("admin", Role::PlatformAdmin),
     ("health.official", Role::BureauOfficial),
     ("gulou.official", Role::BureauOfficial),
@@ -44,6 +46,21 @@ pub const DEMO_ACCOUNTS: [(&str, Role); 12] = [
     ("investor", Role::Investor),
     ("reviewer", Role::ExpertReviewer),
     ("steward", Role::DataSteward),
+    // The industry side (issue 6): bureaus that run programmes, lists and payments, and an
+    // expert of the review pool.
+    ("st.official", Role::BureauOfficial),
+    ("industry.official", Role::BureauOfficial),
+    ("mi.official", Role::BureauOfficial),
+    ("finance.official", Role::BureauOfficial),
+    ("expert", Role::ExpertReviewer),
+];
+
+/// Industry-side accounts beyond the listed ones: a second S&T official (four eyes on pool
+/// selections and objections) and two more experts (a review panel has three).
+pub const INDUSTRY_STAFF: [(&str, Role); 3] = [
+    ("st.deputy", Role::BureauOfficial),
+    ("expert2", Role::ExpertReviewer),
+    ("expert3", Role::ExpertReviewer),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +121,7 @@ fn mobile(rng: &mut ChaCha8Rng) -> String {
 
 /// A USCC for a fictional enterprise in `region`: 9 (market regulation), 1 (enterprise),
 /// region code, then a random organisation code and the computed check character.
-fn uscc(rng: &mut ChaCha8Rng, region: &str) -> String {
+pub(crate) fn uscc(rng: &mut ChaCha8Rng, region: &str) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
     let org: String = (0..9)
         .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
@@ -206,6 +223,7 @@ pub fn step_count() -> u64 {
         + 4
         + 1
         + DEMO_ACCOUNTS.len() as u64
+        + INDUSTRY_STAFF.len() as u64
         + 2 * 12
         + 2 * districts
 }
@@ -267,6 +285,7 @@ pub async fn generate(
         ),
     ];
     let mut health_commission = None;
+    let mut bureaus = Vec::new();
     for (bureau, zh, en) in bureau_names {
         let org = b
             .org(NewOrganisation {
@@ -275,8 +294,9 @@ pub async fn generate(
             })
             .await?;
         if bureau == Bureau::HealthCommission {
-            health_commission = Some(org);
+            health_commission = Some(org.clone());
         }
+        bureaus.push((bureau, org));
     }
     let mut district_govs = Vec::new();
     for d in districts {
@@ -501,5 +521,36 @@ pub async fn generate(
         .await?;
     }
     let _ = pharmacies;
+    // The industry side's officials and experts, after everyone else so the rest of the city
+    // stays as it was; their names come from a generator of their own.
+    let mut names = ChaCha8Rng::seed_from_u64(SEED ^ 0x1D5);
+    let bureau = |which: Bureau| {
+        bureaus
+            .iter()
+            .find(|(b, _)| *b == which)
+            .map(|(_, o)| o.clone())
+            .ok_or_else(|| DemoError::Inconsistent(format!("no {} bureau", which.code())))
+    };
+    let staff: [(&str, Organisation); 8] = [
+        ("st.official", bureau(Bureau::ScienceTechnology)?),
+        ("industry.official", bureau(Bureau::IndustryInformation)?),
+        ("mi.official", bureau(Bureau::MedicalInsurance)?),
+        ("finance.official", bureau(Bureau::Finance)?),
+        ("expert", universities[0].clone()),
+        ("st.deputy", bureau(Bureau::ScienceTechnology)?),
+        ("expert2", universities[2].clone()),
+        ("expert3", universities[3].clone()),
+    ];
+    for (username, org) in &staff {
+        let role = DEMO_ACCOUNTS
+            .iter()
+            .chain(INDUSTRY_STAFF.iter())
+            .find(|(u, _)| u == username)
+            .map(|(_, r)| *r)
+            .ok_or_else(|| DemoError::Inconsistent(format!("no role for {username}")))?;
+        let name = person_name(&mut names);
+        b.user(username, &name, org, role, Scope::City, None)
+            .await?;
+    }
     Ok(b.summary)
 }

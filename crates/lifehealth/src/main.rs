@@ -217,6 +217,10 @@ fn migration_sets() -> Vec<MigrationSet> {
         devices::migrations(),
         risk::migrations(),
         clinic::migrations(),
+        industry::migrations(),
+        cultivation::migrations(),
+        awards::migrations(),
+        greenchannel::migrations(),
     ]
 }
 
@@ -572,6 +576,24 @@ async fn generate_demo(platform: &Platform, residents: usize) -> anyhow::Result<
     let clinic = demo_clinic(platform)?;
     let pilots =
         demo::generate_clinic(&platform.accounts, &clinic, kernel::UtcMillis::now()).await?;
+    let industry_side = demo::generate_industry(
+        demo::IndustryServices {
+            accounts: &platform.accounts,
+            industry: &industry::Industry::new(platform.db.clone(), platform.ledger.clone()),
+            cultivation: &cultivation::Cultivation::new(
+                platform.db.clone(),
+                platform.ledger.clone(),
+            ),
+            awards: &awards::Awards::new(platform.db.clone(), platform.ledger.clone()),
+            greenchannel: &greenchannel::GreenChannel::new(
+                platform.db.clone(),
+                platform.ledger.clone(),
+                platform.accounts.clone(),
+            ),
+        },
+        kernel::UtcMillis::now(),
+    )
+    .await?;
     let scores = risk::Scores::new(platform.db.clone())?
         .refresh_all(kernel::UtcMillis::now())
         .await?;
@@ -586,6 +608,14 @@ async fn generate_demo(platform: &Platform, residents: usize) -> anyhow::Result<
     println!(
         "online clinic: {} internet hospitals reported, {} designated pilots, {} verified doctors, {} pharmacies stocked",
         pilots.reported, pilots.pilots, pilots.doctors, pilots.sites
+    );
+    println!(
+        "industry (synthetic): {} companies with {} products, {} in this year's cultivation tiers, {} applications, {} overdue adoption alerts",
+        industry_side.companies,
+        industry_side.products,
+        industry_side.pool_members,
+        industry_side.applications,
+        industry_side.overdue_alerts
     );
     println!(
         "China-PAR: {} residents assessed, {} outside the model's population, {} lacking inputs",
@@ -658,6 +688,25 @@ async fn run_clinic_timers(clinic: clinic::Clinic, webhook: Option<alerts::Webho
     }
 }
 
+/// Raises (and resolves) the hospitals' overdue-adoption alerts of listed innovative products
+/// every hour; a scan is idempotent, so a restart or a missed tick loses nothing.
+async fn scan_product_adoption(greenchannel: greenchannel::GreenChannel) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match greenchannel.scan(kernel::UtcMillis::now()).await {
+            Ok(raised) if !raised.is_empty() => {
+                tracing::info!(
+                    alerts = raised.len(),
+                    "overdue product adoption alerts raised"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "product adoption could not be scanned"),
+        }
+    }
+}
+
 async fn serve(
     platform: Platform,
     settings: &Settings,
@@ -707,6 +756,7 @@ async fn serve(
         .with_notification_outbox(clinic_webhook.is_some());
     tokio::spawn(run_clinic_timers(services.clinic.clone(), clinic_webhook));
     tokio::spawn(forget_old_device_hours(services.devices.clone()));
+    tokio::spawn(scan_product_adoption(services.greenchannel.clone()));
     // Device readings over MQTT: committed, then acknowledged, beside the server (ADR 0010).
     let _mqtt = match &settings.mqtt_url {
         Some(url) => {

@@ -21,7 +21,7 @@ fn parse(name: &str, text: &str) -> HashMap<String, String> {
 
 /// The catalogues: the platform's own, then one pair per area (so areas built side by side
 /// each keep their texts in their own files). A key defined twice is a build defect.
-const SOURCES: [Source; 6] = [
+const SOURCES: [Source; 10] = [
     (
         "core",
         include_str!("../locales/zh-CN.toml"),
@@ -51,6 +51,26 @@ const SOURCES: [Source; 6] = [
         "clinic",
         include_str!("../locales/clinic.zh-CN.toml"),
         include_str!("../locales/clinic.en.toml"),
+    ),
+    (
+        "companies",
+        include_str!("../locales/companies.zh-CN.toml"),
+        include_str!("../locales/companies.en.toml"),
+    ),
+    (
+        "pools",
+        include_str!("../locales/pools.zh-CN.toml"),
+        include_str!("../locales/pools.en.toml"),
+    ),
+    (
+        "subsidies",
+        include_str!("../locales/subsidies.zh-CN.toml"),
+        include_str!("../locales/subsidies.en.toml"),
+    ),
+    (
+        "products",
+        include_str!("../locales/products.zh-CN.toml"),
+        include_str!("../locales/products.en.toml"),
     ),
 ];
 

@@ -122,7 +122,11 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::research::routes())
         .merge(pages::alerts::routes())
         .merge(pages::devices::routes())
-        .merge(pages::clinic::routes());
+        .merge(pages::clinic::routes())
+        .merge(pages::companies::routes())
+        .merge(pages::pools::routes())
+        .merge(pages::subsidies::routes())
+        .merge(pages::products::routes());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router().fallback(api_not_found))

@@ -45,6 +45,15 @@ pub struct Services {
     /// The internet hospitals' online convenience clinic: pilots, consultations,
     /// prescriptions, pharmacist review, dispensing.
     pub clinic: clinic::Clinic,
+    /// The company register: companies, yearly figures, qualifications, product pipelines.
+    pub industry: industry::Industry,
+    /// Cultivation pools: yearly selection and one plan per company (一企一策).
+    pub cultivation: cultivation::Cultivation,
+    /// Subsidy programmes and applications, from submission to disbursement (the clauses
+    /// themselves are `policy::shipped()`).
+    pub awards: awards::Awards,
+    /// The innovation product lists and the hospitals' adoption of listed products.
+    pub greenchannel: greenchannel::GreenChannel,
     /// The worker judging the devices' feed with [`Services::alerts`] (see
     /// [`Services::start_alerting`]).
     pub alerting: tokio::task::AbortHandle,
@@ -95,9 +104,14 @@ impl Services {
             .with_feed(crate::readings::feed_filter(alerts.rules()));
         let alerting = crate::readings::spawn_alerting(devices.clone(), alerts.clone());
         let clinic = open_clinic(&f, &alerts).await?;
+        let (industry, cultivation, awards, greenchannel) = open_industry(&f).await?;
         Ok(Services {
             devices,
             clinic,
+            industry,
+            cultivation,
+            awards,
+            greenchannel,
             alerting,
             research,
             alerts,
@@ -184,6 +198,38 @@ async fn open_clinic(f: &Foundation, alerts: &alerts::Alerts) -> Result<clinic::
         f.clinical.clone(),
         alerts.clone(),
         f.keys.clone(),
+    ))
+}
+
+/// The industry side (issue 6): the register, pools, subsidies and the product lists, their
+/// tables migrated here.
+async fn open_industry(
+    f: &Foundation,
+) -> Result<
+    (
+        industry::Industry,
+        cultivation::Cultivation,
+        awards::Awards,
+        greenchannel::GreenChannel,
+    ),
+    OpenError,
+> {
+    f.db.migrate(&[
+        industry::migrations(),
+        cultivation::migrations(),
+        awards::migrations(),
+        greenchannel::migrations(),
+    ])
+    .await
+    .map_err(|e| OpenError {
+        component: "industry",
+        message: e.to_string(),
+    })?;
+    Ok((
+        industry::Industry::new(f.db.clone(), f.ledger.clone()),
+        cultivation::Cultivation::new(f.db.clone(), f.ledger.clone()),
+        awards::Awards::new(f.db.clone(), f.ledger.clone()),
+        greenchannel::GreenChannel::new(f.db.clone(), f.ledger.clone(), f.accounts.clone()),
     ))
 }
 

@@ -16,10 +16,14 @@ use crate::state::AppState;
 
 pub mod alerts;
 pub mod clinic;
+pub mod companies;
 pub mod devices;
 pub mod openapi;
+pub mod pools;
+pub mod products;
 pub mod research;
 pub mod risk;
+pub mod subsidies;
 
 /// Every route of the API, in the order of the router (the OpenAPI test checks each).
 pub const ROUTES: [&str; 8] = [
@@ -48,6 +52,10 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::router())
         .merge(devices::router())
         .merge(clinic::router())
+        .merge(companies::router())
+        .merge(pools::router())
+        .merge(subsidies::router())
+        .merge(products::router())
 }
 
 /// Every area's routes and OpenAPI path items (the platform's own are [`ROUTES`]).
@@ -61,6 +69,10 @@ pub fn area_routes() -> Vec<(
         (alerts::ROUTES, alerts::paths()),
         (devices::ROUTES, devices::paths()),
         (clinic::ROUTES, clinic::paths()),
+        (companies::ROUTES, companies::paths()),
+        (pools::ROUTES, pools::paths()),
+        (subsidies::ROUTES, subsidies::paths()),
+        (products::ROUTES, products::paths()),
     ]
 }
 

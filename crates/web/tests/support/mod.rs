@@ -28,6 +28,9 @@ pub struct App {
     pub ledger: Ledger,
     pub clinical: Clinical,
     pub clinic: clinic::Clinic,
+    /// Every service, for tests that set up their data through them (the industry areas).
+    #[allow(dead_code)] // not every test binary uses it
+    pub state: AppState,
 }
 
 /// The demo's residents and their records ([`DEMO_RESIDENTS`] of them, as of today).
@@ -105,7 +108,8 @@ pub async fn app(db: &store::Db) -> App {
     App {
         alerting: state.alerting.clone(),
         clinic: state.clinic.clone(),
-        router: web::router(state),
+        router: web::router(state.clone()),
+        state,
         accounts,
         ledger,
         clinical,

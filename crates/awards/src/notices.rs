@@ -1,0 +1,159 @@
+//! Policy matching through the service: a company's matches from the register, and the
+//! bureau's notice to the company that a clause probably applies (政策找企业).
+
+use access::{Principal, Role};
+use industry::Industry;
+use serde::Serialize;
+use store::sqlx::{self, Row};
+
+use crate::error::{AwardsError, Result};
+use crate::matching::{CompanyMatches, match_register, register_facts};
+use crate::service::{Awards, new_id, official_bureau};
+
+/// A notice sent to a company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    pub id: String,
+    pub company_id: String,
+    pub clause_id: String,
+    pub subject_key: String,
+    pub message: String,
+    pub sent_at: i64,
+    pub read_at: Option<i64>,
+}
+
+impl Awards {
+    /// The clauses a company qualifies for now, from the register (the company itself,
+    /// officials and administrators).
+    pub async fn matches(
+        &self,
+        actor: &Principal,
+        industry: &Industry,
+        company_id: &str,
+    ) -> Result<CompanyMatches> {
+        may_see_company(actor, company_id)?;
+        let company = industry.company(company_id).await.map_err(register_error)?;
+        let figures = industry
+            .figures(actor, company_id)
+            .await
+            .unwrap_or_default();
+        let mut products = Vec::new();
+        for product in industry
+            .products_of(company_id)
+            .await
+            .map_err(register_error)?
+        {
+            let events = industry
+                .stage_events(&product.id)
+                .await
+                .map_err(register_error)?;
+            products.push((product, events));
+        }
+        let on = self.now().city_date();
+        let facts = register_facts(&company, &figures, &products, on);
+        let history = self.history(company_id).await?;
+        Ok(match_register(self.catalogue, &facts, &history, on))
+    }
+
+    /// A bureau tells a company that a clause probably applies.
+    pub async fn send_notice(
+        &self,
+        actor: &Principal,
+        company_id: &str,
+        clause_id: &str,
+        subject_key: &str,
+        message: &str,
+    ) -> Result<Notice> {
+        if official_bureau(actor).is_none() {
+            return Err(AwardsError::forbidden(
+                "只有政府部门可以向企业推送政策",
+                "Only bureau officials may send policy notices to companies",
+            ));
+        }
+        let today = self.now().city_date();
+        self.catalogue.clause(clause_id, today)?;
+        let message = message.trim();
+        if message.is_empty() || message.chars().count() > 500 {
+            return Err(AwardsError::invalid(
+                "message",
+                "请填写推送说明（不超过500字）",
+                "Write the notice (at most 500 characters)",
+            ));
+        }
+        let notice = Notice {
+            id: new_id(),
+            company_id: company_id.to_owned(),
+            clause_id: clause_id.to_owned(),
+            subject_key: subject_key.to_owned(),
+            message: message.to_owned(),
+            sent_at: self.now().0,
+            read_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO awards_notices (id, company_id, clause_id, subject_key, message, sent_by, sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&notice.id)
+        .bind(company_id)
+        .bind(clause_id)
+        .bind(subject_key)
+        .bind(message)
+        .bind(&actor.user_id)
+        .bind(notice.sent_at)
+        .execute(self.db.writer())
+        .await?;
+        self.record(
+            &actor.user_id,
+            Some(&actor.organisation.id),
+            "awards.notice.send",
+            ("enterprise", company_id),
+            clause_id.as_bytes(),
+        )
+        .await;
+        Ok(notice)
+    }
+
+    /// The notices a company received, newest first.
+    pub async fn notices(&self, actor: &Principal, company_id: &str) -> Result<Vec<Notice>> {
+        may_see_company(actor, company_id)?;
+        let rows = sqlx::query(
+            "SELECT id, company_id, clause_id, subject_key, message, sent_at, read_at FROM awards_notices \
+             WHERE company_id = $1 ORDER BY sent_at DESC",
+        )
+        .bind(company_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Notice {
+                    id: r.try_get(0)?,
+                    company_id: r.try_get(1)?,
+                    clause_id: r.try_get(2)?,
+                    subject_key: r.try_get(3)?,
+                    message: r.try_get(4)?,
+                    sent_at: r.try_get(5)?,
+                    read_at: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn may_see_company(actor: &Principal, company_id: &str) -> Result<()> {
+    let own = actor.has_role(Role::CompanyUser) && actor.organisation.id == company_id;
+    if own || official_bureau(actor).is_some() || actor.has_role(Role::PlatformAdmin) {
+        Ok(())
+    } else {
+        Err(AwardsError::forbidden(
+            "只能查看本企业的政策匹配",
+            "You may see only your own company's policy matches",
+        ))
+    }
+}
+
+fn register_error(e: industry::IndustryError) -> AwardsError {
+    match e.kind() {
+        industry::ErrorKind::NotFound => AwardsError::NotFound { what: "company" },
+        _ => AwardsError::invalid("company_id", e.message_zh(), e.message_en()),
+    }
+}
