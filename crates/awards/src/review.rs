@@ -107,13 +107,20 @@ pub struct Shortage {
     pub available: u32,
 }
 
+/// What keeps experts off a panel besides their organisation: recorded collaborations, and
+/// conflicts declared on this application (expert user id, reason).
+#[derive(Debug, Clone, Copy)]
+pub struct Ties<'a> {
+    pub collaborations: &'a [Collaboration],
+    pub declared: &'a [(String, String)],
+}
+
 /// Chooses `needed` experts without a conflict, least busy first (ties by user id, so the
 /// choice is reproducible). Experts already on the panel (`keep`) stay and count.
 pub fn choose_panel(
     experts: &[Expert],
     applicant: Applicant<'_>,
-    collaborations: &[Collaboration],
-    declared: &[(String, String)],
+    ties: Ties<'_>,
     keep: &[String],
     needed: u32,
     today: Date,
@@ -122,13 +129,15 @@ pub fn choose_panel(
     let mut excluded = Vec::new();
     let mut free: Vec<&Expert> = Vec::new();
     for expert in experts {
-        let declared_reason = declared
+        let declared_reason = ties
+            .declared
             .iter()
             .find(|(user, _)| *user == expert.user_id)
             .map(|(_, reason)| Conflict::Declared {
                 reason: reason.clone(),
             });
-        match declared_reason.or_else(|| conflict(expert, applicant, collaborations, today, rules))
+        match declared_reason
+            .or_else(|| conflict(expert, applicant, ties.collaborations, today, rules))
         {
             Some(c) => excluded.push((expert.user_id.clone(), c)),
             None if keep.contains(&expert.user_id) => {}
@@ -324,8 +333,10 @@ mod tests {
         let panel = choose_panel(
             &experts,
             APPLICANT,
-            &[],
-            &[],
+            Ties {
+                collaborations: &[],
+                declared: &[],
+            },
             &[],
             3,
             date(2026, 11, 26),
@@ -352,8 +363,10 @@ mod tests {
         let panel = choose_panel(
             &experts,
             APPLICANT,
-            &[],
-            &declared,
+            Ties {
+                collaborations: &[],
+                declared: &declared,
+            },
             &keep,
             2,
             date(2026, 11, 26),
@@ -364,8 +377,10 @@ mod tests {
         let short = choose_panel(
             &experts,
             APPLICANT,
-            &[],
-            &declared,
+            Ties {
+                collaborations: &[],
+                declared: &declared,
+            },
             &[],
             3,
             date(2026, 11, 26),

@@ -184,8 +184,10 @@ impl Awards {
                 company_id: &application.company_id,
                 organisation_id: &application.company_organisation_id,
             },
-            &collaborations,
-            &declared,
+            review::Ties {
+                collaborations: &collaborations,
+                declared: &declared,
+            },
             keep,
             self.rules.experts_per_application.value,
             self.now().city_date(),

@@ -167,7 +167,7 @@ pub async fn generate_industry(
         let scale: f64 = (rng.gen_range(15.5f64..19.8)).exp();
         let mut figures = Vec::new();
         for (k, year) in (today.year() - 3..today.year()).enumerate() {
-            if i16::from(founded.year()) > year {
+            if founded.year() > year {
                 continue;
             }
             let revenue = (scale * (1.0 + 0.12 * k as f64) * rng.gen_range(0.9..1.1)) as i64;
@@ -226,7 +226,7 @@ pub async fn generate_industry(
         let (in_clinic, approvals, drug) =
             pipeline(&s, &st, &mut rng, &company.id, segment, today, i == 0).await?;
         if i == 0 {
-            demo_drug = drug.map(|(id, name, no)| (id, name, no));
+            demo_drug = drug;
         }
         summary.products += usize::from(segment != Segment::Cxo);
         companies.push(Registered {

@@ -128,6 +128,14 @@ fn every_listed_clause_of_the_brief_is_encoded() {
         "suzhou-2019/17/overseas-approval",
         "suzhou-2019/19/headquarters",
         "suzhou-2019/19/rd-centre",
+        "suzhou-2019/20/talent-top-one-person-one-policy",
+        "suzhou-2019/20/talent-leading-project-funding",
+        "suzhou-2019/20/talent-leading-settling-in",
+        "suzhou-2019/20/talent-shortage-salary",
+        "suzhou-2019/20/recruit-headhunter-commission",
+        "suzhou-2019/20/recruit-award",
+        "suzhou-2019/20/talent-top-home-purchase",
+        "suzhou-2019/20/talent-top-contribution",
         "suzhou-2019/22/ipo",
         "suzhou-2019/23/new-platform",
         "suzhou-2019/23/operating-platform",
@@ -168,6 +176,7 @@ fn every_listed_clause_of_the_brief_is_encoded() {
         "suzhou-2019/14/company-year",
         "suzhou-2019/15/commissioning-company-year",
         "suzhou-2019/17/company",
+        "suzhou-2019/20/headhunter-company-year",
         "jiangsu-2021/5/unit-year",
         "jiangsu-2021/28/company-year",
         "nanjing-2022/3-3/major-cumulative",
@@ -177,6 +186,73 @@ fn every_listed_clause_of_the_brief_is_encoded() {
             "cap {cap} is not encoded"
         );
     }
+}
+
+#[test]
+fn suzhou_talent_grants_go_to_the_person_outside_the_company_total() {
+    let on = jiff::civil::date(2020, 6, 1);
+    let c = shipped();
+    let mut talent = 0;
+    for clause in c
+        .clauses()
+        .iter()
+        .filter(|cl| cl.id.starts_with("suzhou-2019/"))
+    {
+        let to_person = clause.id.starts_with("suzhou-2019/20/talent-");
+        let company_total = clause
+            .caps
+            .iter()
+            .any(|cap| cap.id == "suzhou-2019/5/company-year");
+        // 第五条 caps every grant to a company, and no grant to a person.
+        assert_eq!(company_total, !to_person, "{}", clause.id);
+        if to_person {
+            talent += 1;
+            assert_eq!(clause.subject_key, ["talent_id"], "{}", clause.id);
+            assert!(clause.subject.starts_with("talent."), "{}", clause.id);
+            assert!(
+                clause.required_facts.iter().any(|f| f == "talent_level"),
+                "{}",
+                clause.id
+            );
+            assert!(
+                clause
+                    .note_en
+                    .as_deref()
+                    .is_some_and(|n| n.contains("not the company") && n.contains("employer")),
+                "{}",
+                clause.id
+            );
+            assert!(
+                clause
+                    .note_zh
+                    .as_deref()
+                    .is_some_and(|n| n.contains("而非企业") && n.contains("企业申报")),
+                "{}",
+                clause.id
+            );
+        }
+    }
+    assert_eq!(talent, 6);
+    // The range's lower bound is shown in the trace of an on-merit range.
+    let clause = c
+        .clause("suzhou-2019/20/talent-leading-project-funding", on)
+        .unwrap();
+    let facts = policy::Facts::new()
+        .choice("city", "suzhou")
+        .choice("province", "jiangsu")
+        .flag("independent_legal_person", true)
+        .text("talent_id", "T-1")
+        .choice("talent_level", "leading");
+    let e = policy::evaluate(clause, &facts, &policy::History::default(), on).unwrap();
+    assert_eq!(e.amount, policy::Amount::UpTo(policy::Money::wan(400)));
+    assert!(
+        e.trace
+            .steps
+            .iter()
+            .any(|s| s.text_zh.contains("100万元至400万元")),
+        "{:?}",
+        e.trace
+    );
 }
 
 #[test]

@@ -95,13 +95,13 @@ pub const CAPABILITIES: [Capability; 17] = [
         id: "S5",
         group: Group::Industry,
         seeds: "nanjing-2022 三(一); nanjing-2020 三(二)3; suzhou 8-9",
-        live_path: None,
+        live_path: Some("/pools"),
     },
     Capability {
         id: "S6",
         group: Group::Industry,
         seeds: "nanjing-2022 三(三), 三(五), 三(二); suzhou 第五-二十四条; jiangsu 4-5, 13, 18, 28; zhejiang 1-4, 19",
-        live_path: None,
+        live_path: Some("/subsidies"),
     },
     Capability {
         id: "S7",
@@ -113,7 +113,7 @@ pub const CAPABILITIES: [Capability; 17] = [
         id: "S8",
         group: Group::Industry,
         seeds: "nanjing-2022 三(六); nanjing-2020 三(五)3; suzhou 10",
-        live_path: None,
+        live_path: Some("/products"),
     },
     Capability {
         id: "S3",

@@ -297,7 +297,11 @@ async fn a_product_goes_from_nomination_to_late_adoption_through_the_api() {
 async fn signed_in<'a>(app: &'a App, username: &str) -> Client<'a> {
     let mut client = Client::new(app);
     let r = client.login(username, demo::DEMO_PASSWORD).await;
-    assert!(r.status.is_redirection(), "login of {username}: {}", r.status);
+    assert!(
+        r.status.is_redirection(),
+        "login of {username}: {}",
+        r.status
+    );
     client
 }
 
@@ -313,94 +317,295 @@ async fn the_pages_take_each_role_through_its_part() {
         let mut company = signed_in(app, "company").await;
         let page = company.get("/products").await;
         assert_eq!(page.status, StatusCode::OK);
-        for text in ["创新产品清单", "南京市医保支持生物医药创新产品清单", "一个月内完成采购手续", "申报产品进入清单", PRODUCT, APPROVAL] {
+        for text in [
+            "创新产品清单",
+            "南京市医保支持生物医药创新产品清单",
+            "一个月内完成采购手续",
+            "申报产品进入清单",
+            PRODUCT,
+            APPROVAL,
+        ] {
             assert!(page.body.contains(text), "company /products lacks {text}");
         }
-        assert!(!page.body.contains("待审核申报"), "the queue is the bureaus'");
+        assert!(
+            !page.body.contains("待审核申报"),
+            "the queue is the bureaus'"
+        );
         let csrf = page.csrf();
         // Without evidence the form comes back with the field's message.
-        let r = company.post_form("/products/nominations", &[("_csrf", &csrf), ("list", MI_LIST), ("product_id", &d.product_id), ("evidence", "")]).await;
+        let r = company
+            .post_form(
+                "/products/nominations",
+                &[
+                    ("_csrf", &csrf),
+                    ("list", MI_LIST),
+                    ("product_id", &d.product_id),
+                    ("evidence", ""),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("请填写证明材料") && r.body.contains("href=\"#nominate-evidence\""), "{}", r.body);
-        let r = company.post_form("/products/nominations", &[("_csrf", &csrf), ("list", MI_LIST), ("product_id", &d.product_id), ("evidence", "生产批件（合成数据）")]).await;
+        assert!(
+            r.body.contains("请填写证明材料") && r.body.contains("href=\"#nominate-evidence\""),
+            "{}",
+            r.body
+        );
+        let r = company
+            .post_form(
+                "/products/nominations",
+                &[
+                    ("_csrf", &csrf),
+                    ("list", MI_LIST),
+                    ("product_id", &d.product_id),
+                    ("evidence", "生产批件（合成数据）"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let page = company.get(without_fragment(r.location())).await;
         assert!(page.body.contains("申报已提交") && page.body.contains("待审核"));
         // Adoption and alerts are not the company's.
-        assert_eq!(company.get("/products/adoption").await.status, StatusCode::FORBIDDEN);
-        assert_eq!(company.get("/products/alerts").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            company.get("/products/adoption").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            company.get("/products/alerts").await.status,
+            StatusCode::FORBIDDEN
+        );
 
         // The medical insurance bureau reviews: a refusal without a reason is refused.
-        let id = app.state.greenchannel.nominations(&principal(app, "mi.official").await, None).await.unwrap()[0].id.clone();
+        let id = app
+            .state
+            .greenchannel
+            .nominations(&principal(app, "mi.official").await, None)
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
         let mut mi = signed_in(app, "mi.official").await;
         let page = mi.get("/products").await;
-        for text in ["待审核申报", PRODUCT, "审核通过", "退回申报", "发布新版本清单", "记录省平台挂网日期"] {
-            assert!(page.body.contains(text), "mi.official /products lacks {text}");
+        for text in [
+            "待审核申报",
+            PRODUCT,
+            "审核通过",
+            "退回申报",
+            "发布新版本清单",
+            "记录省平台挂网日期",
+        ] {
+            assert!(
+                page.body.contains(text),
+                "mi.official /products lacks {text}"
+            );
         }
         let csrf = page.csrf();
-        let r = mi.post_form(&format!("/products/nominations/{id}/refuse"), &[("_csrf", &csrf), ("reason", " ")]).await;
+        let r = mi
+            .post_form(
+                &format!("/products/nominations/{id}/refuse"),
+                &[("_csrf", &csrf), ("reason", " ")],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("请填写理由") && r.body.contains(&format!("#refuse-{id}-reason")), "{}", r.body);
-        let r = mi.post_form(&format!("/products/nominations/{id}/approve"), &[("_csrf", &csrf)]).await;
+        assert!(
+            r.body.contains("请填写理由") && r.body.contains(&format!("#refuse-{id}-reason")),
+            "{}",
+            r.body
+        );
+        let r = mi
+            .post_form(
+                &format!("/products/nominations/{id}/approve"),
+                &[("_csrf", &csrf)],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        let r = mi.post_form(&format!("/products/lists/{MI_LIST}/versions"), &[("_csrf", &csrf), ("published_on", "2026-13-01")]).await;
+        let r = mi
+            .post_form(
+                &format!("/products/lists/{MI_LIST}/versions"),
+                &[("_csrf", &csrf), ("published_on", "2026-13-01")],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("不是日期"));
-        let r = mi.post_form(&format!("/products/lists/{MI_LIST}/versions"), &[("_csrf", &csrf), ("published_on", &days_ago(45).to_string())]).await;
+        let r = mi
+            .post_form(
+                &format!("/products/lists/{MI_LIST}/versions"),
+                &[
+                    ("_csrf", &csrf),
+                    ("published_on", &days_ago(45).to_string()),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         // Nothing changed since: a conflict said beside the form.
-        let r = mi.post_form(&format!("/products/lists/{MI_LIST}/versions"), &[("_csrf", &csrf), ("published_on", &today().to_string())]).await;
+        let r = mi
+            .post_form(
+                &format!("/products/lists/{MI_LIST}/versions"),
+                &[("_csrf", &csrf), ("published_on", &today().to_string())],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CONFLICT);
         assert!(r.body.contains("没有变化"), "{}", r.body);
-        let r = mi.post_form("/products/listings", &[("_csrf", &csrf), ("product_id", &d.product_id), ("listed_on", &days_ago(40).to_string()), ("evidence", "苏医保挂网〔合成〕1号")]).await;
+        let r = mi
+            .post_form(
+                "/products/listings",
+                &[
+                    ("_csrf", &csrf),
+                    ("product_id", &d.product_id),
+                    ("listed_on", &days_ago(40).to_string()),
+                    ("evidence", "苏医保挂网〔合成〕1号"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let page = mi.get("/products").await;
-        assert!(page.body.contains("第1版") && page.body.contains(&zh_day(days_ago(40))), "the version and its listing date");
+        assert!(
+            page.body.contains("第1版") && page.body.contains(&zh_day(days_ago(40))),
+            "the version and its listing date"
+        );
 
-        app.state.greenchannel.scan(kernel::UtcMillis::now()).await.unwrap();
+        app.state
+            .greenchannel
+            .scan(kernel::UtcMillis::now())
+            .await
+            .unwrap();
 
         // The pharmacist sees the duty overdue, the alert, and records the adoption.
         let mut pharmacist = signed_in(app, "pharmacist").await;
         let page = pharmacist.get("/products/adoption").await;
         assert_eq!(page.status, StatusCode::OK);
-        for text in ["本院待办", PRODUCT, "逾期未纳入", "已逾期", "记录纳入采购目录", "声明临床不需要", "报告季度使用量"] {
-            assert!(page.body.contains(text), "pharmacist /products/adoption lacks {text}");
+        for text in [
+            "本院待办",
+            PRODUCT,
+            "逾期未纳入",
+            "已逾期",
+            "记录纳入采购目录",
+            "声明临床不需要",
+            "报告季度使用量",
+        ] {
+            assert!(
+                page.body.contains(text),
+                "pharmacist /products/adoption lacks {text}"
+            );
         }
-        assert!(!page.body.contains("各医院采购情况"), "the city's figures are the bureaus'");
+        assert!(
+            !page.body.contains("各医院采购情况"),
+            "the city's figures are the bureaus'"
+        );
         let alerts = pharmacist.get("/products/alerts").await;
         assert_eq!(alerts.status, StatusCode::OK);
-        assert!(alerts.body.contains("逾期预警") && alerts.body.contains(PRODUCT) && alerts.body.contains("确认知悉"));
+        assert!(
+            alerts.body.contains("逾期预警")
+                && alerts.body.contains(PRODUCT)
+                && alerts.body.contains("确认知悉")
+        );
         let pharmacist_principal = principal(app, "pharmacist").await;
-        let alert = app.state.greenchannel.alerts(&pharmacist_principal, &AlertFilter::default()).await.unwrap()[0].id.clone();
+        let alert = app
+            .state
+            .greenchannel
+            .alerts(&pharmacist_principal, &AlertFilter::default())
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
         let csrf = alerts.csrf();
-        let r = pharmacist.post_form(&format!("/products/alerts/{alert}/acknowledge"), &[("_csrf", &csrf)]).await;
+        let r = pharmacist
+            .post_form(
+                &format!("/products/alerts/{alert}/acknowledge"),
+                &[("_csrf", &csrf)],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert!(pharmacist.get("/products/alerts").await.body.contains("已确认知悉"));
-        let r = pharmacist.post_form("/products/adoption/adopt", &[("_csrf", &csrf), ("product_id", &d.product_id), ("adopted_on", &today().to_string()), ("catalogue_ref", "")]).await;
+        assert!(
+            pharmacist
+                .get("/products/alerts")
+                .await
+                .body
+                .contains("已确认知悉")
+        );
+        let r = pharmacist
+            .post_form(
+                "/products/adoption/adopt",
+                &[
+                    ("_csrf", &csrf),
+                    ("product_id", &d.product_id),
+                    ("adopted_on", &today().to_string()),
+                    ("catalogue_ref", ""),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("请填写采购目录编号") && r.body.contains("#adopt-catalogue_ref"), "{}", r.body);
-        let r = pharmacist.post_form("/products/adoption/usage", &[("_csrf", &csrf), ("product_id", &d.product_id), ("period", &last_quarter()), ("quantity", "十"), ("amount_yuan", "100")]).await;
+        assert!(
+            r.body.contains("请填写采购目录编号") && r.body.contains("#adopt-catalogue_ref"),
+            "{}",
+            r.body
+        );
+        let r = pharmacist
+            .post_form(
+                "/products/adoption/usage",
+                &[
+                    ("_csrf", &csrf),
+                    ("product_id", &d.product_id),
+                    ("period", &last_quarter()),
+                    ("quantity", "十"),
+                    ("amount_yuan", "100"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("不是整数"));
-        let r = pharmacist.post_form("/products/adoption/adopt", &[("_csrf", &csrf), ("product_id", &d.product_id), ("adopted_on", &today().to_string()), ("catalogue_ref", "YJ-2026-031")]).await;
+        let r = pharmacist
+            .post_form(
+                "/products/adoption/adopt",
+                &[
+                    ("_csrf", &csrf),
+                    ("product_id", &d.product_id),
+                    ("adopted_on", &today().to_string()),
+                    ("catalogue_ref", "YJ-2026-031"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let page = pharmacist.get("/products/adoption").await;
         assert!(page.body.contains("逾期后纳入"), "adopted late");
-        assert!(pharmacist.get("/products/alerts").await.body.contains("没有预警"), "the alert resolved");
+        assert!(
+            pharmacist
+                .get("/products/alerts")
+                .await
+                .body
+                .contains("没有预警"),
+            "the alert resolved"
+        );
 
         // The bureau sees adoption by hospital with its chart, and issues the bulletin.
         let page = mi.get("/products/adoption").await;
         assert_eq!(page.status, StatusCode::OK);
-        let (year, q) = last_quarter().split_once("-Q").map(|(y, q)| (y.to_owned(), q.to_owned())).unwrap();
+        let (year, q) = last_quarter()
+            .split_once("-Q")
+            .map(|(y, q)| (y.to_owned(), q.to_owned()))
+            .unwrap();
         let issue = format!("发布{year}年第{q}季度通报");
-        for text in ["各医院采购情况", "<svg", "表格视图", "未解除的逾期预警", issue.as_str()] {
-            assert!(page.body.contains(text), "mi.official /products/adoption lacks {text}");
+        for text in [
+            "各医院采购情况",
+            "<svg",
+            "表格视图",
+            "未解除的逾期预警",
+            issue.as_str(),
+        ] {
+            assert!(
+                page.body.contains(text),
+                "mi.official /products/adoption lacks {text}"
+            );
         }
         let r = mi.get("/products/adoption?quarter=2026-Q9").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("不是季度"));
         let csrf = page.csrf();
-        let r = mi.post_form("/products/bulletins", &[("_csrf", &csrf), ("period", &last_quarter())]).await;
+        let r = mi
+            .post_form(
+                "/products/bulletins",
+                &[("_csrf", &csrf), ("period", &last_quarter())],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let page = mi.get(without_fragment(r.location())).await;
         assert!(page.body.contains("本季度通报已发布") && page.body.contains("季度通报已发布。"));
@@ -410,14 +615,24 @@ async fn the_pages_take_each_role_through_its_part() {
         assert_eq!(page.status, StatusCode::OK);
         assert!(!page.body.contains("action=\"/products/bulletins\""));
         let csrf = page.csrf();
-        let r = health.post_form("/products/bulletins", &[("_csrf", &csrf), ("period", &last_quarter())]).await;
+        let r = health
+            .post_form(
+                "/products/bulletins",
+                &[("_csrf", &csrf), ("period", &last_quarter())],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
 
         // The same page in English.
         let r = company.get("/lang/en?next=/products").await;
         assert!(r.status.is_redirection());
         let page = company.get("/products").await;
-        assert!(page.body.contains("Innovation product lists") && page.body.contains("Nominate a product for a list"), "{}", page.body);
+        assert!(
+            page.body.contains("Innovation product lists")
+                && page.body.contains("Nominate a product for a list"),
+            "{}",
+            page.body
+        );
     })
     .await;
 }
@@ -436,25 +651,58 @@ async fn readers_outside_the_channel_are_refused() {
             let r = call(app, &resident, "GET", uri, None).await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}: {}", r.body);
         }
-        let r = call(app, &company, "GET", &format!("/products/hospitals/{}/duties", d.hospital), None).await;
+        let r = call(
+            app,
+            &company,
+            "GET",
+            &format!("/products/hospitals/{}/duties", d.hospital),
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
         // A bureau official cannot nominate: only a company's users do.
         let mi = token(app, "mi.official").await;
-        let r = call(app, &mi, "POST", "/products/nominations", Some(json!({ "list": MI_LIST, "product_id": d.product_id, "evidence": "x" }))).await;
+        let r = call(
+            app,
+            &mi,
+            "POST",
+            "/products/nominations",
+            Some(json!({ "list": MI_LIST, "product_id": d.product_id, "evidence": "x" })),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
         // A product not in the company's register entry is an input error on the product.
-        let r = call(app, &company, "POST", "/products/nominations", Some(json!({ "list": MI_LIST, "product_id": "not-ours", "evidence": "x" }))).await;
+        let r = call(
+            app,
+            &company,
+            "POST",
+            "/products/nominations",
+            Some(json!({ "list": MI_LIST, "product_id": "not-ours", "evidence": "x" })),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.json()["errors"][0]["field"], "product_id");
-        let r = call(app, &company, "POST", "/products/nominations", Some(json!({ "list": "no-such-list", "product_id": d.product_id, "evidence": "x" }))).await;
+        let r = call(
+            app,
+            &company,
+            "POST",
+            "/products/nominations",
+            Some(json!({ "list": "no-such-list", "product_id": d.product_id, "evidence": "x" })),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.json()["errors"][0]["field"], "list");
         // The resident's pages: the lists are public, the rest refused.
         let mut client = signed_in(app, "resident").await;
         let page = client.get("/products").await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(!page.body.contains("申报产品进入清单") && !page.body.contains("/products/adoption\""));
-        assert_eq!(client.get("/products/adoption").await.status, StatusCode::FORBIDDEN);
+        assert!(
+            !page.body.contains("申报产品进入清单") && !page.body.contains("/products/adoption\"")
+        );
+        assert_eq!(
+            client.get("/products/adoption").await.status,
+            StatusCode::FORBIDDEN
+        );
     })
     .await;
 }

@@ -69,9 +69,8 @@ fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     } else {
         bytes
     };
-    serde_json::from_slice(text).map_err(|e| {
-        invalid("body", "products.err.body", &[("why", &e.to_string())])
-    })
+    serde_json::from_slice(text)
+        .map_err(|e| invalid("body", "products.err.body", &[("why", &e.to_string())]))
 }
 
 fn answer(result: Result<Value, AppError>, lang: Lang) -> Response {
@@ -412,7 +411,11 @@ async fn adopt(
                     .await
             }
             other => {
-                return Err(invalid("outcome", "products.err.outcome", &[("value", other)]));
+                return Err(invalid(
+                    "outcome",
+                    "products.err.outcome",
+                    &[("value", other)],
+                ));
             }
         }
         .map_err(gc_error)?;
@@ -547,7 +550,11 @@ async fn alerts(
             Some("reminder") => Some(AlertKind::Reminder),
             Some("overdue") => Some(AlertKind::Overdue),
             Some(other) => {
-                return Err(invalid("kind", "products.err.alert_kind", &[("value", other)]));
+                return Err(invalid(
+                    "kind",
+                    "products.err.alert_kind",
+                    &[("value", other)],
+                ));
             }
         };
         let items = app
@@ -676,7 +683,10 @@ pub fn paths() -> Map<String, Value> {
         }
         o
     };
-    let list = path("list", "list code: nanjing-2022-mi-innovation or nanjing-2020-core-innovation");
+    let list = path(
+        "list",
+        "list code: nanjing-2022-mi-innovation or nanjing-2020-core-innovation",
+    );
     let id = path("id", "id");
     let hospital = path("id", "hospital (organisation) id");
     let day = query("day", "string", "YYYY-MM-DD; default today in the city");

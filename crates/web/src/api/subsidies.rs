@@ -337,9 +337,24 @@ async fn act(
     State(app): State<AppState>,
     Signed { ctx, user }: Signed,
     Path((id, action)): Path<(String, String)>,
-    body: Option<Json<ActBody>>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let b = body.map(|Json(b)| b).unwrap_or_default();
+    // Most steps take no body; those that do are checked as they are used.
+    let b: ActBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ActBody::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(b) => b,
+            Err(e) => {
+                return ctx
+                    .api_error(AppError::BadRequest {
+                        zh: format!("请求体不是有效的 JSON：{e}"),
+                        en: format!("The body is not valid JSON: {e}"),
+                    })
+                    .into_response();
+            }
+        }
+    };
     let reason = b.reason.clone().unwrap_or_default();
     let aw = &app.awards;
     let need_amount = || {

@@ -77,7 +77,7 @@ pub async fn show(State(app): State<AppState>, Signed { ctx, user }: Signed) -> 
     page(&ctx, t(lang, "nav.home"), body).into_response()
 }
 
-/// The S1 pages a role works with: the registers, the work list, one's own record; for a
+/// The pages a role works with (registers, work lists, the clinic, subsidies); for a
 /// doctor the alert inbox with the count of open alerts, so a new one is seen at once.
 fn registry_links(lang: Lang, role: Option<Role>, open_alerts: Option<u64>) -> Markup {
     let links: &[(&str, &str)] = match role {
@@ -107,6 +107,17 @@ fn registry_links(lang: Lang, role: Option<Role>, open_alerts: Option<u64>) -> M
             ("/registry", "registry.title"),
             ("/risk", "risk.dash.title"),
             ("/clinic/oversight", "clinic.oversight.title"),
+            ("/industry", "subsidies.dash.title"),
+            ("/subsidies", "subsidies.title"),
+            ("/policies", "subsidies.library.title"),
+        ],
+        Some(Role::CompanyUser) => &[
+            ("/subsidies", "subsidies.title"),
+            ("/policies", "subsidies.library.title"),
+        ],
+        Some(Role::ExpertReviewer) => &[
+            ("/subsidies/reviews", "subsidies.reviews.title"),
+            ("/policies", "subsidies.library.title"),
         ],
         Some(Role::Researcher) => &[
             ("/research", "research.title"),

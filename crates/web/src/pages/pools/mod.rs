@@ -87,10 +87,19 @@ fn field_of(e: &CultivationError) -> &'static str {
     }
 }
 
+/// The crate's words for a refusal (without the field name its English `Display` starts
+/// with, which the page shows beside the field anyway).
+fn messages(e: &CultivationError) -> (String, String) {
+    match e {
+        CultivationError::Invalid { zh, en, .. } => (zh.clone(), en.clone()),
+        _ => (e.message_zh(), e.message_en()),
+    }
+}
+
 /// A cultivation error as pages and the API answer it. Refusals keep the crate's own words,
 /// which name the pool, its capacity and its citation.
 pub fn pools_error(e: CultivationError) -> AppError {
-    let (zh, en) = (e.message_zh(), e.message_en());
+    let (zh, en) = messages(&e);
     match e.kind() {
         ErrorKind::BadRequest => AppError::Invalid(vec![FieldError::new(field_of(&e), zh, en)]),
         ErrorKind::Forbidden => AppError::Refused { zh, en },
@@ -147,10 +156,8 @@ pub(crate) fn form_refusal(
         .iter()
         .find(|(name, _)| *name == field)
         .map_or(fallback, |(_, id)| id);
-    Ok((
-        status,
-        vec![FieldError::new(id, e.message_zh(), e.message_en())],
-    ))
+    let (zh, en) = messages(&e);
+    Ok((status, vec![FieldError::new(id, zh, en)]))
 }
 
 /// A field error raised by the page itself before the crate is asked.
@@ -181,7 +188,7 @@ pub(crate) fn element_id(refused: bool, id: &'static str, suffix: &str) -> Strin
     }
 }
 
-pub fn scheme_name<'a>(lang: Lang, scheme: &'a Scheme) -> &'a str {
+pub fn scheme_name(lang: Lang, scheme: &Scheme) -> &str {
     pick(lang, &scheme.name_zh, &scheme.name_en)
 }
 

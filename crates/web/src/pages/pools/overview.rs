@@ -173,7 +173,8 @@ async fn render(
         }
         h2 { (t(lang, "pools.schemes")) }
         @for s in &schemes.schemes {
-            (scheme_card(ctx, schemes, s, list_of(&s.id), runs.then(|| proposals.get(s.id.as_str())), this, errors, refused))
+            (scheme_card(ctx, schemes, s, list_of(&s.id), runs.then(|| proposals.get(s.id.as_str())), this,
+                refused.filter(|(id, _)| *id == s.id).map(|(_, typed)| (errors, typed))))
         }
         h2 { (t(lang, "pools.members.title")) }
         @if lists.is_empty() {
@@ -197,13 +198,11 @@ fn scheme_card(
     list: Option<&CurrentList<'_>>,
     proposal: Option<Option<&Proposal>>,
     this: i32,
-    errors: &[FieldError],
-    refused: Option<(&str, &str)>,
+    refused: Option<(&[FieldError], &str)>,
 ) -> Markup {
     let lang = ctx.lang;
     let schemes_cite = |source: &kernel::Source| cite_source(lang, schemes, source);
     let members_in = |pool: &str| list.map(|l| l.members.iter().filter(|m| m.pool == pool).count());
-    let refused_here = refused.filter(|(id, _)| *id == s.id);
     html! {
         section.card id={ "scheme-" (s.id) } {
             h3 { (scheme_name(lang, s)) }
@@ -242,7 +241,7 @@ fn scheme_card(
                         (state_tag(lang, p.state)) " "
                         a href={ "/pools/" (s.id) "/" (this) } { (t(lang, "pools.selection.open")) }
                     },
-                    None => (start_form(ctx, s, this, errors, refused_here.map(|(_, y)| y))),
+                    None => (start_form(ctx, s, this, refused)),
                 }
             }
         }
@@ -259,19 +258,18 @@ pub(crate) fn cite_source(
         span.citation { (schemes.cite(source)) }
         @if !source.confirmed {
             " " (status_tag(t(lang, "pools.unconfirmed"), "warn"))
-            @if let Some(note) = &source.note { " " span.muted { (note) } }
+            // The pools file writes its notes in English only.
+            @if let Some(note) = &source.note { " " span.muted lang="en" { (note) } }
         }
     }
 }
 
-fn start_form(
-    ctx: &Ctx,
-    s: &Scheme,
-    this: i32,
-    errors: &[FieldError],
-    typed: Option<&str>,
-) -> Markup {
+fn start_form(ctx: &Ctx, s: &Scheme, this: i32, refusal: Option<(&[FieldError], &str)>) -> Markup {
     let lang = ctx.lang;
+    let (errors, typed) = match refusal {
+        Some((errors, typed)) => (errors, Some(typed)),
+        None => (&[][..], None),
+    };
     let refused = typed.is_some();
     let id = element_id(refused, "start-year", &s.id);
     let value = typed.map(str::to_owned).unwrap_or_else(|| this.to_string());

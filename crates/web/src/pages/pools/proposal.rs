@@ -569,15 +569,31 @@ fn amend_form(
     }
 }
 
-/// `营收 18.2 · 增长 5.0 · …`: each factor's points, compact enough for one table cell.
+/// `营收 18.2 · 增长 5.0 · …`: the points of each factor that scored, compact enough for one
+/// table cell on a phone (the intro says that unlisted factors scored nothing).
 fn breakdown(lang: Lang, e: &ProposalEntry) -> String {
     e.score
         .parts
         .iter()
+        .filter(|part| part.points >= 0.05)
         .map(|part| {
             let name = t_opt(lang, &format!("pools.factor.{}", part.factor.code()))
                 .unwrap_or(part.factor.code());
             format!("{name} {:.1}", part.points)
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// `营收 25 · 增长 10 · …`: the scheme's weights.
+fn weights(lang: Lang, s: &Scheme) -> String {
+    s.scoring
+        .factors
+        .iter()
+        .map(|w| {
+            let name = t_opt(lang, &format!("pools.factor.{}", w.factor.code()))
+                .unwrap_or(w.factor.code());
+            format!("{name} {}", w.weight)
         })
         .collect::<Vec<_>>()
         .join(" · ")
@@ -592,6 +608,7 @@ fn ranked_table(lang: Lang, user: &Principal, s: &Scheme, p: &Proposal) -> Marku
         section id="ranking" {
             h2 { (t(lang, "pools.ranking.title")) }
             p.muted { (t(lang, "pools.ranking.intro")) }
+            p.muted { (t(lang, "pools.ranking.weights")) " " (weights(lang, s)) }
             p.count { (tf(lang, "pools.count", &[("count", &p.entries.len().to_string())])) }
             div.table-wrap.table-scroll {
                 table {

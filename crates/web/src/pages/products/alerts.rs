@@ -98,27 +98,27 @@ async fn render(
                 table {
                     thead { tr {
                         th scope="col" { (t(lang, "products.col.product")) }
-                        @if for_bureau { th scope="col" { (t(lang, "products.col.hospital")) } }
                         th scope="col" { (t(lang, "products.alerts.kind")) }
+                        th scope="col" { (t(lang, "products.col.state")) }
+                        @if for_bureau { th scope="col" { (t(lang, "products.col.hospital")) } }
                         th scope="col" { (t(lang, "products.col.deadline")) }
                         th scope="col" { (t(lang, "products.col.raised")) }
-                        th scope="col" { (t(lang, "products.col.state")) }
                         th scope="col" { (t(lang, "products.alerts.seen")) }
                     } }
                     tbody {
                         @for a in &alerts {
                             tr {
                                 th scope="row" { (products.get(&a.product_id).map_or(a.product_id.as_str(), String::as_str)) }
-                                @if for_bureau { td { (hospitals.get(&a.hospital_id).map_or(a.hospital_id.as_str(), String::as_str)) } }
                                 td { (alert_tag(lang, a.kind)) }
-                                td.nowrap { (day(lang, a.deadline)) }
-                                td.nowrap { (when(lang, a.raised_at)) }
                                 td {
                                     @match a.resolved_at {
                                         Some(at) => { (status_tag(t(lang, "products.alerts.resolved"), "ok")) br; span.small { (when(lang, at)) } }
                                         None => (status_tag(t(lang, "products.alerts.open_state"), "warn")),
                                     }
                                 }
+                                @if for_bureau { td { (hospitals.get(&a.hospital_id).map_or(a.hospital_id.as_str(), String::as_str)) } }
+                                td.nowrap { (day(lang, a.deadline)) }
+                                td.nowrap { (when(lang, a.raised_at)) }
                                 td {
                                     @match a.acknowledged_at {
                                         Some(at) => { (t(lang, "products.alerts.acknowledged")) br; span.small { (when(lang, at)) } }

@@ -109,7 +109,15 @@ pub async fn publish(
         Ok("published")
     }
     .await;
-    answer(&app, &ctx, &user, &format!("publish-{list}"), fields, result).await
+    answer(
+        &app,
+        &ctx,
+        &user,
+        &format!("publish-{list}"),
+        fields,
+        result,
+    )
+    .await
 }
 
 pub async fn record_listing(
@@ -162,7 +170,10 @@ fn on_product(e: AppError) -> AppError {
             errors
                 .into_iter()
                 .map(|mut f| {
-                    if matches!(f.field, "uscc" | "company_name" | "product_name" | "kind" | "company_id") {
+                    if matches!(
+                        f.field,
+                        "uscc" | "company_name" | "product_name" | "kind" | "company_id"
+                    ) {
                         f.field = "product_id";
                     }
                     f
@@ -335,7 +346,7 @@ async fn render(
             p { strong { (t(lang, "products.deadline_rule")) } }
             p.source { (t(lang, "products.source")) " " (deadline_source) }
         }
-        div.stats {
+        div.stats.stats-compact {
             (stat(t(lang, "products.stat.current"), &current.to_string(), t(lang, "products.unit.products")))
             (stat(t(lang, "products.stat.listed"), &listings.len().to_string(), t(lang, "products.unit.products")))
             @if viewer.bureau.is_some() {
@@ -399,14 +410,27 @@ async fn company_section(
     let list_options: Vec<(String, String)> = rules
         .lists
         .iter()
-        .map(|l| (l.code.clone(), pick(lang, &l.name_zh, &l.name_en).to_owned()))
+        .map(|l| {
+            (
+                l.code.clone(),
+                pick(lang, &l.name_zh, &l.name_en).to_owned(),
+            )
+        })
         .collect();
     let product_options: Vec<(String, String)> = products
         .iter()
         .map(|(p, reg)| {
             let kind = match lang {
                 Lang::Zh => p.kind.zh(),
-                Lang::En => kind_label(lang, if p.kind.is_drug() { ProductKind::Drug } else { ProductKind::Device }).to_owned(),
+                Lang::En => kind_label(
+                    lang,
+                    if p.kind.is_drug() {
+                        ProductKind::Drug
+                    } else {
+                        ProductKind::Device
+                    },
+                )
+                .to_owned(),
             };
             let text = match reg {
                 Some(r) => format!("{} · {kind} · {r}", p.name),
@@ -608,8 +632,12 @@ fn publish_forms(
                 p.hint { (t(lang, "products.publish.intro")) }
                 @for (rule, versions) in &mine {
                     @let key = format!("publish-{}", rule.code);
-                    @let approved = nominations.iter().filter(|n| n.list == rule.code && n.state == NominationState::Approved).count();
+                    @let approved: std::collections::BTreeSet<&str> = nominations.iter().filter(|n| n.list == rule.code && n.state == NominationState::Approved).map(|n| n.product.product_id.as_str()).collect();
                     @let latest = versions.last();
+                    @let held: std::collections::BTreeSet<&str> = latest.iter().flat_map(|v| &v.entries).map(|p| p.product_id.as_str()).collect();
+                    // The crate refuses a version equal to the last; the form appears only
+                    // when approvals or removals changed the list (or after a refusal).
+                    @let changed = approved != held || refusal.form == key;
                     @let f = FormFields { lang, form: &key, refusal };
                     h3 { (pick(lang, &rule.name_zh, &rule.name_en)) }
                     p {
@@ -617,13 +645,17 @@ fn publish_forms(
                             Some(v) => (tf(lang, "products.publish.latest", &[("n", &v.number.to_string()), ("date", &day(lang, v.published_on)), ("count", &v.entries.len().to_string())])),
                             None => (t(lang, "products.publish.never")),
                         }
-                        " " (tf(lang, "products.publish.approved", &[("count", &approved.to_string())]))
+                        " " (tf(lang, "products.publish.approved", &[("count", &approved.len().to_string())]))
                     }
+                    @if !changed {
+                        p.muted { (t(lang, "products.publish.unchanged")) }
+                    } @else {
                     form.stack id=(key) method="post" action={ "/products/lists/" (rule.code) "/versions" } novalidate {
                         (csrf_field(ctx))
                         (f.state_error())
                         (f.input("published_on", t(lang, "products.publish.date"), "date", &today, Some(t(lang, "products.publish.date_hint")), true))
                         button type="submit" { (tf(lang, "products.publish.submit", &[("n", &(latest.map_or(0, |v| v.number) + 1).to_string())])) }
+                    }
                     }
                 }
             }
@@ -641,8 +673,13 @@ fn listing_form(
     let mut options: Vec<(String, String)> = Vec::new();
     for (_, versions) in lists {
         for p in versions.last().iter().flat_map(|v| &v.entries) {
-            if !listings.contains_key(&p.product_id) && !options.iter().any(|(id, _)| id == &p.product_id) {
-                options.push((p.product_id.clone(), format!("{} · {}", p.product_name, p.company_name)));
+            if !listings.contains_key(&p.product_id)
+                && !options.iter().any(|(id, _)| id == &p.product_id)
+            {
+                options.push((
+                    p.product_id.clone(),
+                    format!("{} · {}", p.product_name, p.company_name),
+                ));
             }
         }
     }
@@ -656,7 +693,7 @@ fn listing_form(
             h2 { (t(lang, "products.listing.title")) }
             p.hint { (t(lang, "products.listing.intro")) }
             @if options.is_empty() {
-                p.muted { (t(lang, "products.listing.none")) }
+                p.muted { (t(lang, if listings.is_empty() { "products.listing.nothing_listed" } else { "products.listing.none" })) }
             } @else {
                 form.stack id="listing" method="post" action="/products/listings" novalidate {
                     (csrf_field(ctx))
@@ -815,7 +852,11 @@ fn rule_value(lang: Lang, rules: &greenchannel::Rules, name: &str) -> String {
         };
         return match part {
             "compiled_by" => bureaus_text(lang, &list.compilers()),
-            _ => tf(lang, "products.list.months", &[("n", &list.adoption_deadline_months.value.to_string())]),
+            _ => tf(
+                lang,
+                "products.list.months",
+                &[("n", &list.adoption_deadline_months.value.to_string())],
+            ),
         };
     }
     match name {

@@ -40,7 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/products/adoption/{what}", post(adoption::record))
         .route("/products/bulletins", post(adoption::issue))
         .route("/products/alerts", get(alerts::show))
-        .route("/products/alerts/{id}/acknowledge", post(alerts::acknowledge))
+        .route(
+            "/products/alerts/{id}/acknowledge",
+            post(alerts::acknowledge),
+        )
 }
 
 /// A green-channel error as pages and the API answer it: input problems name their field,
@@ -161,7 +164,9 @@ pub fn refusal_of(
 ) -> Result<(StatusCode, Refusal), AppError> {
     let (status, errors) = match error {
         AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        AppError::Conflict { zh, en } => (StatusCode::CONFLICT, vec![FieldError::new("state", zh, en)]),
+        AppError::Conflict { zh, en } => {
+            (StatusCode::CONFLICT, vec![FieldError::new("state", zh, en)])
+        }
         other => return Err(other),
     };
     Ok((
@@ -401,15 +406,31 @@ pub fn adoption_tag(lang: Lang, status: &AdoptionStatus, reminder_days: i32) -> 
     let (key, tone, detail) = match status {
         AdoptionStatus::Pending { days_left, .. } => (
             "products.status.pending",
-            if *days_left <= reminder_days { "warn" } else { "info" },
-            Some(tf(lang, "products.status.days_left", &[("n", &days_left.to_string())])),
+            if *days_left <= reminder_days {
+                "warn"
+            } else {
+                "info"
+            },
+            Some(tf(
+                lang,
+                "products.status.days_left",
+                &[("n", &days_left.to_string())],
+            )),
         ),
-        AdoptionStatus::Adopted { late: false, .. } => ("products.status.adopted_on_time", "ok", None),
-        AdoptionStatus::Adopted { late: true, .. } => ("products.status.adopted_late", "warn", None),
+        AdoptionStatus::Adopted { late: false, .. } => {
+            ("products.status.adopted_on_time", "ok", None)
+        }
+        AdoptionStatus::Adopted { late: true, .. } => {
+            ("products.status.adopted_late", "warn", None)
+        }
         AdoptionStatus::Overdue { days_over, .. } => (
             "products.status.overdue",
             "error",
-            Some(tf(lang, "products.status.days_over", &[("n", &days_over.to_string())])),
+            Some(tf(
+                lang,
+                "products.status.days_over",
+                &[("n", &days_over.to_string())],
+            )),
         ),
         AdoptionStatus::NotNeeded { .. } => ("products.status.not_needed", "muted", None),
     };
@@ -427,7 +448,10 @@ pub fn alert_tag(lang: Lang, kind: AlertKind) -> Markup {
 }
 
 /// The bound hospitals' names by id, in the viewer's language.
-pub async fn hospital_names(app: &AppState, lang: Lang) -> Result<HashMap<String, String>, AppError> {
+pub async fn hospital_names(
+    app: &AppState,
+    lang: Lang,
+) -> Result<HashMap<String, String>, AppError> {
     Ok(app
         .greenchannel
         .bound_hospitals()
@@ -445,7 +469,12 @@ pub async fn hospital_names(app: &AppState, lang: Lang) -> Result<HashMap<String
 pub async fn product_names(app: &AppState) -> Result<HashMap<String, String>, AppError> {
     let mut names = HashMap::new();
     for list in &app.greenchannel.rules().lists {
-        for v in app.greenchannel.versions(&list.code).await.map_err(gc_error)? {
+        for v in app
+            .greenchannel
+            .versions(&list.code)
+            .await
+            .map_err(gc_error)?
+        {
             for p in v.entries {
                 names.insert(p.product_id, p.product_name);
             }

@@ -96,23 +96,16 @@ async fn render(
     let rubric = &app.awards.rules().rubric;
     let today = app.awards.now().city_date();
     let catalogue = policy::shipped();
-    let facts: Vec<(String, String)> = a
-        .facts
-        .get("values")
-        .and_then(|v| v.as_object())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    let label = catalogue
-                        .fact(k)
+    let facts: Vec<(String, String)> = serde_json::from_value::<policy::Facts>(a.facts.clone())
+        .map(|facts| {
+            facts
+                .iter()
+                .map(|(name, value)| {
+                    let def = catalogue.fact(name);
+                    let label = def
                         .map(|d| pick(lang, &d.label_zh, &d.label_en).to_owned())
-                        .unwrap_or_else(|| k.clone());
-                    let value = v
-                        .as_object()
-                        .and_then(|o| o.values().next())
-                        .map(|x| x.to_string().trim_matches('"').to_owned())
-                        .unwrap_or_default();
-                    (label, value)
+                        .unwrap_or_else(|| name.to_owned());
+                    (label, fact_text(lang, def, value))
                 })
                 .collect()
         })
@@ -179,7 +172,7 @@ async fn render(
                                 textarea id={ "res-" (o.id) } name="resolution" rows="2" required {}
                                 div.actions {
                                     button.button type="submit" name="upheld" value="false" { (t(lang, "subsidies.objection.dismiss")) }
-                                    button.button.secondary type="submit" name="upheld" value="true" { (t(lang, "subsidies.objection.uphold")) }
+                                    button.button.button-secondary type="submit" name="upheld" value="true" { (t(lang, "subsidies.objection.uphold")) }
                                 }
                             }
                         }
@@ -199,6 +192,21 @@ async fn render(
         }
     } };
     Ok(page(ctx, &a.title.clone(), body))
+}
+
+/// A fact's value as a person reads it: the choice's label, an amount in 万元, 是/否.
+fn fact_text(lang: Lang, def: Option<&policy::FactDef>, value: &policy::FactValue) -> String {
+    match value {
+        policy::FactValue::Money(m) => money(lang, m.0),
+        policy::FactValue::Flag(b) => {
+            t(lang, if *b { "subsidies.yes" } else { "subsidies.no" }).to_owned()
+        }
+        policy::FactValue::Choice(c) => def
+            .and_then(|d| d.choices.iter().find(|x| &x.value == c))
+            .map(|x| pick(lang, &x.label_zh, &x.label_en).to_owned())
+            .unwrap_or_else(|| c.clone()),
+        other => other.to_string(),
+    }
 }
 
 async fn expert_name(app: &AppState, user_id: &str) -> String {
@@ -236,7 +244,7 @@ fn actions(
                 (form("return", html! {
                     label for="return-reason" { (t(lang, "subsidies.act.return_reason")) }
                     textarea #return-reason name="reason" rows="2" required {}
-                    button.button.secondary type="submit" { (t(lang, "subsidies.act.return")) }
+                    button.button.button-secondary type="submit" { (t(lang, "subsidies.act.return")) }
                 }))
             }
         }
@@ -267,7 +275,7 @@ fn actions(
                 (form("refuse", html! {
                     label for="refuse-reason" { (t(lang, "subsidies.act.refuse_reason")) }
                     textarea #refuse-reason name="reason" rows="2" required {}
-                    button.button.secondary type="submit" { (t(lang, "subsidies.act.refuse")) }
+                    button.button.button-secondary type="submit" { (t(lang, "subsidies.act.refuse")) }
                 }))
             }
         }
@@ -299,14 +307,14 @@ fn actions(
                 (form("recuse", html! {
                     label for="recuse-reason" { (t(lang, "subsidies.act.recuse_reason")) }
                     textarea #recuse-reason name="reason" rows="2" required {}
-                    button.button.secondary type="submit" { (t(lang, "subsidies.act.recuse")) }
+                    button.button.button-secondary type="submit" { (t(lang, "subsidies.act.recuse")) }
                 }))
             }
         }
         @if company && !a.state.is_final() {
             details.card {
                 summary { (t(lang, "subsidies.act.withdraw")) }
-                (form("withdraw", html! { button.button.secondary type="submit" { (t(lang, "subsidies.act.withdraw")) } }))
+                (form("withdraw", html! { button.button.button-secondary type="submit" { (t(lang, "subsidies.act.withdraw")) } }))
             }
         }
         @if a.state == Stage::InNotice && !runs {
@@ -314,7 +322,7 @@ fn actions(
                 (form("object", html! {
                     label for="object-reason" { (t(lang, "subsidies.notice.object")) }
                     textarea #object-reason name="reason" rows="2" required {}
-                    button.button.secondary type="submit" { (t(lang, "subsidies.notice.submit")) }
+                    button.button.button-secondary type="submit" { (t(lang, "subsidies.notice.submit")) }
                 }))
             }
         }

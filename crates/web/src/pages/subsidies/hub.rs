@@ -269,6 +269,15 @@ async fn company_section(
             .map_err(awards_error)?,
         None => Vec::new(),
     };
+    let products: Vec<(String, String)> = app
+        .industry
+        .products_of(company_id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let subject = |key: &str| subject_label(lang, key, &products);
     let open_for = |clause: &str| {
         programmes
             .iter()
@@ -284,7 +293,7 @@ async fn company_section(
             @for e in &matches.granted {
                 article.match {
                     h4 { a href={ "/policies/clause?id=" (e.clause_id) } { (clause_title(lang, &e.clause_id)) } }
-                    p { (t(lang, "subsidies.subject")) " " code { (e.subject_key) } " · " strong { (amount_text(lang, &e.amount)) } }
+                    p { (t(lang, "subsidies.subject")) " " (subject(&e.subject_key)) " · " strong { (amount_text(lang, &e.amount)) } }
                     details { summary { (t(lang, "subsidies.trace")) } (trace_list(lang, &e.trace.steps)) }
                     (match_actions(ctx, lang, e.clause_id.as_str(), &e.subject_key, company_id, open_for(&e.clause_id), own, official))
                 }
@@ -331,6 +340,27 @@ async fn company_section(
             }
         }
     })
+}
+
+/// A subject key (`<product id>/phase-2-entered`) in words: product names and the labels of
+/// the facts' choices instead of ids and codes.
+fn subject_label(lang: Lang, key: &str, products: &[(String, String)]) -> String {
+    let catalogue = policy::shipped();
+    key.split('/')
+        .map(|part| {
+            if let Some((_, name)) = products.iter().find(|(id, _)| id == part) {
+                return name.clone();
+            }
+            catalogue
+                .facts()
+                .iter()
+                .flat_map(|f| f.choices.iter())
+                .find(|c| c.value == part)
+                .map(|c| pick(lang, &c.label_zh, &c.label_en).to_owned())
+                .unwrap_or_else(|| part.to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn match_summary(lang: Lang, m: &CompanyMatches) -> Markup {
@@ -393,7 +423,7 @@ fn match_actions(
                 input type="hidden" name="clause" value=(clause);
                 input type="hidden" name="subject" value=(subject);
                 input type="hidden" name="message" value=(tf(lang, "subsidies.match.notice_text", &[("clause", &clause_title(Lang::Zh, clause))]));
-                button.button.secondary type="submit" { (t(lang, "subsidies.match.notify")) }
+                button.button.button-secondary type="submit" { (t(lang, "subsidies.match.notify")) }
             }
         }
     }
@@ -564,7 +594,7 @@ pub async fn notices(State(app): State<AppState>, Signed { ctx, .. }: Signed) ->
                     (csrf_field(&ctx))
                     label for={ "reason-" (a.id) } { (t(lang, "subsidies.notice.object")) }
                     textarea id={ "reason-" (a.id) } name="reason" rows="2" maxlength="2000" required {}
-                    button.button.secondary type="submit" { (t(lang, "subsidies.notice.submit")) }
+                    button.button.button-secondary type="submit" { (t(lang, "subsidies.notice.submit")) }
                 }
             }
         }

@@ -312,7 +312,7 @@ fn render_clause(
     } };
     Ok(page(
         ctx,
-        &pick(lang, &clause.title_zh, &clause.title_en).to_owned(),
+        pick(lang, &clause.title_zh, &clause.title_en),
         body,
     ))
 }
