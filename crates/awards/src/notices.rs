@@ -55,6 +55,78 @@ impl Awards {
         Ok(match_register(self.catalogue, &facts, &history, on))
     }
 
+    /// The no-application path from the register: the bureau confirms that the company
+    /// qualifies for a clause computable from register data alone; the facts are the
+    /// register's own (recomputed here, never typed in), and the application starts
+    /// recommended at the clause's amount.
+    pub async fn confirm_from_register(
+        &self,
+        actor: &Principal,
+        industry: &Industry,
+        company_id: &str,
+        programme_id: &str,
+        clause_id: &str,
+        subject_key: &str,
+    ) -> Result<crate::Application> {
+        let company = industry.company(company_id).await.map_err(register_error)?;
+        let organisation_id = company.organisation_id.clone().ok_or_else(|| {
+            AwardsError::invalid(
+                "company_id",
+                "该企业没有平台账号，无法接收免申即享通知",
+                "The company has no accounts on the platform to be told of the award",
+            )
+        })?;
+        let figures = industry
+            .figures(actor, company_id)
+            .await
+            .unwrap_or_default();
+        let mut products = Vec::new();
+        for product in industry
+            .products_of(company_id)
+            .await
+            .map_err(register_error)?
+        {
+            let events = industry
+                .stage_events(&product.id)
+                .await
+                .map_err(register_error)?;
+            products.push((product, events));
+        }
+        let on = self.now().city_date();
+        let clause = self.catalogue.clause(clause_id, on)?;
+        let history = self.history(company_id).await?;
+        let facts = register_facts(&company, &figures, &products, on)
+            .into_iter()
+            .find(|f| {
+                policy::evaluate(clause, f, &history, on)
+                    .is_ok_and(|e| e.eligible && e.subject_key == subject_key)
+            })
+            .ok_or_else(|| AwardsError::NotEligible {
+                clause: clause_id.to_owned(),
+                unmet: vec![(
+                    format!("企业库信息不足以证明符合该条款（{subject_key}）"),
+                    format!("The register does not show the company qualifies ({subject_key})"),
+                )],
+            })?;
+        self.confirm_match(
+            actor,
+            crate::Submission {
+                programme_id: programme_id.to_owned(),
+                applicant: crate::Applicant {
+                    company_id: company.id.clone(),
+                    name: company.name.clone(),
+                    organisation_id,
+                },
+                clause_id: clause_id.to_owned(),
+                title: format!("{}（免申即享）", clause.title_zh),
+                facts,
+                requested_yuan: None,
+                attachments: Vec::new(),
+            },
+        )
+        .await
+    }
+
     /// A bureau tells a company that a clause probably applies.
     pub async fn send_notice(
         &self,

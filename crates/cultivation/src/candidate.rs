@@ -1,5 +1,5 @@
-//! A company as the selection sees it: plain figures the web layer takes from the company
-//! register, so this crate needs nothing from the register's crate.
+//! A company as the selection sees it: plain figures, so scoring and selection are pure;
+//! `crate::register` takes them from the company register.
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};

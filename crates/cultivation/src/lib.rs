@@ -18,6 +18,7 @@ pub mod memberships;
 pub mod plans;
 pub mod pools;
 pub mod proposals;
+pub mod register;
 pub mod scoring;
 pub mod selection;
 mod service;

@@ -315,7 +315,7 @@ mod tests {
                 1 => better.staff += more,
                 2 => better.drugs_in_clinic += more,
                 3 => better.approvals += more,
-                _ => better.qualifications.push("srdi-province", "little-giant".into()),
+                _ => better.qualifications.push("little-giant".into()),
             }
             prop_assert!(score(s, &better, 2025, &cohort).total >= before);
         }

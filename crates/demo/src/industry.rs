@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use access::{Accounts, Bureau, OrganisationKind, Principal};
 use awards::{Applicant, Awards, NewAttachment, NewProgramme, PreReview, Submission};
-use cultivation::{Candidate, Change, Cultivation, NewAction};
+use cultivation::{Change, Cultivation, NewAction};
 use greenchannel::GreenChannel;
 use industry::{
     DeviceClass, DrugClass, Industry, NewCompany, NewProduct, NewQualification, NewStageEvent,
@@ -73,12 +73,6 @@ const EXTRA_KINDS: [(&str, Segment); 8] = [
 struct Registered {
     id: String,
     name: String,
-    district: String,
-    founded: Date,
-    figures: Vec<YearFigures>,
-    qualifications: Vec<String>,
-    drugs_in_clinic: u32,
-    approvals: u32,
 }
 
 pub async fn generate_industry(
@@ -165,7 +159,6 @@ pub async fn generate_industry(
             .map_err(|e| err(e.message_en()))?;
         // Three years of figures: revenue from 5百万 to 3亿 (a few above), R&D 5-40%.
         let scale: f64 = (rng.gen_range(15.5f64..19.8)).exp();
-        let mut figures = Vec::new();
         for (k, year) in (today.year() - 3..today.year()).enumerate() {
             if founded.year() > year {
                 continue;
@@ -183,9 +176,7 @@ pub async fn generate_industry(
                 .record_year(&st, &company.id, f.clone())
                 .await
                 .map_err(|e| err(e.message_en()))?;
-            figures.push(f);
         }
-        let mut qualifications = Vec::new();
         for (kind, p) in [
             (QualificationKind::HighTech, 0.6),
             (QualificationKind::SrdiProvince, 0.2),
@@ -220,11 +211,9 @@ pub async fn generate_industry(
                     )
                     .await
                     .map_err(|e| err(e.message_en()))?;
-                qualifications.push(kind.key().to_owned());
             }
         }
-        let (in_clinic, approvals, drug) =
-            pipeline(&s, &st, &mut rng, &company.id, segment, today, i == 0).await?;
+        let drug = pipeline(&s, &st, &mut rng, &company.id, segment, today, i == 0).await?;
         if i == 0 {
             demo_drug = drug;
         }
@@ -232,12 +221,6 @@ pub async fn generate_industry(
         companies.push(Registered {
             id: company.id,
             name,
-            district,
-            founded,
-            figures,
-            qualifications,
-            drugs_in_clinic: in_clinic,
-            approvals,
         });
         summary.companies += 1;
     }
@@ -245,10 +228,10 @@ pub async fn generate_industry(
     // ---- cultivation pools --------------------------------------------------------------
     let deputy = sign_in(s.accounts, "st.deputy").await?;
     let year = i32::from(today.year());
-    let candidates: Vec<Candidate> = companies
-        .iter()
-        .filter_map(|c| candidate(c, today.year()))
-        .collect();
+    let candidates = cultivation::register::from_register(s.industry, &st, year, today)
+        .await
+        .map_err(|e| err(e.message_en()))?
+        .candidates;
     let proposal = s
         .cultivation
         .propose(&st, "nanjing-2022-tiers", year, &candidates)
@@ -353,8 +336,8 @@ pub async fn generate_industry(
     Ok(summary)
 }
 
-/// A company's products and their dated stages; returns (drugs in clinic, approvals, the
-/// approved drug of the demo company as (id, name, approval number)).
+/// A company's products and their dated stages; returns the demo company's approved drug as
+/// (id, name, approval number).
 async fn pipeline(
     s: &IndustryServices<'_>,
     st: &Principal,
@@ -363,9 +346,7 @@ async fn pipeline(
     segment: Segment,
     today: Date,
     demo_company: bool,
-) -> Result<(u32, u32, Option<(String, String, String)>), DemoError> {
-    let mut in_clinic = 0;
-    let mut approvals = 0;
+) -> Result<Option<(String, String, String)>, DemoError> {
     let mut approved = None;
     let drug_stages = [
         Stage::Preclinical,
@@ -452,14 +433,8 @@ async fn pipeline(
                 .await
                 .map_err(|e| err(e.message_en()))?;
         }
-        if (1..8).contains(&reach) {
-            in_clinic += 1;
-        }
-        if reach == 8 {
-            approvals += 1;
-            if demo_company && approved.is_none() {
-                approved = Some((product.id.clone(), product.name.clone(), number));
-            }
+        if reach == 8 && demo_company && approved.is_none() {
+            approved = Some((product.id.clone(), product.name.clone(), number));
         }
     }
     if matches!(segment, Segment::MedicalDevices | Segment::Ivd) {
@@ -519,29 +494,9 @@ async fn pipeline(
                 )
                 .await
                 .map_err(|e| err(e.message_en()))?;
-            approvals += 1;
         }
     }
-    Ok((in_clinic, approvals, approved))
-}
-
-/// The register's figures as the selection reads them (the year before the selection).
-fn candidate(c: &Registered, year: i16) -> Option<Candidate> {
-    let last = c.figures.iter().find(|f| f.year == year - 1)?;
-    let prev = c.figures.iter().find(|f| f.year == year - 2);
-    Some(Candidate {
-        company_id: c.id.clone(),
-        name: c.name.clone(),
-        district: c.district.clone(),
-        founded: c.founded,
-        revenue_yuan: last.revenue_yuan,
-        revenue_prev_yuan: prev.map(|p| p.revenue_yuan),
-        rd_spend_yuan: last.rd_spend_yuan,
-        staff: u32::try_from(last.staff).unwrap_or(u32::MAX),
-        qualifications: c.qualifications.clone(),
-        drugs_in_clinic: c.drugs_in_clinic,
-        approvals: c.approvals,
-    })
+    Ok(approved)
 }
 
 /// The S&T bureau's programme this year and the demo company's applications at each step.

@@ -128,7 +128,7 @@ async fn setup(app: &App) -> (String, String) {
         "/subsidies/programmes",
         Some(json!({
             "name_zh": "测试专项", "year": today.year(), "budget_yuan": 20_000_000,
-            "clauses": ["nanjing-2022/3-3/general-project", "suzhou-2019/6/phase-entry"],
+            "clauses": ["nanjing-2022/3-3/general-project", "nanjing-2022/3-5/drug-stage", "suzhou-2019/6/phase-entry"],
             "opens_on": today.checked_sub(1.days()).unwrap(), "closes_on": today.checked_add(30.days()).unwrap(),
         })),
     )
@@ -352,6 +352,45 @@ async fn a_company_applies_and_each_bad_input_is_refused_with_its_reason() {
         )
         .await;
         assert_eq!(r.status, StatusCode::CONFLICT);
+
+        // The no-application path only takes clauses computable from the register alone: the
+        // Nanjing stage award states no amount, so the bureau cannot confirm it this way.
+        let st_user = app
+            .accounts
+            .login("st.official", demo::DEMO_PASSWORD)
+            .await
+            .unwrap()
+            .unwrap()
+            .1;
+        let matches = app
+            .state
+            .awards
+            .matches(&st_user, &app.state.industry, &company_id)
+            .await
+            .unwrap();
+        let stage = matches
+            .granted
+            .iter()
+            .find(|e| e.clause_id == "nanjing-2022/3-5/drug-stage")
+            .unwrap();
+        let refused = app
+            .state
+            .awards
+            .confirm_from_register(
+                &st_user,
+                &app.state.industry,
+                &company_id,
+                &programme,
+                &stage.clause_id,
+                &stage.subject_key,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.kind(), awards::ErrorKind::BadRequest, "{refused:?}");
+        assert!(
+            kernel::Explain::explain(&refused, kernel::Lang::Zh).contains("需要企业申报"),
+            "{refused:?}"
+        );
 
         // Pages: the company's subsidies, the application with its trace, the overview.
         let mut c = Client::new(&app);

@@ -296,6 +296,18 @@ async fn company_section(
                     p { (t(lang, "subsidies.subject")) " " (subject(&e.subject_key)) " · " strong { (amount_text(lang, &e.amount)) } }
                     details { summary { (t(lang, "subsidies.trace")) } (trace_list(lang, &e.trace.steps)) }
                     (match_actions(ctx, lang, e.clause_id.as_str(), &e.subject_key, company_id, open_for(&e.clause_id), own, official))
+                    @if official && no_application(&e.clause_id) {
+                        @if let Some(p) = open_for(&e.clause_id) {
+                            form.inline method="post" action="/subsidies/confirm" {
+                                (csrf_field(ctx))
+                                input type="hidden" name="company" value=(company_id);
+                                input type="hidden" name="programme" value=(p.id);
+                                input type="hidden" name="clause" value=(e.clause_id);
+                                input type="hidden" name="subject" value=(e.subject_key);
+                                button.button type="submit" { (t(lang, "subsidies.match.confirm")) }
+                            }
+                        }
+                    }
                 }
             }
             @if !matches.superseded.is_empty() {
@@ -426,6 +438,51 @@ fn match_actions(
                 button.button.button-secondary type="submit" { (t(lang, "subsidies.match.notify")) }
             }
         }
+    }
+}
+
+/// Whether a clause is computable from the register alone (免申即享), on today's version.
+fn no_application(clause: &str) -> bool {
+    policy::shipped()
+        .clauses()
+        .iter()
+        .rev()
+        .find(|c| c.id == clause)
+        .is_some_and(|c| c.no_application_needed)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    programme: String,
+    #[serde(default)]
+    clause: String,
+    #[serde(default)]
+    subject: String,
+}
+
+/// The bureau confirms a match without an application (免申即享).
+pub async fn confirm(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    match app
+        .awards
+        .confirm_from_register(
+            &user,
+            &app.industry,
+            &f.company,
+            &f.programme,
+            &f.clause,
+            &f.subject,
+        )
+        .await
+    {
+        Ok(a) => Redirect::to(&format!("/subsidies/applications/{}", a.id)).into_response(),
+        Err(e) => ctx.page_error(awards_error(e)).into_response(),
     }
 }
 

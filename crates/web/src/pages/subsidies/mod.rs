@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/subsidies/programmes", post(hub::create_programme))
         .route("/subsidies/programmes/{id}", get(hub::programme))
         .route("/subsidies/notify", post(hub::notify))
+        .route("/subsidies/confirm", post(hub::confirm))
         .route("/subsidies/notices", get(hub::notices))
         .route("/subsidies/reviews", get(application::reviews))
         .route("/subsidies/apply", get(apply::form).post(apply::submit))
