@@ -180,7 +180,6 @@ impl Awards {
             ));
         }
         let clause = self.catalogue.clause(&submission.clause_id, today)?;
-        check_attachments(clause, &submission.attachments, by_bureau)?;
         let history = self.history(&submission.applicant.company_id).await?;
         let evaluation = policy::evaluate(clause, &submission.facts, &history, today)?;
         let subject_key = if evaluation.subject_key.is_empty() {
@@ -215,6 +214,8 @@ impl Awards {
                     .collect(),
             });
         }
+        // The documents last: a clause that refuses the company says so before asking for them.
+        check_attachments(clause, &submission.attachments, by_bureau)?;
         let (amount_kind, max_yuan) = amount_parts(&evaluation.amount);
         if let Some(requested) = submission.requested_yuan {
             if requested <= 0 {

@@ -128,7 +128,7 @@ async fn setup(app: &App) -> (String, String) {
         "/subsidies/programmes",
         Some(json!({
             "name_zh": "测试专项", "year": today.year(), "budget_yuan": 20_000_000,
-            "clauses": ["nanjing-2022/3-3/general-project", "nanjing-2022/3-5/drug-stage", "suzhou-2019/6/phase-entry"],
+            "clauses": ["nanjing-2022/3-3/general-project", "nanjing-2022/3-5/drug-stage", "suzhou-2019/6/phase-entry", "zhejiang-draft/3-2/first-unit-insurance"],
             "opens_on": today.checked_sub(1.days()).unwrap(), "closes_on": today.checked_add(30.days()).unwrap(),
         })),
     )
