@@ -32,25 +32,8 @@ impl Awards {
         company_id: &str,
     ) -> Result<CompanyMatches> {
         may_see_company(actor, company_id)?;
-        let company = industry.company(company_id).await.map_err(register_error)?;
-        let figures = industry
-            .figures(actor, company_id)
-            .await
-            .unwrap_or_default();
-        let mut products = Vec::new();
-        for product in industry
-            .products_of(company_id)
-            .await
-            .map_err(register_error)?
-        {
-            let events = industry
-                .stage_events(&product.id)
-                .await
-                .map_err(register_error)?;
-            products.push((product, events));
-        }
         let on = self.now().city_date();
-        let facts = register_facts(&company, &figures, &products, on);
+        let (_, facts) = facts_from_register(actor, industry, company_id, on).await?;
         let history = self.history(company_id).await?;
         Ok(match_register(self.catalogue, &facts, &history, on))
     }
@@ -68,7 +51,8 @@ impl Awards {
         clause_id: &str,
         subject_key: &str,
     ) -> Result<crate::Application> {
-        let company = industry.company(company_id).await.map_err(register_error)?;
+        let on = self.now().city_date();
+        let (company, fact_sets) = facts_from_register(actor, industry, company_id, on).await?;
         let organisation_id = company.organisation_id.clone().ok_or_else(|| {
             AwardsError::invalid(
                 "company_id",
@@ -76,26 +60,9 @@ impl Awards {
                 "The company has no accounts on the platform to be told of the award",
             )
         })?;
-        let figures = industry
-            .figures(actor, company_id)
-            .await
-            .unwrap_or_default();
-        let mut products = Vec::new();
-        for product in industry
-            .products_of(company_id)
-            .await
-            .map_err(register_error)?
-        {
-            let events = industry
-                .stage_events(&product.id)
-                .await
-                .map_err(register_error)?;
-            products.push((product, events));
-        }
-        let on = self.now().city_date();
         let clause = self.catalogue.clause(clause_id, on)?;
         let history = self.history(company_id).await?;
-        let facts = register_facts(&company, &figures, &products, on)
+        let facts = fact_sets
             .into_iter()
             .find(|f| {
                 policy::evaluate(clause, f, &history, on)
@@ -209,6 +176,35 @@ impl Awards {
             })
             .collect()
     }
+}
+
+/// The register's facts about a company and each of its products on `on` (yearly figures
+/// as far as `actor` may read them).
+async fn facts_from_register(
+    actor: &Principal,
+    industry: &Industry,
+    company_id: &str,
+    on: jiff::civil::Date,
+) -> Result<(industry::Company, Vec<policy::Facts>)> {
+    let company = industry.company(company_id).await.map_err(register_error)?;
+    let figures = industry
+        .figures(actor, company_id)
+        .await
+        .unwrap_or_default();
+    let mut products = Vec::new();
+    for product in industry
+        .products_of(company_id)
+        .await
+        .map_err(register_error)?
+    {
+        let events = industry
+            .stage_events(&product.id)
+            .await
+            .map_err(register_error)?;
+        products.push((product, events));
+    }
+    let facts = register_facts(&company, &figures, &products, on);
+    Ok((company, facts))
 }
 
 fn may_see_company(actor: &Principal, company_id: &str) -> Result<()> {

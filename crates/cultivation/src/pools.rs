@@ -336,7 +336,7 @@ mod tests {
     use super::*;
 
     fn seeds() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../seeds")
     }
 
     /// Seed text without the spaces and line breaks the scraped copy scatters through it.

@@ -348,17 +348,8 @@ async fn pipeline(
     demo_company: bool,
 ) -> Result<Option<(String, String, String)>, DemoError> {
     let mut approved = None;
-    let drug_stages = [
-        Stage::Preclinical,
-        Stage::Phase1Entered,
-        Stage::Phase1Completed,
-        Stage::Phase2Entered,
-        Stage::Phase2Completed,
-        Stage::Phase3Entered,
-        Stage::Phase3Completed,
-        Stage::MarketingApplication,
-        Stage::ManufacturingApproval,
-    ];
+    // A drug's stages in order, as the register's funnel counts them.
+    let drug_stages = industry::DRUG_FUNNEL;
     let drugs = match segment {
         Segment::ChemicalDrugs | Segment::Biologics | Segment::CellGene | Segment::ModernTcm => {
             rng.gen_range(0..3) + usize::from(demo_company) * 2

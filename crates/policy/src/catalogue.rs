@@ -50,7 +50,7 @@ pub struct Document {
     pub title_zh: String,
     /// Title in English.
     pub title_en: String,
-    /// The seed file under `shared/seeds`.
+    /// The seed file under `seeds/` (the repository's copy of the seed documents).
     pub seed_file: String,
     /// Where it applies.
     pub jurisdiction: String,

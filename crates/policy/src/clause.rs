@@ -276,7 +276,7 @@ pub struct AttachmentDef {
 /// Where a clause comes from: the seed document, section, and the sentence itself.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClauseCitation {
-    /// Seed file under `shared/seeds`, e.g. `suzhou-jiangsu-biomedicine-policies.txt`.
+    /// Seed file under `seeds/` (the repository's copy of the seed documents), e.g. `suzhou-jiangsu-biomedicine-policies.txt`.
     pub file: String,
     /// Document title as published.
     pub document: String,

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 pub fn seeds_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../seeds")
 }
 
 pub fn read_seed(file: &str) -> String {
