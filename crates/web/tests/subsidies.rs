@@ -321,6 +321,30 @@ async fn a_company_applies_and_each_bad_input_is_refused_with_its_reason() {
         .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "a duplicate: {}", r.body);
 
+        // Returned for correction with a reason, corrected by the company, submitted again.
+        let st = token(&app, "st.official").await;
+        let r = call(
+            &app,
+            &st,
+            "POST",
+            &format!("/subsidies/applications/{id}/return"),
+            Some(json!({ "reason": "研发投入须附第三方审计报告，请补正后重新提交" })),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["state"], "returned");
+        let r = call(&app, &company, "POST", &format!("/subsidies/applications/{id}/resubmit"), Some(json!({ "facts": { "city": "nanjing", "province": "jiangsu", "project_id": "R-1", "project_type": "general", "project_rd_spend": "-1" } }))).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a bad correction is refused: {}",
+            r.body
+        );
+        let r = call(&app, &company, "POST", &format!("/subsidies/applications/{id}/resubmit"), Some(json!({ "facts": { "city": "nanjing", "province": "jiangsu", "project_id": "R-1", "project_type": "general", "project_rd_spend": "450万" } }))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["state"], "submitted");
+        assert_eq!(r.json()["max_yuan"], 900_000, "re-evaluated: 20% of 450万");
+
         // The company may not pass its own application; the S&T bureau may.
         let r = call(
             &app,
@@ -403,7 +427,11 @@ async fn a_company_applies_and_each_bad_input_is_refused_with_its_reason() {
             page.body.len()
         );
         let page = c.get(&format!("/subsidies/applications/{id}")).await;
-        assert!(page.body.contains("计算依据") && page.body.contains("100万元"));
+        assert!(
+            page.body.contains("计算依据")
+                && page.body.contains("90万元")
+                && page.body.contains("450万元")
+        );
         assert_eq!(c.get("/industry").await.status, StatusCode::FORBIDDEN);
         let mut o = Client::new(&app);
         o.login("st.official", demo::DEMO_PASSWORD).await;

@@ -331,6 +331,8 @@ struct ActBody {
     objection_id: Option<String>,
     #[serde(default)]
     upheld: Option<bool>,
+    #[serde(default)]
+    facts: Option<Map<String, Value>>,
 }
 
 async fn act(
@@ -381,6 +383,15 @@ async fn act(
             "publish" => aw.publish_notice(&user, &id).await,
             "award" => aw.award(&user, &id).await,
             "withdraw" => aw.withdraw(&user, &id).await,
+            "resubmit" => {
+                let stored = aw.application(&user, &id).await.map_err(awards_error)?;
+                let today = aw.now().city_date();
+                let clause = policy::shipped()
+                    .clause(&stored.clause_id, today)
+                    .map_err(policy_error)?;
+                let facts = facts_of(clause, &b.facts.clone().unwrap_or_default())?;
+                aw.resubmit(&user, &id, facts).await
+            }
             "score" => {
                 aw.score(
                     &user,
@@ -461,6 +472,6 @@ pub fn paths() -> Map<String, Value> {
     }));
     p.insert(ROUTES[5].into(), json!({ "post": op("Submit an application for the caller's company; refused with the clause and reason when not in force, for another place, a fact missing or invalid, a condition unmet, above a cap, or a duplicate", Some(body("{programme_id, clause_id, title, facts: {name: text}, requested_yuan?, attachments: [{kind, file_name, content_type, base64}]}")), vec![]) }));
     p.insert(ROUTES[6].into(), json!({ "get": op("One application with its timeline and payments", None, vec![id.clone()]) }));
-    p.insert(ROUTES[7].into(), json!({ "post": op("A step: pass | return {reason} | refuse {reason} | recommend {amount_yuan, note?} | publish | award | withdraw | score {scores, comment?} | recuse {reason} | object {reason} | resolve {objection_id, upheld, reason} | disburse {amount_yuan, paid_on, voucher}", Some(body("step fields")), vec![id, json!({ "name": "action", "in": "path", "required": true, "schema": { "type": "string" } })]) }));
+    p.insert(ROUTES[7].into(), json!({ "post": op("A step: pass | return {reason} | refuse {reason} | recommend {amount_yuan, note?} | publish | award | withdraw | resubmit {facts} | score {scores, comment?} | recuse {reason} | object {reason} | resolve {objection_id, upheld, reason} | disburse {amount_yuan, paid_on, voucher}", Some(body("step fields")), vec![id, json!({ "name": "action", "in": "path", "required": true, "schema": { "type": "string" } })]) }));
     p
 }

@@ -194,6 +194,20 @@ async fn render(
     Ok(page(ctx, &a.title.clone(), body))
 }
 
+/// A stored fact's value as the form writes it back (amounts in yuan, flags as true/false).
+fn stored_fact(facts: &serde_json::Value, name: &str) -> String {
+    serde_json::from_value::<policy::Facts>(facts.clone())
+        .ok()
+        .and_then(|f| {
+            f.get(name).map(|v| match v {
+                policy::FactValue::Money(m) => m.0.to_string(),
+                policy::FactValue::Flag(b) => b.to_string(),
+                other => other.to_string(),
+            })
+        })
+        .unwrap_or_default()
+}
+
 /// A fact's value as a person reads it: the choice's label, an amount in 万元, 是/否.
 fn fact_text(lang: Lang, def: Option<&policy::FactDef>, value: &policy::FactValue) -> String {
     match value {
@@ -311,6 +325,22 @@ fn actions(
                 }))
             }
         }
+        @if company && a.state == Stage::Returned {
+            section.card #resubmit {
+                h2 { (t(lang, "subsidies.act.resubmit")) }
+                p.hint { (t(lang, "subsidies.act.resubmit_hint")) }
+                (form("resubmit", html! {
+                    @if let Ok(clause) = policy::shipped().clause(&a.clause_id, today) {
+                        @for name in &clause.required_facts {
+                            @if let Some(def) = clause.fact_def(name) {
+                                (super::policies::fact_input(lang, def, &stored_fact(&a.facts, name)))
+                            }
+                        }
+                    }
+                    button.button type="submit" { (t(lang, "subsidies.act.resubmit")) }
+                }))
+            }
+        }
         @if company && !a.state.is_final() {
             details.card {
                 summary { (t(lang, "subsidies.act.withdraw")) }
@@ -379,6 +409,27 @@ pub async fn act(
             "publish" => aw.publish_notice(&user, &id).await.map(drop),
             "award" => aw.award(&user, &id).await.map(drop),
             "withdraw" => aw.withdraw(&user, &id).await.map(drop),
+            "resubmit" => {
+                let application = aw.application(&user, &id).await.map_err(awards_error)?;
+                let today = aw.now().city_date();
+                let clause = policy::shipped()
+                    .clause(&application.clause_id, today)
+                    .map_err(super::policy_error)?;
+                let entered: std::collections::BTreeMap<String, String> = fields
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        k.strip_prefix("fact.")
+                            .map(|n| (n.to_owned(), v.trim().to_owned()))
+                    })
+                    .filter(|(_, v)| !v.is_empty())
+                    .collect();
+                let facts = super::policies::facts_from_form(clause, &entered)?;
+                return aw
+                    .resubmit(&user, &id, facts)
+                    .await
+                    .map(drop)
+                    .map_err(awards_error);
+            }
             "object" => aw.object(&user, &id, &get("reason")).await.map(drop),
             "resolve" => aw
                 .resolve_objection(
