@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 
 use access::FieldError;
 
+use super::openapi::{json_body, object_ok as ok, problem};
 use crate::ctx::Signed;
 use crate::error::AppError;
 use crate::pages::clinic::clinic_error;
@@ -818,11 +819,8 @@ async fn verify_practitioner(
 
 /// The OpenAPI path items of [`ROUTES`].
 pub fn paths() -> Map<String, Value> {
-    let problem = || json!({ "description": "Problem (RFC 7807)", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
-    let ok = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": { "type": "object" } } } });
     let id =
         json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } });
-    let json_body = |description: &str| json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "description": description } } } });
     let op = |summary: &str, body: Option<Value>, params: Vec<Value>| {
         let mut o = json!({
             "summary": summary,

@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 
 use access::FieldError;
 
+use super::openapi::{json_body, object_ok as ok, problem};
 use crate::ctx::Signed;
 use crate::error::{ApiError, AppError};
 use crate::pages::companies::register::{TARGET_DRUGS, filter_of};
@@ -592,11 +593,8 @@ async fn funnel(State(app): State<AppState>, Signed { ctx, .. }: Signed) -> Resp
 
 /// The OpenAPI path items of [`ROUTES`].
 pub fn paths() -> Map<String, Value> {
-    let problem = || json!({ "description": "Problem (RFC 7807)", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
-    let ok = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": { "type": "object" } } } });
     let path = |name: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } });
     let query = |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description });
-    let json_body = |description: &str| json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "description": description } } } });
     let op = |summary: &str, success: &str, body: Option<Value>, params: Vec<Value>| {
         let mut o = json!({
             "summary": summary,

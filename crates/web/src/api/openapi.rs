@@ -2,12 +2,23 @@
 
 use serde_json::{Value, json};
 
-fn problem() -> Value {
+/// The error response every area's operations list (RFC 7807).
+pub(crate) fn problem() -> Value {
     json!({ "description": "Problem (RFC 7807)", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
 }
 
 fn ok(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+/// A 200 response with a JSON object, for the areas' path items.
+pub(crate) fn object_ok(description: &str) -> Value {
+    ok(description, json!({ "type": "object" }))
+}
+
+/// A required JSON request body described in words.
+pub(crate) fn json_body(description: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "description": description } } } })
 }
 
 fn get(summary: &str, params: Value, response: Value) -> Value {

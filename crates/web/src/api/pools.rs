@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use super::openapi::{json_body, object_ok as ok, problem};
 use crate::ctx::Signed;
 use crate::error::{ApiError, AppError};
 use crate::pages::pools::candidates::from_register;
@@ -566,10 +567,7 @@ async fn overdue(State(app): State<AppState>, Signed { ctx, user }: Signed) -> R
 
 /// The OpenAPI path items of [`ROUTES`].
 pub fn paths() -> Map<String, Value> {
-    let problem = || json!({ "description": "Problem (RFC 7807)", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
-    let ok = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": { "type": "object" } } } });
     let param = |name: &str, description: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" }, "description": description });
-    let json_body = |description: &str| json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "description": description } } } });
     let op = |summary: &str, body: Option<Value>, params: Vec<Value>| {
         let mut o = json!({
             "summary": summary,

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use super::openapi::{json_body, object_ok as ok, problem};
 use crate::ctx::Signed;
 use crate::error::AppError;
 use crate::pages::products::lists::company_product;
@@ -667,11 +668,8 @@ async fn scan(State(app): State<AppState>, Signed { ctx, user }: Signed) -> Resp
 
 /// The OpenAPI path items of [`ROUTES`].
 pub fn paths() -> Map<String, Value> {
-    let problem = || json!({ "description": "Problem (RFC 7807)", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
-    let ok = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": { "type": "object" } } } });
     let path = |name: &str, description: &str| json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } });
     let query = |name: &str, kind: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": kind } });
-    let json_body = |description: &str| json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "description": description } } } });
     let op = |summary: &str, body: Option<Value>, params: Vec<Value>| {
         let mut o = json!({
             "summary": summary,

@@ -17,6 +17,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::openapi::{json_body as body, object_ok as ok, problem};
 use crate::ctx::Signed;
 use crate::error::AppError;
 use crate::pages::subsidies::policies::facts_from_form;
@@ -449,9 +450,6 @@ async fn act(
 
 /// The OpenAPI path items of [`ROUTES`].
 pub fn paths() -> Map<String, Value> {
-    let problem = || json!({ "description": "Problem (RFC 7807)", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
-    let ok = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": { "type": "object" } } } });
-    let body = |d: &str| json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "description": d } } } });
     let id =
         json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } });
     let op = |summary: &str, b: Option<Value>, params: Vec<Value>| {
