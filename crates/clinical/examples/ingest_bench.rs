@@ -15,6 +15,10 @@
 //! in every entry (the hardest case: one ledger entry per resource). `--clients` Bundles are
 //! in flight at once, as several of a hospital's senders would be.
 
+// The allocator the platform's binary uses, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Instant;
@@ -291,24 +295,24 @@ async fn raw_insert(db: &Db, batches: Vec<Vec<Write>>) -> BoxResult<()> {
             "body",
         ],
     );
-    let token = shapes("fhir_idx_token", &["rid", "param", "system", "code"]);
-    let string = shapes("fhir_idx_string", &["rid", "param", "value"]);
-    let date = shapes("fhir_idx_date", &["rid", "param", "low", "high"]);
+    let token = shapes("fhir_idx_token", &["rid", "n", "param", "system", "code"]);
+    let string = shapes("fhir_idx_string", &["rid", "n", "param", "value"]);
+    let date = shapes("fhir_idx_date", &["rid", "n", "param", "low", "high"]);
     let reference = shapes(
         "fhir_idx_reference",
-        &["rid", "param", "target_type", "target_id"],
+        &["rid", "n", "param", "target_type", "target_id"],
     );
     let quantity = shapes(
         "fhir_idx_quantity",
-        &["rid", "param", "system", "code", "value"],
+        &["rid", "n", "param", "system", "code", "value"],
     );
     let mut rid = 1_000_000_000_i64;
     for batch in batches {
         let mut rows = Vec::with_capacity(batch.len());
-        let mut index: Vec<(i64, records::IndexRow)> = Vec::new();
+        let mut index: Vec<(i64, i64, records::IndexRow)> = Vec::new();
         for w in batch {
             rid += 1;
-            index.extend(w.index.into_iter().map(|row| (rid, row)));
+            index.extend((1..).zip(w.index).map(|(n, row)| (rid, n, row)));
             let body = w.body.map(|b| b.to_string()).unwrap_or_default();
             rows.push((rid, w.resource_type, w.id, w.patient_id, body));
         }
@@ -338,16 +342,16 @@ async fn raw_insert(db: &Db, batches: Vec<Vec<Write>>) -> BoxResult<()> {
             (&reference, 3),
             (&quantity, 4),
         ] {
-            let of_kind: Vec<&(i64, records::IndexRow)> = index
+            let of_kind: Vec<&(i64, i64, records::IndexRow)> = index
                 .iter()
-                .filter(|(_, row)| kind_of(&row.value) == kind)
+                .filter(|(_, _, row)| kind_of(&row.value) == kind)
                 .collect();
             let mut rest = &of_kind[..];
             while !rest.is_empty() {
                 let (sql, count) = table.next(rest.len());
                 let mut q = sqlx::query(sql);
-                for (rid, row) in &rest[..count] {
-                    q = q.bind(*rid).bind(row.param.as_str());
+                for (rid, n, row) in &rest[..count] {
+                    q = q.bind(*rid).bind(*n).bind(row.param.as_str());
                     q = match &row.value {
                         IndexValue::Token { system, code } => {
                             q.bind(system.as_deref()).bind(code.as_str())

@@ -28,6 +28,10 @@
 //! Client and server share this machine's cores: HTTP and MQTT figures include the clients'
 //! CPU, as a real deployment's would not.
 
+// The allocator the platform's binary uses, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::error::Error;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

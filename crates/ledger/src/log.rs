@@ -366,7 +366,9 @@ impl Ledger {
     /// latest tree head, or whose head does not verify under `signing_key`: appending to it
     /// would sign over the damage. Run [`crate::verify`] to locate it.
     ///
-    /// Only one process may write a ledger database at a time.
+    /// Several processes may write one ledger database (the platform and its command line):
+    /// a writer whose append collides with another's adopts the other's entries, checked
+    /// against their signed tree head, and appends after them.
     pub async fn open_with(
         db: Db,
         signing_key: SigningKey,
@@ -725,6 +727,9 @@ async fn load_leaves(db: &Db, tree: &mut MerkleTree, until: Option<u64>) -> Resu
     }
 }
 
+/// How often a batch is tried when other writers keep appending under it.
+const MAX_COMMIT_ATTEMPTS: u32 = 32;
+
 /// One row of a batch, ready to insert.
 struct PendingRow {
     seq: i64,
@@ -785,11 +790,35 @@ impl Writer {
         }
     }
 
+    /// Commits `batch` at the end of the log. Another process writing the same database (the
+    /// `lifehealth` command line beside a running platform) makes the INSERT collide on `seq`:
+    /// the writer then adopts what that process appended and tries again on top of it.
     async fn commit(&mut self, batch: &[Request]) -> Result<Vec<Receipt>> {
-        if self.needs_resync {
-            self.resync().await?;
-            self.needs_resync = false;
+        let mut attempt = 0;
+        loop {
+            if self.needs_resync {
+                let adopted = self.resync().await?;
+                self.needs_resync = false;
+                if adopted {
+                    tracing::info!("the ledger adopted entries appended by another writer");
+                }
+            }
+            match self.commit_once(batch).await {
+                Err(LedgerError::Sql(e)) if attempt < MAX_COMMIT_ATTEMPTS => {
+                    attempt += 1;
+                    // Only a collision with another writer is worth another try; resync
+                    // tells which it was.
+                    if !self.resync().await? {
+                        return Err(LedgerError::Sql(e));
+                    }
+                    self.needs_resync = false;
+                }
+                other => return other,
+            }
         }
+    }
+
+    async fn commit_once(&mut self, batch: &[Request]) -> Result<Vec<Receipt>> {
         let (start, last_timestamp) = {
             let head = read(&self.shared.head);
             (head.tree_size, head.timestamp)
@@ -850,13 +879,14 @@ impl Writer {
 
     /// After a failed commit: adopt whatever the database actually holds beyond memory (a
     /// COMMIT can succeed on the server although the client saw an error).
-    async fn resync(&mut self) -> Result<()> {
+    /// Says whether it adopted anything.
+    async fn resync(&mut self) -> Result<bool> {
         let Some(stored) = latest_stored_head(&self.shared.db).await? else {
-            return Ok(());
+            return Ok(false);
         };
         let current = read(&self.shared.head).tree_size;
         if stored.tree_size <= current {
-            return Ok(());
+            return Ok(false);
         }
         let mut tree = read(&self.shared.tree).clone();
         tree.truncate(current);
@@ -876,7 +906,7 @@ impl Writer {
         );
         *write(&self.shared.tree) = tree;
         *write(&self.shared.head) = stored;
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -643,3 +643,43 @@ async fn record_all_commits_events_in_order_and_refuses_a_bad_one_first() {
         assert_eq!(entry.event, event(299));
     }
 }
+
+#[tokio::test]
+async fn two_writers_of_one_database_take_turns_and_the_log_holds_together() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        // The platform and a command line run beside it: two ledgers, each with its own
+        // in-memory tree, appending to the same tables.
+        let platform = Ledger::open(db.clone(), key()).await.expect("open");
+        append_sequentially(&platform, 0..5).await;
+        let command_line = Ledger::open(db.clone(), key()).await.expect("open");
+        append_sequentially(&command_line, 5..8).await;
+
+        // The platform's tree is now behind the database: its next append collides on seq,
+        // adopts the three entries and lands after them.
+        let receipt = platform
+            .record(event(8))
+            .await
+            .expect("record after the other");
+        assert_eq!(receipt.seq, 8);
+        assert_eq!(receipt.tree_size, 9);
+        let receipt = command_line.record(event(9)).await.expect("and back again");
+        assert_eq!(receipt.seq, 9);
+
+        // Both at once: every event lands exactly once.
+        let (a, b) = tokio::join!(
+            append_concurrently(&platform, 10..60, 8),
+            append_concurrently(&command_line, 60..110, 8)
+        );
+        let seqs: BTreeSet<u64> = a.iter().chain(&b).map(|r| r.seq).collect();
+        assert_eq!(seqs, (10..110).collect::<BTreeSet<u64>>());
+
+        let report = verify(db, &key().verifying_key()).await.expect("verify");
+        assert!(report.is_ok(), "{report}");
+        let reopened = Ledger::open(db.clone(), key()).await.expect("reopen");
+        assert_eq!(reopened.tree_size(), 110);
+        // Proofs of the adopting writer cover the other writer's entries too.
+        let proof = platform.inclusion_proof(6, 9).expect("proof");
+        assert!(proof.verify(&reopened.root(9).expect("root")));
+    }
+}

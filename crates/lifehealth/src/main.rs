@@ -2,6 +2,11 @@
 
 mod settings;
 
+// mimalloc rather than the system allocator: the ingest paths allocate many small JSON values
+// from several threads, where glibc's malloc took a fifth of the CPU (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -43,13 +43,13 @@ fn acknowledged_readings_survive_a_kill_9_on_postgres() {
 fn crash_during_ingest(backend: Backend) {
     let broker = Broker::start();
     let mut server = Server::generate(backend, 3, &["--mqtt-url", &broker.url()]);
-    // The demo resident's token, made before the platform serves: the ledger has one writer,
-    // and a command writing to it beside the running platform may be refused.
+    server.restart();
+    server.wait_ready(Duration::from_secs(300));
+    // The demo resident's token, made by the command line while the platform runs and writes
+    // to the same ledger (the home-device summaries it records at start): both append.
     let token = server.cli(&["token", "create", "--user", "resident", "--expires", "1"]);
     assert!(token.status.success(), "{token:?}");
     let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
-    server.restart();
-    server.wait_ready(Duration::from_secs(300));
     let runtime = tokio::runtime::Runtime::new().expect("a runtime for the database checks");
     let db = runtime
         .block_on(store::Db::connect(

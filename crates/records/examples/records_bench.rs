@@ -156,25 +156,25 @@ async fn raw_insert(db: &Db, args: &Args) -> BoxResult<f64> {
     );
     let tokens = InsertShapes::new(
         "fhir_idx_token",
-        &["rid", "param", "system", "code"],
+        &["rid", "n", "param", "system", "code"],
         1024,
         backend,
     );
     let refs = InsertShapes::new(
         "fhir_idx_reference",
-        &["rid", "param", "target_type", "target_id"],
+        &["rid", "n", "param", "target_type", "target_id"],
         1024,
         backend,
     );
     let dates = InsertShapes::new(
         "fhir_idx_date",
-        &["rid", "param", "low", "high"],
+        &["rid", "n", "param", "low", "high"],
         1024,
         backend,
     );
     let quantities = InsertShapes::new(
         "fhir_idx_quantity",
-        &["rid", "param", "system", "code", "value"],
+        &["rid", "n", "param", "system", "code", "value"],
         1024,
         backend,
     );
@@ -215,7 +215,7 @@ async fn raw_insert(db: &Db, args: &Args) -> BoxResult<f64> {
                 let mut q = sqlx::query(sql);
                 for (rid, w, _) in &rest[..count] {
                     let row = &w.index[pick];
-                    q = q.bind(*rid).bind(row.param.as_str());
+                    q = q.bind(*rid).bind(pick as i64 + 1).bind(row.param.as_str());
                     q = match &row.value {
                         IndexValue::Token { system, code } => {
                             q.bind(system.as_deref()).bind(code.as_str())

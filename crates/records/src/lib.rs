@@ -55,6 +55,12 @@ pub fn migrations() -> MigrationSet {
             "probe indexes",
             include_str!("../migrations/0003_probe_indexes.sql"),
         ),
+        Migration {
+            version: 4,
+            name: "clustered indexes",
+            sqlite: include_str!("../migrations/0004_clustered_indexes.sqlite.sql"),
+            postgres: include_str!("../migrations/0004_clustered_indexes.postgres.sql"),
+        },
     ];
     MigrationSet {
         component: "records",

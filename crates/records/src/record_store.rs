@@ -140,31 +140,31 @@ impl Shapes {
             ),
             token: InsertShapes::new(
                 "fhir_idx_token",
-                &["rid", "param", "system", "code"],
+                &["rid", "n", "param", "system", "code"],
                 MAX_ROWS_PER_INSERT,
                 backend,
             ),
             string: InsertShapes::new(
                 "fhir_idx_string",
-                &["rid", "param", "value"],
+                &["rid", "n", "param", "value"],
                 MAX_ROWS_PER_INSERT,
                 backend,
             ),
             date: InsertShapes::new(
                 "fhir_idx_date",
-                &["rid", "param", "low", "high"],
+                &["rid", "n", "param", "low", "high"],
                 MAX_ROWS_PER_INSERT,
                 backend,
             ),
             reference: InsertShapes::new(
                 "fhir_idx_reference",
-                &["rid", "param", "target_type", "target_id"],
+                &["rid", "n", "param", "target_type", "target_id"],
                 MAX_ROWS_PER_INSERT,
                 backend,
             ),
             quantity: InsertShapes::new(
                 "fhir_idx_quantity",
-                &["rid", "param", "system", "code", "value"],
+                &["rid", "n", "param", "system", "code", "value"],
                 MAX_ROWS_PER_INSERT,
                 backend,
             ),
@@ -821,21 +821,23 @@ async fn insert_index(
     let mut date = Vec::new();
     let mut reference = Vec::new();
     let mut quantity = Vec::new();
-    for (rid, row) in rows {
-        let param = row.param.as_str();
+    // With `rid`, `n` is the key of the SQLite tables: the position in `rows` is unique
+    // among a resource's rows (a resource's earlier rows were deleted with its old version).
+    for (n, (rid, row)) in (1_i64..).zip(rows) {
+        let (rid, param) = ((*rid, n), row.param.as_str());
         match &row.value {
-            IndexValue::Token { system, code } => token.push((*rid, param, system, code)),
-            IndexValue::String(value) => string.push((*rid, param, value)),
-            IndexValue::Date { low, high } => date.push((*rid, param, *low, *high)),
+            IndexValue::Token { system, code } => token.push((rid, param, system, code)),
+            IndexValue::String(value) => string.push((rid, param, value)),
+            IndexValue::Date { low, high } => date.push((rid, param, *low, *high)),
             IndexValue::Reference {
                 target_type,
                 target_id,
-            } => reference.push((*rid, param, target_type, target_id)),
+            } => reference.push((rid, param, target_type, target_id)),
             IndexValue::Quantity {
                 system,
                 code,
                 value,
-            } => quantity.push((*rid, param, system, code, *value)),
+            } => quantity.push((rid, param, system, code, *value)),
         }
     }
     insert_chunks(
@@ -843,7 +845,8 @@ async fn insert_index(
         &shapes.token,
         &token,
         |q, (rid, param, system, code)| {
-            q.bind(*rid)
+            q.bind(rid.0)
+                .bind(rid.1)
                 .bind(*param)
                 .bind(system.as_deref())
                 .bind(code.as_str())
@@ -851,11 +854,15 @@ async fn insert_index(
     )
     .await?;
     insert_chunks(tx, &shapes.string, &string, |q, (rid, param, value)| {
-        q.bind(*rid).bind(*param).bind(value.as_str())
+        q.bind(rid.0).bind(rid.1).bind(*param).bind(value.as_str())
     })
     .await?;
     insert_chunks(tx, &shapes.date, &date, |q, (rid, param, low, high)| {
-        q.bind(*rid).bind(*param).bind(*low).bind(*high)
+        q.bind(rid.0)
+            .bind(rid.1)
+            .bind(*param)
+            .bind(*low)
+            .bind(*high)
     })
     .await?;
     insert_chunks(
@@ -863,7 +870,8 @@ async fn insert_index(
         &shapes.reference,
         &reference,
         |q, (rid, param, target_type, target_id)| {
-            q.bind(*rid)
+            q.bind(rid.0)
+                .bind(rid.1)
                 .bind(*param)
                 .bind(target_type.as_deref())
                 .bind(target_id.as_str())
@@ -875,7 +883,8 @@ async fn insert_index(
         &shapes.quantity,
         &quantity,
         |q, (rid, param, system, code, value)| {
-            q.bind(*rid)
+            q.bind(rid.0)
+                .bind(rid.1)
                 .bind(*param)
                 .bind(system.as_deref())
                 .bind(code.as_deref())

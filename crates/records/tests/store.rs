@@ -487,3 +487,84 @@ async fn a_reopened_store_continues_after_the_last_row() {
         );
     }
 }
+
+#[tokio::test]
+async fn index_rows_written_before_the_clustered_tables_survive_the_migration() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        // The schema as it was before migration 4, with index rows of two resources.
+        let before = store::MigrationSet {
+            component: "records",
+            migrations: &records::migrations().migrations[..3],
+        };
+        db.migrate(&[before]).await.unwrap();
+        for (rid, code) in [(7, "8480-6"), (7, "8462-4"), (9, "8480-6")] {
+            sqlx::query(
+                "INSERT INTO fhir_idx_token (rid, param, system, code) \
+                 VALUES ($1, 'Observation.code', 'http://loinc.org', $2)",
+            )
+            .bind(rid)
+            .bind(code)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO fhir_idx_date (rid, param, low, high) VALUES (7, 'Observation.date', 1, 2)",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+
+        let store = open(db).await;
+        let rows = sqlx::query("SELECT rid, n, code FROM fhir_idx_token ORDER BY rid, n")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        let rows: Vec<(i64, i64, String)> = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!(
+            rows.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(),
+            [(7, 1), (7, 2), (9, 1)],
+            "each resource's rows are numbered from 1"
+        );
+        let mut codes: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+        codes.sort_unstable();
+        assert_eq!(codes, ["8462-4", "8480-6", "8480-6"]);
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM fhir_idx_date WHERE rid = 7 AND n = 1"
+            )
+            .await,
+            1
+        );
+        if db.backend() == store::Backend::Sqlite {
+            let sql: String = sqlx::query(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'fhir_idx_token'",
+            )
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .get(0);
+            assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+        }
+
+        // New writes go in beside the moved rows.
+        store
+            .commit(vec![observation("o1", "p1", "8480-6", WriteKind::Create)])
+            .await
+            .unwrap();
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM fhir_idx_token WHERE code = '8480-6'"
+            )
+            .await,
+            3
+        );
+    }
+}

@@ -1,4 +1,5 @@
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -46,8 +47,47 @@ pub struct Db {
     /// here rather than meet SQLite's lock and sleep in its busy handler (milliseconds each
     /// time). PostgreSQL writes concurrently and uses `pool`.
     writer: Option<AnyPool>,
+    /// SQLite: the task that checkpoints the WAL beside the writer; stops with the last handle.
+    checkpointer: Option<Arc<Checkpointer>>,
     backend: Backend,
     url: String,
+}
+
+/// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`] on a reading
+/// connection. SQLite's automatic checkpoint runs inside the COMMIT that crosses its
+/// threshold, on the one writer: measured at a seventh of the writer's time under ingest,
+/// while the other core idled. A PASSIVE checkpoint never blocks the writer or readers.
+#[derive(Debug)]
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+fn start_checkpointer(pool: AnyPool) -> Checkpointer {
+    Checkpointer(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
+            }
+        }
+    }))
 }
 
 /// SQLite settings applied on every connection. WAL lets readers run beside the one writer;
@@ -55,10 +95,11 @@ pub struct Db {
 /// survives a power cut, not only a process crash (writers batch to keep fsyncs few).
 /// A 64 MiB page cache per connection (SQLite's default is 2 MiB, allocated as pages are used)
 /// keeps the search indexes' hot pages in memory: with the default, a batch of writes whose
-/// keys fall all over an index re-reads its pages from the OS on every batch.
+/// keys fall all over an index re-reads its pages from the OS on every batch. No automatic
+/// checkpoint: see [`Checkpointer`].
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
      PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; \
-     PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000;";
+     PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0;";
 
 impl Db {
     /// Opens `url` (`sqlite://PATH` or `postgres://...`), creating a SQLite file if needed.
@@ -95,13 +136,17 @@ impl Db {
         let pool = pool_of(options.max_connections)
             .await
             .map_err(StoreError::Connect)?;
-        let writer = match backend {
-            Backend::Sqlite => Some(pool_of(1).await.map_err(StoreError::Connect)?),
-            Backend::Postgres => None,
+        let (writer, checkpointer) = match backend {
+            Backend::Sqlite => (
+                Some(pool_of(1).await.map_err(StoreError::Connect)?),
+                Some(Arc::new(start_checkpointer(pool.clone()))),
+            ),
+            Backend::Postgres => (None, None),
         };
         Ok(Db {
             pool,
             writer,
+            checkpointer,
             backend,
             url: url.to_owned(),
         })
@@ -147,6 +192,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.0.abort();
+        }
         if let Some(writer) = &self.writer {
             writer.close().await;
         }
