@@ -57,6 +57,11 @@ pub fn migrations() -> store::MigrationSet {
             "bundle receipts",
             include_str!("../migrations/0002_bundle_receipts.sql"),
         ),
+        store::Migration::portable(
+            3,
+            "narrowed references",
+            include_str!("../migrations/0003_narrowed_references.sql"),
+        ),
     ];
     store::MigrationSet {
         component: "clinical",

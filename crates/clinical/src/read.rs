@@ -181,10 +181,13 @@ impl Clinical {
                         .as_ref()
                         .is_none_or(|t| *t == r.resource_type)
                 })
-                .map(|r| Condition::Reference {
-                    param: translate::qualified(&spec.source_type, &spec.param),
-                    target_type: Some(r.resource_type.clone()),
-                    target_id: r.id.clone(),
+                .map(|r| {
+                    translate::reference_condition(
+                        &spec.source_type,
+                        &spec.param,
+                        Some(r.resource_type.clone()),
+                        r.id.clone(),
+                    )
                 })
                 .collect();
             if references.is_empty() || fhir::search_param(&spec.source_type, &spec.param).is_none()

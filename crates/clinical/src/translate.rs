@@ -11,13 +11,41 @@ pub fn qualified(resource_type: &str, param: &str) -> String {
     format!("{resource_type}.{param}")
 }
 
+/// The store condition for the reference parameter `name` of `resource_type` pointing at
+/// `target_id` (of `target_type`, when the search says). A narrowed parameter is looked up as
+/// its wider one restricted to its type; asked for another type, it finds nothing, as R4 says.
+pub fn reference_condition(
+    resource_type: &str,
+    name: &str,
+    target_type: Option<String>,
+    target_id: String,
+) -> Condition {
+    match fhir::narrowed(resource_type, name) {
+        Some(n) if target_type.as_deref().is_none_or(|t| t == n.target_type) => {
+            Condition::Reference {
+                param: qualified(resource_type, n.wider),
+                target_type: Some(n.target_type.to_owned()),
+                target_id,
+            }
+        }
+        _ => Condition::Reference {
+            param: qualified(resource_type, name),
+            target_type,
+            target_id,
+        },
+    }
+}
+
 /// The index rows of a resource. `_id` and `_lastUpdated` are columns of the resource row
 /// (the other common parameters, `_tag` and `_profile`, are indexed like any other),
 /// and a reference without a resource id (a logical or absolute URL) finds nothing by id.
 pub fn index_rows(resource_type: &str, resource: &serde_json::Value) -> Vec<IndexRow> {
+    // A narrowed reference (`Observation.patient`) is its wider parameter's row of that type:
+    // stored once, searched through `reference_condition`.
+    let narrowed = fhir::narrowed_params(resource_type);
     fhir::index_entries(resource)
         .into_iter()
-        .filter(|e| !matches!(e.param, "_id" | "_lastUpdated"))
+        .filter(|e| !matches!(e.param, "_id" | "_lastUpdated") && !narrowed.contains(&e.param))
         .filter_map(|e| {
             let value = match e.value {
                 IndexValue::Token { system, code } => records::IndexValue::Token { system, code },
@@ -122,16 +150,15 @@ pub fn query(request: &SearchRequest, visibility: Visibility) -> Result<Query> {
                     low: *low,
                     high: *high,
                 },
-                SearchValue::Reference { resource_type, id } => {
+                SearchValue::Reference {
+                    resource_type: target,
+                    id,
+                } => {
                     let target_type = match &clause.modifier {
                         Some(Modifier::Type(t)) => Some(t.clone()),
-                        _ => resource_type.clone(),
+                        _ => target.clone(),
                     };
-                    Condition::Reference {
-                        param: param.clone(),
-                        target_type,
-                        target_id: id.clone(),
-                    }
+                    reference_condition(resource_type, name, target_type, id.clone())
                 }
                 SearchValue::Quantity {
                     prefix,
@@ -186,4 +213,69 @@ pub fn query(request: &SearchRequest, visibility: Visibility) -> Result<Query> {
         count: request.count.unwrap_or(fhir::DEFAULT_COUNT),
         offset: request.offset,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_narrowed_reference_is_stored_once_and_searched_through_the_wider_one() {
+        let observation = serde_json::json!({
+            "resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+            "subject": {"reference": "Patient/p1"}
+        });
+        let rows = index_rows("Observation", &observation);
+        let params: Vec<&str> = rows.iter().map(|r| r.param.as_str()).collect();
+        assert!(params.contains(&"Observation.subject"), "{params:?}");
+        assert!(!params.contains(&"Observation.patient"), "{params:?}");
+
+        let wider = Condition::Reference {
+            param: "Observation.subject".into(),
+            target_type: Some("Patient".into()),
+            target_id: "p1".into(),
+        };
+        for target_type in [None, Some("Patient".to_owned())] {
+            assert_eq!(
+                reference_condition("Observation", "patient", target_type, "p1".into()),
+                wider
+            );
+        }
+        // Another type: the narrowed parameter, which has no rows, so nothing is found.
+        assert_eq!(
+            reference_condition("Observation", "patient", Some("Group".into()), "g1".into()),
+            Condition::Reference {
+                param: "Observation.patient".into(),
+                target_type: Some("Group".into()),
+                target_id: "g1".into(),
+            }
+        );
+        // Consent.patient narrows nothing and keeps its own rows.
+        let consent = reference_condition("Consent", "patient", None, "p1".into());
+        assert!(
+            matches!(consent, Condition::Reference { param, .. } if param == "Consent.patient")
+        );
+    }
+
+    #[test]
+    fn the_migration_removes_exactly_the_narrowed_parameters() {
+        let mut narrowed: Vec<String> = fhir::ALL_RESOURCE_TYPES
+            .iter()
+            .flat_map(|t| {
+                fhir::narrowed_params(t)
+                    .iter()
+                    .map(move |p| qualified(t, p))
+            })
+            .collect();
+        narrowed.sort();
+        let sql = include_str!("../migrations/0003_narrowed_references.sql");
+        let listed: Vec<String> = sql
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('\''))
+            .filter_map(|l| l.split('\'').next())
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(listed, narrowed);
+    }
 }

@@ -55,5 +55,7 @@ pub use search::{
     Clause, DEFAULT_COUNT, IncludeSpec, MAX_COUNT, Modifier, Prefix, SearchRequest, SearchValue,
     SortSpec, date_matches, matches, parse_token,
 };
-pub use search_param::{ParamType, SearchParam, search_param, search_params};
+pub use search_param::{
+    Narrowed, ParamType, SearchParam, narrowed, narrowed_params, search_param, search_params,
+};
 pub use validate::validate;

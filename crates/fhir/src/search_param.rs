@@ -347,9 +347,102 @@ pub fn search_param(resource_type: &str, name: &str) -> Option<&'static SearchPa
         .find(|param| param.name == name)
 }
 
+/// A reference parameter that is another parameter of the same type narrowed to one target
+/// type, as R4 defines `Observation.patient`: `Observation.subject.where(resolve() is
+/// Patient)`. Its values are the wider parameter's values of that type, so a store keeps them
+/// once, as the wider parameter's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Narrowed {
+    /// The wider parameter, with the same paths.
+    pub wider: &'static str,
+    /// The one type the narrowed parameter points to.
+    pub target_type: &'static str,
+}
+
+/// Whether `name` on `resource_type` narrows another of its reference parameters (see
+/// [`Narrowed`]).
+pub fn narrowed(resource_type: &str, name: &str) -> Option<Narrowed> {
+    let params = search_params(resource_type);
+    let param = params.iter().find(|p| p.name == name)?;
+    let [target_type] = param.targets else {
+        return None;
+    };
+    if param.kind != ParamType::Reference {
+        return None;
+    }
+    params
+        .iter()
+        .find(|q| {
+            q.name != name
+                && q.kind == ParamType::Reference
+                && q.paths == param.paths
+                && (q.targets.is_empty() || q.targets.contains(target_type))
+        })
+        .map(|wider| Narrowed {
+            wider: wider.name,
+            target_type,
+        })
+}
+
+/// The parameters of `resource_type` that narrow another (see [`narrowed`]); computed once.
+pub fn narrowed_params(resource_type: &str) -> &'static [&'static str] {
+    static BY_TYPE: std::sync::OnceLock<
+        std::collections::HashMap<&'static str, Vec<&'static str>>,
+    > = std::sync::OnceLock::new();
+    BY_TYPE
+        .get_or_init(|| {
+            crate::ALL_RESOURCE_TYPES
+                .iter()
+                .map(|&t| {
+                    let names = search_params(t)
+                        .into_iter()
+                        .filter(|p| narrowed(t, p.name).is_some())
+                        .map(|p| p.name)
+                        .collect();
+                    (t, names)
+                })
+                .collect()
+        })
+        .get(resource_type)
+        .map_or(&[], Vec::as_slice)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patient_narrows_subject_where_both_read_the_same_element() {
+        for resource_type in [
+            "Encounter",
+            "Condition",
+            "Observation",
+            "MedicationRequest",
+            "MedicationStatement",
+            "Procedure",
+            "CarePlan",
+        ] {
+            assert_eq!(
+                narrowed(resource_type, "patient"),
+                Some(Narrowed {
+                    wider: "subject",
+                    target_type: "Patient"
+                }),
+                "{resource_type}"
+            );
+            assert_eq!(narrowed(resource_type, "subject"), None, "{resource_type}");
+        }
+        // Consent.patient reads its own element; AuditEvent.patient two elements no other
+        // parameter reads together; a type without `subject` keeps its `patient`.
+        assert_eq!(narrowed("Consent", "patient"), None);
+        assert_eq!(narrowed("AuditEvent", "patient"), None);
+        assert_eq!(narrowed("AllergyIntolerance", "patient"), None);
+        assert_eq!(narrowed("Observation", "code"), None);
+        assert_eq!(narrowed("Observation", "no-such-parameter"), None);
+        assert_eq!(narrowed_params("Observation"), ["patient"]);
+        assert!(narrowed_params("Consent").is_empty());
+        assert!(narrowed_params("NoSuchType").is_empty());
+    }
     use crate::CoreType;
 
     #[test]

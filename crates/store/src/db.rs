@@ -57,6 +57,11 @@ pub struct Db {
 /// connection. SQLite's automatic checkpoint runs inside the COMMIT that crosses its
 /// threshold, on the one writer: measured at a seventh of the writer's time under ingest,
 /// while the other core idled. A PASSIVE checkpoint never blocks the writer or readers.
+///
+/// Under steady writes the log never empties, so it is never reused and grows (hundreds of
+/// MB in a minute of ingest), and every read searches a longer WAL index. Past
+/// [`WAL_RESTART_FRAMES`] the checkpointer takes the writer's connection between two
+/// commits and restarts the log: the passive passes have copied nearly everything already.
 #[derive(Debug)]
 struct Checkpointer(tokio::task::JoinHandle<()>);
 
@@ -68,26 +73,40 @@ impl Drop for Checkpointer {
 
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
-fn start_checkpointer(pool: AnyPool) -> Checkpointer {
+/// 64 MiB of 4 KiB pages.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
+fn start_checkpointer(readers: AnyPool, writer: AnyPool) -> Checkpointer {
     Checkpointer(tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if pool.is_closed() {
+            if readers.is_closed() || writer.is_closed() {
                 return;
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await
-            {
-                if pool.is_closed() {
+            if let Err(e) = checkpoint(&readers, &writer).await {
+                if readers.is_closed() || writer.is_closed() {
                     return;
                 }
                 tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
             }
         }
     }))
+}
+
+async fn checkpoint(readers: &AnyPool, writer: &AnyPool) -> Result<(), sqlx::Error> {
+    use sqlx::Row as _;
+    let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(readers)
+        .await?;
+    let log_frames: i64 = row.try_get(1)?;
+    if log_frames > WAL_RESTART_FRAMES {
+        sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+            .execute(writer)
+            .await?;
+    }
+    Ok(())
 }
 
 /// SQLite settings applied on every connection. WAL lets readers run beside the one writer;
@@ -99,6 +118,13 @@ fn start_checkpointer(pool: AnyPool) -> Checkpointer {
 /// checkpoint: see [`Checkpointer`].
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
      PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; \
+     PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0;";
+
+/// The writer's settings: those of every connection, with a 256 MiB page cache. The writer
+/// touches every index a commit changes; once the indexes outgrow its cache, a batch of keys
+/// spread over an index reads its pages back and spills dirty ones before the COMMIT.
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+     PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-262144; \
      PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0;";
 
 impl Db {
@@ -116,7 +142,7 @@ impl Db {
         let connect_options = AnyConnectOptions::from_str(&connect_url)
             .map_err(StoreError::Connect)?
             .log_statements(tracing::log::LevelFilter::Trace);
-        let pool_of = |size: u32| {
+        let pool_of = |size: u32, pragmas: &'static str| {
             AnyPoolOptions::new()
                 .max_connections(size)
                 .acquire_timeout(options.acquire_timeout)
@@ -126,21 +152,24 @@ impl Db {
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
-                            conn.execute(SQLITE_PRAGMAS).await?;
+                            conn.execute(pragmas).await?;
                         }
                         Ok(())
                     })
                 })
                 .connect_with(connect_options.clone())
         };
-        let pool = pool_of(options.max_connections)
+        let pool = pool_of(options.max_connections, SQLITE_PRAGMAS)
             .await
             .map_err(StoreError::Connect)?;
         let (writer, checkpointer) = match backend {
-            Backend::Sqlite => (
-                Some(pool_of(1).await.map_err(StoreError::Connect)?),
-                Some(Arc::new(start_checkpointer(pool.clone()))),
-            ),
+            Backend::Sqlite => {
+                let writer = pool_of(1, SQLITE_WRITER_PRAGMAS)
+                    .await
+                    .map_err(StoreError::Connect)?;
+                let checkpointer = start_checkpointer(pool.clone(), writer.clone());
+                (Some(writer), Some(Arc::new(checkpointer)))
+            }
             Backend::Postgres => (None, None),
         };
         Ok(Db {
