@@ -43,7 +43,9 @@ pub use policy::{Delivery, POLICY_FILE, Policy, SeriesAlias, Severity};
 pub use rules::RuleBook;
 pub use service::Alerts;
 pub use trend::{Direction, MissedDay, TRENDS_FILE, TrendRule, Trends, age_on};
-pub use webhook::{DeliveryReport, EVENT_ID_HEADER, SIGNATURE_HEADER, Webhook, sign, verify};
+pub use webhook::{
+    Attempt, DeliveryReport, Due, EVENT_ID_HEADER, Outbox, SIGNATURE_HEADER, Webhook, sign, verify,
+};
 pub use worker::Tick;
 
 use store::{Migration, MigrationSet};

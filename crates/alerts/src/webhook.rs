@@ -2,6 +2,7 @@
 //! (so none is lost and none waits for the network), and a worker posts them, signed, to the
 //! configured URL. At least once: a receiver deduplicates by `event_id`.
 
+use crate::Delivery;
 use std::fmt;
 
 use hmac::{Hmac, Mac};
@@ -147,12 +148,143 @@ pub struct DeliveryReport {
 /// Longest error text kept on a delivery.
 const MAX_ERROR_BYTES: usize = 500;
 
+/// An outbox table of webhook deliveries: its name and key column. Every outbox has the
+/// columns `attempts`, `next_attempt_at`, `delivered_at`, `gave_up_at`, `last_status` and
+/// `last_error`; the alerts' and the online clinic's notifications each keep one.
+#[derive(Debug, Clone, Copy)]
+pub struct Outbox {
+    /// The table.
+    pub table: &'static str,
+    /// Its key column.
+    pub key: &'static str,
+}
+
+/// A delivery that is due, as its outbox row holds it.
+#[derive(Debug, Clone)]
+pub struct Due {
+    /// The row's key, sent as the event id.
+    pub key: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// When it became due (the claim's condition).
+    pub next_attempt_at: i64,
+}
+
+impl Outbox {
+    /// Claims `due` by a conditional UPDATE (so two workers do not post it at once), posts
+    /// `body` and records the outcome: 2xx marks it delivered; anything else schedules a retry
+    /// after `first × 2^(attempts−1)` seconds (at most the maximum), until `max_attempts`. The
+    /// database is never held while waiting for the receiver. A delivery another worker
+    /// claimed first is left alone.
+    pub async fn deliver(
+        &self,
+        db: &store::Db,
+        webhook: &Webhook,
+        delivery: &Delivery,
+        due: &Due,
+        body: &str,
+        now: i64,
+    ) -> Result<Attempt, sqlx::Error> {
+        let Outbox { table, key } = *self;
+        // A claim lasts two timeouts (connect and response) past now.
+        let lease_until =
+            now + 2 * i64::try_from(delivery.timeout().as_millis()).unwrap_or(i64::MAX / 4);
+        let claimed = sqlx::query(&format!(
+            "UPDATE {table} SET next_attempt_at = $3 WHERE {key} = $1 \
+             AND next_attempt_at = $2 AND delivered_at IS NULL AND gave_up_at IS NULL"
+        ))
+        .bind(&due.key)
+        .bind(due.next_attempt_at)
+        .bind(lease_until)
+        .execute(db.writer())
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            return Ok(Attempt::ClaimedElsewhere);
+        }
+        let attempts = due.attempts + 1;
+        let (status, error) = match webhook.post(&due.key, body).await {
+            Ok(status) if (200..300).contains(&status) => {
+                sqlx::query(&format!(
+                    "UPDATE {table} SET delivered_at = $2, attempts = $3, last_status = $4, \
+                     last_error = NULL, next_attempt_at = NULL WHERE {key} = $1"
+                ))
+                .bind(&due.key)
+                .bind(now)
+                .bind(attempts)
+                .bind(i64::from(status))
+                .execute(db.writer())
+                .await?;
+                return Ok(Attempt::Delivered);
+            }
+            Ok(status) => (Some(i64::from(status)), format!("HTTP status {status}")),
+            Err(e) => (None, e),
+        };
+        let error = truncate(error, MAX_ERROR_BYTES);
+        let failures = u32::try_from(attempts).unwrap_or(u32::MAX);
+        let give_up = failures >= delivery.max_attempts.value;
+        let next = (!give_up).then(|| now + delivery.backoff_ms(failures));
+        sqlx::query(&format!(
+            "UPDATE {table} SET attempts = $2, last_status = $3, last_error = $4, \
+             next_attempt_at = $5, gave_up_at = $6 WHERE {key} = $1"
+        ))
+        .bind(&due.key)
+        .bind(attempts)
+        .bind(status)
+        .bind(&error)
+        .bind(next)
+        .bind(give_up.then_some(now))
+        .execute(db.writer())
+        .await?;
+        if give_up {
+            tracing::warn!(
+                table,
+                key = due.key,
+                attempts,
+                error,
+                "webhook delivery given up"
+            );
+            Ok(Attempt::GaveUp)
+        } else {
+            Ok(Attempt::Retrying)
+        }
+    }
+}
+
+/// What became of one due delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Another worker claimed it first.
+    ClaimedElsewhere,
+    /// Answered 2xx.
+    Delivered,
+    /// Failed, to be retried after the backoff.
+    Retrying,
+    /// Failed for the last allowed time.
+    GaveUp,
+}
+
+impl DeliveryReport {
+    /// Counts `attempt`.
+    pub fn count(&mut self, attempt: Attempt) {
+        match attempt {
+            Attempt::ClaimedElsewhere => {}
+            Attempt::Delivered => self.delivered += 1,
+            Attempt::Retrying => self.retrying += 1,
+            Attempt::GaveUp => self.gave_up += 1,
+        }
+    }
+}
+
+/// The alerts' outbox.
+const ALERT_OUTBOX: Outbox = Outbox {
+    table: "alert_outbox",
+    key: "event_id",
+};
+
 impl Alerts {
-    /// Posts the deliveries that are due, oldest first, up to the policy's batch: 2xx marks
-    /// one delivered; anything else schedules a retry after `first × 2^(attempts−1)` seconds
-    /// (at most the maximum), until `max_attempts`. Each delivery is claimed by a conditional
-    /// UPDATE first, so two workers do not post the same one at once. The database is never
-    /// held while waiting for the receiver.
+    /// Posts the alert deliveries that are due, oldest first, up to the policy's batch (see
+    /// [`Outbox::deliver`]).
     pub async fn deliver_due(&self, webhook: &Webhook, now: i64) -> Result<DeliveryReport> {
         let delivery = &self.rules.policy().delivery;
         let rows = sqlx::query(
@@ -164,70 +296,19 @@ impl Alerts {
         .bind(i64::from(delivery.batch.value))
         .fetch_all(self.db.pool())
         .await?;
-        // A claim lasts two timeouts (connect and response) past now.
-        let lease_until =
-            now + 2 * i64::try_from(delivery.timeout().as_millis()).unwrap_or(i64::MAX / 4);
         let mut report = DeliveryReport::default();
         for row in rows {
-            let event_id: String = row.try_get(0)?;
-            let body: String = row.try_get(1)?;
-            let attempts: i64 = row.try_get(2)?;
-            let due: i64 = row.try_get(3)?;
-            let claimed = sqlx::query(
-                "UPDATE alert_outbox SET next_attempt_at = $3 WHERE event_id = $1 \
-                 AND next_attempt_at = $2 AND delivered_at IS NULL AND gave_up_at IS NULL",
-            )
-            .bind(&event_id)
-            .bind(due)
-            .bind(lease_until)
-            .execute(self.db.writer())
-            .await?
-            .rows_affected();
-            if claimed != 1 {
-                continue;
-            }
-            let attempts = attempts + 1;
-            let (status, error) = match webhook.post(&event_id, &body).await {
-                Ok(status) if (200..300).contains(&status) => {
-                    sqlx::query(
-                        "UPDATE alert_outbox SET delivered_at = $2, attempts = $3, \
-                         last_status = $4, last_error = NULL, next_attempt_at = NULL \
-                         WHERE event_id = $1",
-                    )
-                    .bind(&event_id)
-                    .bind(now)
-                    .bind(attempts)
-                    .bind(i64::from(status))
-                    .execute(self.db.writer())
-                    .await?;
-                    report.delivered += 1;
-                    continue;
-                }
-                Ok(status) => (Some(i64::from(status)), format!("HTTP status {status}")),
-                Err(e) => (None, e),
+            let due = Due {
+                key: row.try_get(0)?,
+                attempts: row.try_get(2)?,
+                next_attempt_at: row.try_get(3)?,
             };
-            let error = truncate(error, MAX_ERROR_BYTES);
-            let failures = u32::try_from(attempts).unwrap_or(u32::MAX);
-            let give_up = failures >= delivery.max_attempts.value;
-            let next = (!give_up).then(|| now + delivery.backoff_ms(failures));
-            sqlx::query(
-                "UPDATE alert_outbox SET attempts = $2, last_status = $3, last_error = $4, \
-                 next_attempt_at = $5, gave_up_at = $6 WHERE event_id = $1",
-            )
-            .bind(&event_id)
-            .bind(attempts)
-            .bind(status)
-            .bind(&error)
-            .bind(next)
-            .bind(give_up.then_some(now))
-            .execute(self.db.writer())
-            .await?;
-            if give_up {
-                tracing::warn!(event_id, attempts, error, "alert webhook delivery given up");
-                report.gave_up += 1;
-            } else {
-                report.retrying += 1;
-            }
+            let body: String = row.try_get(1)?;
+            report.count(
+                ALERT_OUTBOX
+                    .deliver(&self.db, webhook, delivery, &due, &body, now)
+                    .await?,
+            );
         }
         Ok(report)
     }

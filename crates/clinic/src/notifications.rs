@@ -6,7 +6,7 @@
 //! receiver deduplicates by the notification id (also in `X-Lifehealth-Event-Id`).
 
 use access::Principal;
-use alerts::{DeliveryReport, Webhook};
+use alerts::{DeliveryReport, Due, Outbox, Webhook};
 use kernel::UtcMillis;
 use serde::Serialize;
 use serde_json::json;
@@ -21,9 +21,6 @@ use crate::service::Clinic;
 pub const MAX_TEXT_CHARS: usize = 500;
 /// Longest link path.
 const MAX_LINK_CHARS: usize = 300;
-/// Longest error text kept on a delivery.
-const MAX_ERROR_BYTES: usize = 500;
-
 /// One notification as its user reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
@@ -243,16 +240,15 @@ impl Clinic {
         .bind(i64::from(delivery.batch.value))
         .fetch_all(self.db.pool())
         .await?;
-        // A claim outlasts one attempt (connect and response timeouts).
-        let lease_until =
-            now + 2 * i64::try_from(delivery.timeout().as_millis()).unwrap_or(i64::MAX / 4);
         let mut report = DeliveryReport::default();
         for row in rows {
-            let id: String = row.try_get(0)?;
-            let attempts: i64 = row.try_get(1)?;
-            let due: i64 = row.try_get(2)?;
+            let due = Due {
+                key: row.try_get(0)?,
+                attempts: row.try_get(1)?,
+                next_attempt_at: row.try_get(2)?,
+            };
             let body = json!({
-                "id": id,
+                "id": due.key,
                 "user_id": row.try_get::<String, _>(3)?,
                 "kind": row.try_get::<String, _>(4)?,
                 "text_zh": row.try_get::<String, _>(5)?,
@@ -261,70 +257,21 @@ impl Clinic {
                 "created_at": row.try_get::<i64, _>(8)?,
             })
             .to_string();
-            let claimed = sqlx::query(
-                "UPDATE clinic_notification_outbox SET next_attempt_at = $3 WHERE notification_id = $1 \
-                 AND next_attempt_at = $2 AND delivered_at IS NULL AND gave_up_at IS NULL",
-            )
-            .bind(&id)
-            .bind(due)
-            .bind(lease_until)
-            .execute(self.db.writer())
-            .await?
-            .rows_affected();
-            if claimed != 1 {
-                continue;
-            }
-            let attempts = attempts + 1;
-            let (status, error) = match webhook.post(&id, &body).await {
-                Ok(status) if (200..300).contains(&status) => {
-                    sqlx::query(
-                        "UPDATE clinic_notification_outbox SET delivered_at = $2, attempts = $3, \
-                         last_status = $4, last_error = NULL, next_attempt_at = NULL \
-                         WHERE notification_id = $1",
-                    )
-                    .bind(&id)
-                    .bind(now)
-                    .bind(attempts)
-                    .bind(i64::from(status))
-                    .execute(self.db.writer())
-                    .await?;
-                    report.delivered += 1;
-                    continue;
-                }
-                Ok(status) => (Some(i64::from(status)), format!("HTTP status {status}")),
-                Err(e) => (None, e),
-            };
-            let error = truncate(error, MAX_ERROR_BYTES);
-            let failures = u32::try_from(attempts).unwrap_or(u32::MAX);
-            let give_up = failures >= delivery.max_attempts.value;
-            let next = (!give_up).then(|| now + delivery.backoff_ms(failures));
-            sqlx::query(
-                "UPDATE clinic_notification_outbox SET attempts = $2, last_status = $3, \
-                 last_error = $4, next_attempt_at = $5, gave_up_at = $6 WHERE notification_id = $1",
-            )
-            .bind(&id)
-            .bind(attempts)
-            .bind(status)
-            .bind(&error)
-            .bind(next)
-            .bind(give_up.then_some(now))
-            .execute(self.db.writer())
-            .await?;
-            if give_up {
-                tracing::warn!(
-                    notification = id,
-                    attempts,
-                    error,
-                    "notification webhook delivery given up"
-                );
-                report.gave_up += 1;
-            } else {
-                report.retrying += 1;
-            }
+            report.count(
+                NOTIFICATION_OUTBOX
+                    .deliver(&self.db, webhook, delivery, &due, &body, now)
+                    .await?,
+            );
         }
         Ok(report)
     }
 }
+
+/// The notifications' outbox.
+const NOTIFICATION_OUTBOX: Outbox = Outbox {
+    table: "clinic_notification_outbox",
+    key: "notification_id",
+};
 
 fn notification_from(row: &AnyRow) -> Result<Notification> {
     Ok(Notification {
@@ -352,17 +299,6 @@ pub fn webhook(url: &str, secret: &[u8], rules: &Rules) -> Result<Webhook> {
             format!("`{url}`: give an absolute http:// URL such as http://10.0.0.5:8080/notify"),
         ),
     })
-}
-
-fn truncate(mut text: String, max: usize) -> String {
-    if text.len() > max {
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
-    text
 }
 
 #[cfg(test)]
