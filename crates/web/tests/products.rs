@@ -293,6 +293,110 @@ async fn a_product_goes_from_nomination_to_late_adoption_through_the_api() {
     .await;
 }
 
+#[tokio::test]
+async fn a_listed_product_is_taken_off_with_its_reason_through_the_api() {
+    both(async |app, d| {
+        let company = token(app, "company").await;
+        let mi = token(app, "mi.official").await;
+        let r = call(app, &company, "POST", "/products/nominations", Some(json!({
+            "list": MI_LIST, "product_id": d.product_id, "evidence": "生物制品1类新药（合成数据）"
+        }))).await;
+        let id = r.json()["id"].as_str().unwrap().to_owned();
+        let r = call(
+            app,
+            &mi,
+            "POST",
+            &format!("/products/nominations/{id}/approve"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = call(
+            app,
+            &mi,
+            "POST",
+            &format!("/products/lists/{MI_LIST}/versions"),
+            Some(json!({ "published_on": days_ago(10).to_string() })),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+        let removal = format!(
+            "/products/lists/{MI_LIST}/products/{}/removal",
+            d.product_id
+        );
+        // Only the compiling bureau removes, and only with a reason.
+        let r = call(
+            app,
+            &company,
+            "POST",
+            &removal,
+            Some(json!({ "reason": "企业自行撤回" })),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let r = call(app, &mi, "POST", &removal, Some(json!({ "reason": "  " }))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["errors"][0]["field"], "reason");
+        let reason = "注册证已注销（合成数据）";
+        let r = call(
+            app,
+            &mi,
+            "POST",
+            &removal,
+            Some(json!({ "reason": reason })),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["state"]["state"], "removed");
+        // Off the list already: nothing approved is left to remove.
+        let r = call(
+            app,
+            &mi,
+            "POST",
+            &removal,
+            Some(json!({ "reason": reason })),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+        // The next version leaves it out and says why; the published one keeps it.
+        let r = call(
+            app,
+            &mi,
+            "POST",
+            &format!("/products/lists/{MI_LIST}/versions"),
+            Some(json!({ "published_on": today().to_string() })),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let v2 = r.json();
+        assert_eq!(v2["number"], 2);
+        assert_eq!(v2["entries"].as_array().unwrap().len(), 0, "{v2}");
+        assert_eq!(
+            v2["removed"][0]["product_id"],
+            d.product_id.as_str(),
+            "{v2}"
+        );
+        assert_eq!(v2["removed"][0]["reason"], reason, "{v2}");
+        let v1 = call(
+            app,
+            &mi,
+            "GET",
+            &format!("/products/lists/{MI_LIST}/versions/1"),
+            None,
+        )
+        .await
+        .json();
+        assert_eq!(
+            v1["entries"][0]["product_id"],
+            d.product_id.as_str(),
+            "{v1}"
+        );
+    })
+    .await;
+}
+
 /// Signs in a demo user in a browser-like client.
 async fn signed_in<'a>(app: &'a App, username: &str) -> Client<'a> {
     let mut client = Client::new(app);
@@ -622,6 +726,39 @@ async fn the_pages_take_each_role_through_its_part() {
             )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        // The bureau takes the product off its list: a reason is required, said beside the
+        // form; with one, the next version can be published.
+        let page = mi.get("/products").await;
+        assert!(
+            page.body.contains("移出清单"),
+            "the removal form is offered"
+        );
+        let csrf = page.csrf();
+        let remove = format!("/products/lists/{MI_LIST}/products/{}/remove", d.product_id);
+        let r = mi
+            .post_form(&remove, &[("_csrf", &csrf), ("reason", "")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body
+                .contains(&format!("#remove-{MI_LIST}-{}-reason", d.product_id)),
+            "{}",
+            r.body
+        );
+        let r = mi
+            .post_form(
+                &remove,
+                &[("_csrf", &csrf), ("reason", "注册证已注销（合成数据）")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = mi.get(without_fragment(r.location())).await;
+        assert!(page.body.contains("已将该产品移出清单"), "{}", page.body);
+        assert!(
+            page.body.contains("发布第2版"),
+            "the changed list can be published"
+        );
 
         // The same page in English.
         let r = company.get("/lang/en?next=/products").await;

@@ -41,6 +41,7 @@ pub const ROUTES: &[&str] = &[
     "/products/bulletins",
     "/products/bulletins/{quarter}",
     "/products/scan",
+    "/products/lists/{list}/products/{product_id}/removal",
 ];
 
 pub fn router() -> Router<AppState> {
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[13], get(issued_bulletins))
         .route(ROUTES[14], get(bulletin).post(issue_bulletin))
         .route(ROUTES[15], post(scan))
+        .route(ROUTES[16], post(remove))
 }
 
 /// A JSON body as `T`, or a 422 naming what is wrong with it.
@@ -294,6 +296,25 @@ async fn decide(
             _ => return Err(AppError::NotFound),
         }
         .map_err(gc_error)?;
+        Ok(json_of(&n))
+    }
+    .await;
+    answer(result, ctx.lang)
+}
+
+async fn remove(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path((list, product_id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Response {
+    let result = async {
+        let d: Decision = body(&bytes)?;
+        let n = app
+            .greenchannel
+            .remove_from_list(&user, &list, &product_id, &d.reason)
+            .await
+            .map_err(gc_error)?;
         Ok(json_of(&n))
     }
     .await;
@@ -720,5 +741,6 @@ pub fn paths() -> Map<String, Value> {
         "post": op("Issue the bulletin of an ended quarter (medical insurance bureau); once per quarter, its hash on the ledger", None, vec![path("quarter", "YYYY-Qn")]),
     }));
     paths.insert(ROUTES[15].into(), json!({ "post": op("Run the overdue scan now (platform administrators); returns the alerts it raised", None, vec![]) }));
+    paths.insert(ROUTES[16].into(), json!({ "post": op("Take an approved product off a list with a reason (officials of the bureaus that compile it): the next published version leaves it out and names the reason; published versions keep it", Some(json_body("{reason}")), vec![list.clone(), path("product_id", "product id")]) }));
     paths
 }

@@ -94,6 +94,28 @@ pub async fn decide(
     answer(&app, &ctx, &user, &format!("{action}-{id}"), fields, result).await
 }
 
+/// Takes an approved product off a list, with the reason the next version will give.
+pub async fn remove(
+    State(app): State<AppState>,
+    Signed { ctx, user }: Signed,
+    Path((list, product_id)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let result = app
+        .greenchannel
+        .remove_from_list(&user, &list, &product_id, &field(&fields, "reason"))
+        .await
+        .map(|_| "removed#publish")
+        .map_err(gc_error);
+    let form = removal_form(&list, &product_id);
+    answer(&app, &ctx, &user, &form, fields, result).await
+}
+
+/// The id of the removal form of a product on a list.
+fn removal_form(list: &str, product_id: &str) -> String {
+    format!("remove-{list}-{product_id}")
+}
+
 pub async fn publish(
     State(app): State<AppState>,
     Signed { ctx, user }: Signed,
@@ -646,6 +668,24 @@ fn publish_forms(
                             None => (t(lang, "products.publish.never")),
                         }
                         " " (tf(lang, "products.publish.approved", &[("count", &approved.len().to_string())]))
+                    }
+                    @let members: Vec<&Nomination> = nominations.iter().filter(|n| n.list == rule.code && n.state == NominationState::Approved).collect();
+                    @if !members.is_empty() {
+                        details.withdraw open[members.iter().any(|n| refusal.form == removal_form(&rule.code, &n.product.product_id))] {
+                            summary { (tf(lang, "products.remove.title", &[("count", &members.len().to_string())])) }
+                            p.hint { (t(lang, "products.remove.intro")) }
+                            @for n in &members {
+                                @let form = removal_form(&rule.code, &n.product.product_id);
+                                @let rf = FormFields { lang, form: &form, refusal };
+                                form.stack id=(form) method="post" action={ "/products/lists/" (rule.code) "/products/" (n.product.product_id) "/remove" } novalidate {
+                                    (csrf_field(ctx))
+                                    (rf.state_error())
+                                    p { strong { (n.product.product_name) } " · " (n.product.company_name) }
+                                    (rf.textarea("reason", t(lang, "products.remove.reason"), Some(t(lang, "products.remove.reason_hint")), true))
+                                    button.button-warning type="submit" { (t(lang, "products.remove.submit")) }
+                                }
+                            }
+                        }
                     }
                     @if !changed {
                         p.muted { (t(lang, "products.publish.unchanged")) }

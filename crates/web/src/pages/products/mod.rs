@@ -35,6 +35,10 @@ pub fn routes() -> Router<AppState> {
         .route("/products/nominations", post(lists::nominate))
         .route("/products/nominations/{id}/{action}", post(lists::decide))
         .route("/products/lists/{list}/versions", post(lists::publish))
+        .route(
+            "/products/lists/{list}/products/{product_id}/remove",
+            post(lists::remove),
+        )
         .route("/products/listings", post(lists::record_listing))
         .route("/products/adoption", get(adoption::show))
         .route("/products/adoption/{what}", post(adoption::record))
