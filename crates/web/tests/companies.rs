@@ -488,6 +488,18 @@ async fn the_register_and_a_company_page_show_the_pipeline_and_the_funnel_counts
         assert_eq!(st.get("/companies?qualification=nonsense").await.status, StatusCode::UNPROCESSABLE_ENTITY);
         let csv = st.get("/companies?format=csv").await;
         assert!(csv.body.contains("管线示例药业（合成数据）"));
+        assert!(register.body.contains("/companies?format=xlsx"), "the Excel download is offered");
+        let xlsx = st.get("/companies?district=gulou&format=xlsx").await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert_eq!(
+            xlsx.headers[axum::http::header::CONTENT_TYPE],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        assert_eq!(
+            xlsx.headers[axum::http::header::CONTENT_DISPOSITION],
+            "attachment; filename=\"companies.xlsx\""
+        );
+        assert!(xlsx.body.starts_with("PK"), "a workbook is a zip archive");
 
         // The company page: the product's current stage and dated, evidenced history; the
         // stage form offers only stages that fit the product's kind.

@@ -6,7 +6,7 @@
 
 use access::{FieldError, Principal};
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use charts::{BarChart, ChartData, ChartOptions, Orientation, Series};
 use industry::{Company, CompanyFilter, QualificationKind, Segment, Stage, YearFigures};
@@ -22,6 +22,7 @@ use crate::error::AppError;
 use crate::figures::thousands;
 use crate::i18n::{t, tf};
 use crate::layout::{chart_figure, count_line, page, stat};
+use crate::pages::registry::export::{self, Cell, Download, Table};
 use crate::state::AppState;
 
 /// The city's target the funnel is read against: more than 50 innovative drugs declared for
@@ -46,8 +47,17 @@ pub async fn show(
     for c in &companies {
         latest.push(latest_figures(&app, &user, c).await);
     }
-    if query.get("format") == "csv" {
-        return csv(ctx.lang, &companies, &latest);
+    let download = match query.get("format") {
+        "csv" => Some(Download::Csv),
+        "xlsx" => Some(Download::Xlsx),
+        _ => None,
+    };
+    if let Some(form) = download {
+        let table = table(ctx.lang, &companies, &latest);
+        return match table.render(form) {
+            Ok(body) => export::download(form, "companies", body),
+            Err(e) => ctx.page_error(e).into_response(),
+        };
     }
     match render(&app, &ctx, &user, &query, &errors, &companies, &latest).await {
         Ok(body) if errors.is_empty() => body.into_response(),
@@ -139,7 +149,7 @@ async fn render(
         .map_or(0, |(_, n)| *n);
     let registered: u64 = by_district.iter().map(|(_, n)| n).sum();
     let export = {
-        let mut pairs: Vec<String> = query
+        let pairs: Vec<String> = query
             .0
             .iter()
             .filter(|(k, v)| k != "format" && !v.trim().is_empty())
@@ -151,8 +161,12 @@ async fn render(
                 )
             })
             .collect();
-        pairs.push("format=csv".into());
-        format!("/companies?{}", pairs.join("&"))
+        let base = format!("/companies?{}", pairs.join("&"));
+        let sep = if pairs.is_empty() { "" } else { "&" };
+        (
+            format!("{base}{sep}format=csv"),
+            format!("{base}{sep}format=xlsx"),
+        )
     };
     let body = html! {
         h1 { (t(lang, "companies.title")) }
@@ -195,7 +209,11 @@ async fn render(
             @if companies.is_empty() {
                 p.muted { (t(lang, "companies.list.empty")) }
             } @else {
-                p.actions { a.button.button-secondary href=(export) download { (t(lang, "companies.list.export_csv")) } }
+                p.actions {
+                    a.button.button-secondary href=(export.0) download { (t(lang, "companies.list.export_csv")) }
+                    " "
+                    a.button.button-secondary href=(export.1) download { (t(lang, "companies.list.export_xlsx")) }
+                }
                 div.table-wrap.table-scroll {
                     table.data {
                         caption.visually-hidden { (t(lang, "companies.list.title")) }
@@ -350,9 +368,11 @@ fn district_chart(lang: Lang, counts: &[(String, u64)]) -> Markup {
 }
 
 /// The register as shown, as CSV (UTF-8 with a BOM, so Excel opens the Chinese correctly).
-fn csv(lang: Lang, companies: &[Company], latest: &[Option<YearFigures>]) -> Response {
+/// The register as a table to download: the public columns, and the latest yearly figures
+/// for the viewers who may read them.
+fn table(lang: Lang, companies: &[Company], latest: &[Option<YearFigures>]) -> Table {
     let show_figures = latest.iter().any(Option::is_some);
-    let mut headers = vec![
+    let mut header = vec![
         t(lang, "companies.field.name"),
         t(lang, "companies.field.uscc"),
         t(lang, "companies.field.district"),
@@ -360,66 +380,39 @@ fn csv(lang: Lang, companies: &[Company], latest: &[Option<YearFigures>]) -> Res
         t(lang, "companies.field.segments"),
     ];
     if show_figures {
-        headers.extend([
+        header.extend([
             t(lang, "companies.field.year"),
             t(lang, "companies.csv.revenue_yuan"),
             t(lang, "companies.csv.rd_spend_yuan"),
         ]);
     }
-    let mut out = String::from("\u{feff}");
-    out.push_str(
-        &headers
-            .iter()
-            .map(|h| cell(h))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push_str("\r\n");
-    for (c, f) in companies.iter().zip(latest) {
-        let mut row = vec![
-            cell(&c.name),
-            cell(c.uscc.as_str()),
-            cell(&district_name(lang, &c.district)),
-            cell(c.park.as_deref().unwrap_or("")),
-            cell(&segment_names(lang, &c.segments)),
-        ];
-        if show_figures {
-            match f {
-                Some(f) => row.extend([
-                    f.year.to_string(),
-                    f.revenue_yuan.to_string(),
-                    f.rd_spend_yuan.to_string(),
-                ]),
-                None => row.extend([String::new(), String::new(), String::new()]),
+    let rows = companies
+        .iter()
+        .zip(latest)
+        .map(|(c, f)| {
+            let mut row = vec![
+                Cell::Text(c.name.clone()),
+                Cell::Text(c.uscc.as_str().to_owned()),
+                Cell::Text(district_name(lang, &c.district)),
+                Cell::Text(c.park.clone().unwrap_or_default()),
+                Cell::Text(segment_names(lang, &c.segments)),
+            ];
+            if show_figures {
+                match f {
+                    Some(f) => row.extend([
+                        Cell::Text(f.year.to_string()),
+                        Cell::Yuan(f.revenue_yuan),
+                        Cell::Yuan(f.rd_spend_yuan),
+                    ]),
+                    None => row.extend([Cell::Blank, Cell::Blank, Cell::Blank]),
+                }
             }
-        }
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    let mut response = out.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"companies.csv\""),
-    );
-    response
-}
-
-/// A CSV cell, quoted when it needs to be; a leading formula character is neutralised so a
-/// spreadsheet never runs a company name as a formula.
-fn cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
+            row
+        })
+        .collect();
+    Table {
+        sheet: t(lang, "companies.title").to_owned(),
+        header: header.into_iter().map(str::to_owned).collect(),
+        rows,
     }
 }

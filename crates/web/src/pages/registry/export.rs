@@ -30,6 +30,8 @@ pub enum Cell {
     Count(u64),
     /// A rate from 0 to 1, shown as a percentage.
     Rate(f64),
+    /// An amount in yuan.
+    Yuan(i64),
     Blank,
 }
 
@@ -40,6 +42,7 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Count(n) => n.to_string(),
             Cell::Rate(x) => percent(*x),
+            Cell::Yuan(n) => n.to_string(),
             Cell::Blank => String::new(),
         }
     }
@@ -128,6 +131,10 @@ impl Table {
                     }
                     Cell::Rate(x) => {
                         sheet.write_number_with_format(r, c, *x, &rate)?;
+                    }
+                    // Company figures are far below 2^53 yuan, exact as f64.
+                    Cell::Yuan(n) => {
+                        sheet.write_number_with_format(r, c, *n as f64, &count)?;
                     }
                     Cell::Blank => {}
                 }
@@ -268,6 +275,11 @@ mod tests {
                     Cell::Text("无对象".into()),
                 ],
                 vec![Cell::Text("Gulou, north".into()), Cell::Blank, Cell::Blank],
+                vec![
+                    Cell::Text("营收".into()),
+                    Cell::Yuan(1_250_000),
+                    Cell::Blank,
+                ],
             ],
         }
     }
@@ -293,7 +305,8 @@ mod tests {
             "\u{feff}\"区\",\"登记人数\",\"规范管理率·率\"\r\n\
              \"鼓楼区\",\"1234\",\"50.0%\"\r\n\
              \"'=1+1\",\"0\",\"无对象\"\r\n\
-             \"Gulou, north\",\"\",\"\"\r\n"
+             \"Gulou, north\",\"\",\"\"\r\n\
+             \"营收\",\"1250000\",\"\"\r\n"
         );
     }
 
