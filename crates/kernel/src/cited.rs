@@ -36,6 +36,9 @@ pub struct Source {
     /// Why the figure is unconfirmed, or how it was derived. Required when `confirmed` is false.
     #[serde(default)]
     pub note: Option<String>,
+    /// The note in Chinese, for the pages that show it to people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_zh: Option<String>,
 }
 
 /// A value together with its [`Source`]; written `{ value = …, source = { … } }` in TOML.

@@ -258,6 +258,9 @@ async fn a_whole_selection_year_through_pages_and_the_api() {
         for text in ["企业培育库", "生物医药企业梯度培育库", "不超过30家", "30家龙头培育企业", "15–20家", "不限", "action=\"/pools/selections\""] {
             assert!(r.body.contains(text), "overview shows {text}");
         }
+        // An unconfirmed figure says why, in the page's language.
+        assert!(r.body.contains("平台运营方设定"), "a Chinese note");
+        assert!(!r.body.contains("operator&#x27;s choice") && !r.body.contains("operator's choice"), "no English note on the Chinese page");
         let mut company = browser(app, "company").await;
         let r = company.get("/pools").await;
         assert_eq!(r.status, StatusCode::OK);

@@ -258,8 +258,11 @@ pub(crate) fn cite_source(
         span.citation { (schemes.cite(source)) }
         @if !source.confirmed {
             " " (status_tag(t(lang, "pools.unconfirmed"), "warn"))
-            // The pools file writes its notes in English only.
-            @if let Some(note) = &source.note { " " span.muted lang="en" { (note) } }
+            @match (lang, &source.note_zh, &source.note) {
+                (Lang::Zh, Some(zh), _) => { " " span.muted { (zh) } }
+                (_, _, Some(en)) => { " " span.muted lang="en" { (en) } }
+                _ => {}
+            }
         }
     }
 }
