@@ -157,6 +157,9 @@ pub struct ChartOptions {
     pub id: String,
     /// Shown above the chart and used as its accessible name.
     pub title: String,
+    /// The title names the chart for screen readers only: for a page whose own heading
+    /// already says it right above the chart.
+    pub title_hidden: bool,
     /// The `<desc>` for screen readers; generated from the data when empty.
     pub description: String,
     /// Shown instead of the chart when there is no data (e.g. `暂无数据` / `No data`).
@@ -178,6 +181,7 @@ impl Default for ChartOptions {
         Self {
             id: String::new(),
             title: String::new(),
+            title_hidden: false,
             description: String::new(),
             no_data: String::new(),
             lang: Lang::Zh,

@@ -451,7 +451,7 @@ fn fill(text: &str, max_width: f64, size: f64) -> Vec<String> {
 pub(crate) fn title_block(svg: &mut Svg, options: &ChartOptions, width: f64) -> f64 {
     const SIZE: f64 = 17.0;
     const LINE: f64 = 24.0;
-    if is_blank(&options.title) {
+    if is_blank(&options.title) || options.title_hidden {
         return 0.0;
     }
     let lines = wrap(&options.title, width, SIZE, 3);

@@ -1002,3 +1002,25 @@ fn the_first_versions_entry_points_still_work() {
     assert!(map.has_text("Gulou") && map.has_text("740"));
     assert!(!map.has_text("2"), "the first value for a district wins");
 }
+
+#[test]
+fn a_hidden_title_still_names_the_chart_but_is_not_drawn() {
+    let render = |title_hidden: bool| {
+        BarChart {
+            options: ChartOptions {
+                title_hidden,
+                ..options("h")
+            },
+            orientation: Orientation::Vertical,
+        }
+        .render(&data(&[1.0, 2.0]))
+    };
+    let shown = render(false);
+    let hidden = render(true);
+    for svg in [&shown, &hidden] {
+        assert!(svg.contains("<title id=\"h-title\">标题</title>"), "{svg}");
+    }
+    // The visible title is a text element of its own; only the shown chart has it.
+    assert_eq!(shown.matches(">标题<").count(), 2, "{shown}");
+    assert_eq!(hidden.matches(">标题<").count(), 1, "{hidden}");
+}

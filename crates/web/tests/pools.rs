@@ -291,6 +291,14 @@ async fn a_whole_selection_year_through_pages_and_the_api() {
             assert!(r.body.contains(text), "the proposal shows {text}");
         }
         assert!(r.body.contains(&format!("其中2家没有{figures_year}年度经营数据")), "left out, and why");
+        // Fewer candidates than a page holds: no pager, and a page number out of range or not
+        // a number shows the same ranking.
+        assert!(!r.body.contains("rel=\"next\""));
+        for query in ["?page=7", "?page=x"] {
+            let other = st.get(&format!("{page}{query}")).await;
+            assert_eq!(other.status, StatusCode::OK, "{query}");
+            assert!(other.body.contains("候选企业排名"), "{query}");
+        }
         let proposal = call(app, &token(app, "st.official").await, "GET", &format!("/pools/{SCHEME}/{year}/proposal"), None).await.json();
         let id = proposal["proposal"]["id"].as_str().unwrap().to_owned();
         let entries = proposal["proposal"]["entries"].as_array().unwrap();

@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use access::{FieldError, Principal};
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cultivation::{Change, How, Member, Proposal, ProposalEntry, Scheme, Schemes};
@@ -35,8 +35,15 @@ pub async fn show(
     State(app): State<AppState>,
     Signed { ctx, user }: Signed,
     Path((scheme, year)): Path<(String, String)>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    match render(&app, &ctx, &user, &scheme, &year, &[], None).await {
+    // A page number that is not one shows the first page, as a pager link never sends it.
+    let page_no = query
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(1);
+    match render(&app, &ctx, &user, &scheme, &year, &[], None, page_no).await {
         Ok((status, body)) => (status, body).into_response(),
         Err(e) => ctx.page_error(e).into_response(),
     }
@@ -144,7 +151,7 @@ async fn refused(
     status: StatusCode,
     errors: Vec<FieldError>,
 ) -> Response {
-    match render(app, ctx, user, scheme, year, &errors, Some(form)).await {
+    match render(app, ctx, user, scheme, year, &errors, Some(form), 1).await {
         Ok((_, body)) => (status, body).into_response(),
         Err(e) => ctx.page_error(e).into_response(),
     }
@@ -192,6 +199,7 @@ fn change_of(form: &StepForm) -> Result<Change, Vec<FieldError>> {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one page, re-rendered with what was typed
 async fn render(
     app: &AppState,
     ctx: &Ctx,
@@ -200,6 +208,7 @@ async fn render(
     year: &str,
     errors: &[FieldError],
     typed: Option<&StepForm>,
+    page_no: usize,
 ) -> Result<(StatusCode, Markup), AppError> {
     let lang = ctx.lang;
     let schemes = app.cultivation.schemes();
@@ -253,7 +262,7 @@ async fn render(
         @if runs_pools(user) && p.state == cultivation::State::Draft {
             (amend_form(ctx, s, &p, errors, typed))
         }
-        (ranked_table(lang, user, s, &p))
+        (ranked_table(lang, user, s, &p, page_no))
         (amendments(lang, s, &view))
         (history(lang, &view))
         (left_out(lang, year, &view))
@@ -599,11 +608,26 @@ fn weights(lang: Lang, s: &Scheme) -> String {
         .join(" · ")
 }
 
-fn ranked_table(lang: Lang, user: &Principal, s: &Scheme, p: &Proposal) -> Markup {
+/// Candidates shown on one page of the ranking.
+const RANKING_PAGE: usize = 50;
+
+/// The page of `len` ranked entries asked for, kept within the pages there are: its number,
+/// how many pages there are (at least one) and the entries it shows.
+fn paged(len: usize, page_no: usize) -> (usize, usize, std::ops::Range<usize>) {
+    let pages = len.div_ceil(RANKING_PAGE).max(1);
+    let page_no = page_no.clamp(1, pages);
+    let start = (page_no - 1) * RANKING_PAGE;
+    (page_no, pages, start..len.min(start + RANKING_PAGE))
+}
+
+fn ranked_table(lang: Lang, user: &Principal, s: &Scheme, p: &Proposal, page_no: usize) -> Markup {
     let pool = |id: &Option<String>| match id {
         Some(id) => pool_name(lang, Some(s), id),
         None => "—".to_owned(),
     };
+    let (page_no, pages, range) = paged(p.entries.len(), page_no);
+    let shown = &p.entries[range];
+    let href = |n: usize| format!("?page={n}#ranking");
     html! {
         section id="ranking" {
             h2 { (t(lang, "pools.ranking.title")) }
@@ -621,7 +645,7 @@ fn ranked_table(lang: Lang, user: &Principal, s: &Scheme, p: &Proposal) -> Marku
                         th scope="col" { (t(lang, "pools.pool")) }
                     } }
                     tbody {
-                        @for e in &p.entries {
+                        @for e in shown {
                             tr {
                                 td.num { (e.rank) }
                                 th scope="row" {
@@ -645,6 +669,13 @@ fn ranked_table(lang: Lang, user: &Principal, s: &Scheme, p: &Proposal) -> Marku
                             }
                         }
                     }
+                }
+            }
+            @if pages > 1 {
+                nav.pager aria-label=(t(lang, "pools.ranking.pages")) {
+                    @if page_no > 1 { a rel="prev" href=(href(page_no - 1)) { (t(lang, "registry.prev")) } }
+                    span { (tf(lang, "registry.page_of", &[("page", &page_no.to_string()), ("pages", &pages.to_string())])) }
+                    @if page_no < pages { a rel="next" href=(href(page_no + 1)) { (t(lang, "registry.next")) } }
                 }
             }
         }
@@ -794,4 +825,19 @@ fn published(
         }
     };
     (StatusCode::OK, page(ctx, title, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ranking_is_paged_and_a_page_out_of_range_shows_the_nearest() {
+        assert_eq!(paged(0, 1), (1, 1, 0..0));
+        assert_eq!(paged(50, 1), (1, 1, 0..50));
+        assert_eq!(paged(51, 2), (2, 2, 50..51));
+        assert_eq!(paged(120, 0), (1, 3, 0..50));
+        assert_eq!(paged(120, 3), (3, 3, 100..120));
+        assert_eq!(paged(120, 99), (3, 3, 100..120));
+    }
 }

@@ -36,6 +36,8 @@ fn bar(lang: Lang, id: &str, title: &str, data: &ChartData, horizontal: bool) ->
         options: ChartOptions {
             id: id.into(),
             title: title.to_owned(),
+            // Each chart sits under a heading that says the same.
+            title_hidden: true,
             no_data: t(lang, "home.no_data").to_owned(),
             lang: if lang == Lang::En {
                 charts::Lang::En
