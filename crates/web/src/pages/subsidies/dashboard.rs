@@ -109,11 +109,20 @@ async fn render(app: &AppState, ctx: &Ctx, user: &Principal) -> Result<Markup, A
             .map(|p| pick(lang, &p.name_zh, &p.name_en).to_owned())
             .unwrap_or_else(|| pool.to_owned())
     };
+    // Tiers in the order their scheme lists them (leading first), not by their ids.
+    let position = |scheme: &str, pool: &str| {
+        schemes
+            .scheme(scheme)
+            .and_then(|s| s.pools.iter().position(|p| p.id == pool))
+            .unwrap_or(usize::MAX)
+    };
+    let mut tiers: Vec<((String, String), u32)> = tiers.into_iter().collect();
+    tiers.sort_by_key(|((s, p), _)| (s.clone(), position(s, p)));
     let tier_data = ChartData {
-        categories: tiers.keys().map(|(s, p)| pool_name(s, p)).collect(),
+        categories: tiers.iter().map(|((s, p), _)| pool_name(s, p)).collect(),
         series: vec![Series::new(
             t(lang, "subsidies.dash.members"),
-            tiers.values().map(|v| f64::from(*v)).collect(),
+            tiers.iter().map(|(_, v)| f64::from(*v)).collect(),
         )],
         unit: t(lang, "subsidies.dash.companies_unit").to_owned(),
     };
