@@ -67,30 +67,17 @@ pub async fn submit(
 
 /// A request form from the posted pairs (checkbox lists repeat their name).
 pub fn form_from_pairs(fields: &[(String, String)]) -> RequestForm {
-    let one = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let all = |name: &str| {
-        fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-    };
+    let pairs = super::Pairs(fields);
     RequestForm {
-        diseases: all("diseases"),
-        age_min: one("age_min"),
-        age_max: one("age_max"),
-        districts: all("districts"),
-        enrolled_from: one("enrolled_from"),
-        enrolled_to: one("enrolled_to"),
-        variables: all("variables"),
-        purpose: one("purpose"),
-        ethics_reference: one("ethics_reference"),
+        diseases: pairs.all("diseases"),
+        age_min: pairs.one("age_min"),
+        age_max: pairs.one("age_max"),
+        districts: pairs.all("districts"),
+        enrolled_from: pairs.one("enrolled_from"),
+        enrolled_to: pairs.one("enrolled_to"),
+        variables: pairs.all("variables"),
+        purpose: pairs.one("purpose"),
+        ethics_reference: pairs.one("ethics_reference"),
     }
 }
 

@@ -31,6 +31,29 @@ use crate::layout::status_tag;
 use crate::state::AppState;
 
 pub use detail::{ReleaseFile, download};
+
+/// Posted or URL pairs as the research forms read them: checkbox lists repeat their name.
+struct Pairs<'a>(&'a [(String, String)]);
+
+impl Pairs<'_> {
+    /// The first value of `name`, or "".
+    fn one(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every value of `name`, in order.
+    fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
 pub use query::run as run_query;
 
 /// The research pages, merged into the platform's router.

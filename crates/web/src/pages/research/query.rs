@@ -24,30 +24,17 @@ use crate::state::AppState;
 
 /// A query form from URL pairs (checkbox lists repeat their name).
 pub fn form_from_pairs(fields: &[(String, String)]) -> QueryForm {
-    let one = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let all = |name: &str| {
-        fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-    };
+    let pairs = super::Pairs(fields);
     QueryForm {
-        diseases: all("diseases"),
-        age_min: one("age_min"),
-        age_max: one("age_max"),
-        districts: all("districts"),
-        enrolled_from: one("enrolled_from"),
-        enrolled_to: one("enrolled_to"),
-        rows: one("rows"),
-        columns: one("columns"),
-        mean_of: one("mean_of"),
+        diseases: pairs.all("diseases"),
+        age_min: pairs.one("age_min"),
+        age_max: pairs.one("age_max"),
+        districts: pairs.all("districts"),
+        enrolled_from: pairs.one("enrolled_from"),
+        enrolled_to: pairs.one("enrolled_to"),
+        rows: pairs.one("rows"),
+        columns: pairs.one("columns"),
+        mean_of: pairs.one("mean_of"),
     }
 }
 
