@@ -747,6 +747,9 @@ struct Writer {
     /// Set when a commit failed: whether it really failed is unknown until the database is
     /// read again (the connection may have died after COMMIT reached the server).
     needs_resync: bool,
+    /// The first seq and the leaves of the batch whose INSERT last failed: a COMMIT can reach
+    /// the server although the client saw an error, and then these are in the log already.
+    failed: Option<(u64, Vec<Hash>)>,
 }
 
 impl Writer {
@@ -764,6 +767,7 @@ impl Writer {
             max_batch,
             insert_sql,
             needs_resync: false,
+            failed: None,
         }
     }
 
@@ -812,6 +816,11 @@ impl Writer {
                         return Err(LedgerError::Sql(e));
                     }
                     self.needs_resync = false;
+                    // What was adopted may be this very batch, committed after all: then it
+                    // is acknowledged, not appended twice.
+                    if let Some(receipts) = self.failed_batch_in_log() {
+                        return Ok(receipts);
+                    }
                 }
                 other => return other,
             }
@@ -849,8 +858,10 @@ impl Writer {
             // Undo: the in-memory tree must equal what is committed.
             write(&self.shared.tree).truncate(start);
             self.needs_resync = true;
+            self.failed = Some((start, rows.iter().map(|r| r.leaf).collect()));
             return Err(e);
         }
+        self.failed = None;
         let receipts = rows
             .iter()
             .zip(start..)
@@ -862,6 +873,28 @@ impl Writer {
             .collect();
         *write(&self.shared.head) = head;
         Ok(receipts)
+    }
+
+    /// The receipts of the batch whose INSERT failed, if the log holds its leaves at their
+    /// seqs (a leaf hashes its seq, time and event, so no other batch has the same).
+    fn failed_batch_in_log(&mut self) -> Option<Vec<Receipt>> {
+        let (start, leaves) = self.failed.take()?;
+        let tree = read(&self.shared.tree);
+        let ours = (start..)
+            .zip(&leaves)
+            .all(|(seq, leaf)| tree.leaf(seq) == Some(*leaf));
+        let tree_size = start + leaves.len() as u64;
+        ours.then(|| {
+            leaves
+                .into_iter()
+                .zip(start..)
+                .map(|(leaf_hash, seq)| Receipt {
+                    seq,
+                    leaf_hash,
+                    tree_size,
+                })
+                .collect()
+        })
     }
 
     /// One transaction: every row of the batch and the new signed tree head.
