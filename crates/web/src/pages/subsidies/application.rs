@@ -415,14 +415,7 @@ pub async fn act(
                 let clause = policy::shipped()
                     .clause(&application.clause_id, today)
                     .map_err(super::policy_error)?;
-                let entered: std::collections::BTreeMap<String, String> = fields
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        k.strip_prefix("fact.")
-                            .map(|n| (n.to_owned(), v.trim().to_owned()))
-                    })
-                    .filter(|(_, v)| !v.is_empty())
-                    .collect();
+                let entered = super::policies::entered_facts(&fields);
                 let facts = super::policies::facts_from_form(clause, &entered)?;
                 return aw
                     .resubmit(&user, &id, facts)

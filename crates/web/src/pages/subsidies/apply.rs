@@ -212,14 +212,7 @@ pub async fn submit(
     let clause_id = get("clause");
     let title = get("title");
     let requested = get("requested");
-    let entered: BTreeMap<String, String> = fields
-        .iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("fact.")
-                .map(|n| (n.to_owned(), v.trim().to_owned()))
-        })
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let entered = super::policies::entered_facts(&fields);
     let result = build(
         &app, &user, &programme, &clause_id, &title, &requested, &entered, &fields,
     )

@@ -132,11 +132,7 @@ pub async fn calculate(
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let id = get("id").unwrap_or_default().to_owned();
     let on = get("on").map(str::to_owned);
-    let entered: BTreeMap<String, String> = fields
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("fact.").map(|n| (n.to_owned(), v.clone())))
-        .filter(|(_, v)| !v.trim().is_empty())
-        .collect();
+    let entered = entered_facts(&fields);
     let today = app.awards.now().city_date();
     let result = (|| -> Result<Evaluation, AppError> {
         let on = parse_on(on.as_deref(), today)?;
@@ -181,6 +177,18 @@ fn parse_on(on: Option<&str>, today: Date) -> Result<Date, AppError> {
             )])
         }),
     }
+}
+
+/// The facts a form carries (`fact.<name>` fields), trimmed; blank ones are left out.
+pub fn entered_facts(fields: &[(String, String)]) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("fact.")
+                .map(|n| (n.to_owned(), v.trim().to_owned()))
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
 }
 
 /// The clause's facts from the form (`fact.<name>` fields), each read by its definition.
@@ -420,5 +428,31 @@ pub fn period_text(lang: Lang, c: &Clause) -> String {
             "subsidies.period.open",
             &[("from", &c.effective_from.to_string())],
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entered_facts_are_the_fact_fields_trimmed_without_blanks() {
+        let fields: Vec<(String, String)> = [
+            ("fact.revenue", " 120 "),
+            ("fact.rd", "   "),
+            ("title", "x"),
+            ("fact.district", "gulou"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let facts = entered_facts(&fields);
+        assert_eq!(
+            facts.into_iter().collect::<Vec<_>>(),
+            [
+                ("district".to_owned(), "gulou".to_owned()),
+                ("revenue".to_owned(), "120".to_owned())
+            ]
+        );
     }
 }
