@@ -378,6 +378,10 @@ impl Ledger {
         let public_key = signing_key.verifying_key();
         let mut tree = MerkleTree::new();
         load_leaves(&db, &mut tree, None).await?;
+        // Entries and their tree head commit together, so every entry read above has its head
+        // visible now. A head beyond them is another process's batch that committed in
+        // between (the command line opening beside a running platform): its entries are
+        // visible too, and are read before the sizes are compared.
         let head = match latest_stored_head(&db).await? {
             Some(head) => head,
             None if tree.is_empty() => {
@@ -392,6 +396,9 @@ impl Ledger {
                 )));
             }
         };
+        if head.tree_size > tree.len() {
+            load_leaves(&db, &mut tree, Some(head.tree_size)).await?;
+        }
         if head.tree_size != tree.len() {
             return Err(LedgerError::Corrupt(format!(
                 "the latest signed tree head covers {} entries but the log holds {}",

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ed25519_dalek::SigningKey;
 use ledger::merkle::leaf_hash;
@@ -681,5 +683,44 @@ async fn two_writers_of_one_database_take_turns_and_the_log_holds_together() {
         // Proofs of the adopting writer cover the other writer's entries too.
         let proof = platform.inclusion_proof(6, 9).expect("proof");
         assert!(proof.verify(&reopened.root(9).expect("root")));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_opens_while_another_process_appends() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        // The platform appends without pause; the command line opens the same ledger again
+        // and again meanwhile. Every open reads entries and the latest head in separate
+        // statements, so batches commit between them.
+        let platform = Ledger::open(db.clone(), key()).await.expect("open");
+        append_sequentially(&platform, 0..100).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (platform, stop) = (platform.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut next = 100;
+                while !stop.load(Ordering::Relaxed) {
+                    platform.record(event(next)).await.expect("record");
+                    next += 1;
+                }
+                next
+            })
+        };
+        for attempt in 0..40 {
+            if let Err(e) = Ledger::open(db.clone(), key()).await {
+                panic!("open {attempt} beside a writer failed: {e}");
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let written = writer.await.expect("the writer task");
+        assert!(
+            written > 100,
+            "the writer appended while the ledger was opened"
+        );
+        let reopened = Ledger::open(db.clone(), key()).await.expect("reopen");
+        assert_eq!(reopened.tree_size(), written);
+        let report = verify(db, &key().verifying_key()).await.expect("verify");
+        assert!(report.is_ok(), "{report}");
     }
 }
