@@ -594,8 +594,8 @@ impl Devices {
     }
 
     /// Records the message ids of `pending` and says which were new. The common case, all
-    /// new, costs one INSERT; when some were sent before, the INSERT is undone and redone for
-    /// the new ones only, so the answer is exact without reading back every row inserted.
+    /// new, costs one INSERT a device; when some were sent before, the INSERTs are undone and
+    /// redone for the new ones only, so the answer is exact without reading back every row.
     async fn claim_messages(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -603,95 +603,75 @@ impl Devices {
         pending: &[Pending],
         now: UtcMillis,
     ) -> Result<Vec<bool>, DevicesError> {
-        let mut messages = String::with_capacity(pending.len() * 80);
-        messages.push('[');
-        for (i, p) in pending.iter().enumerate() {
-            if i > 0 {
-                messages.push(',');
-            }
-            push_row(
-                &mut messages,
-                &[
-                    Cell::Text(&devices[p.batch].id),
-                    Cell::Text(p.message_id()),
-                    Cell::Int(now.0),
-                ],
-            );
-        }
-        messages.push(']');
+        let all = vec![true; pending.len()];
         sqlx::query("SAVEPOINT device_messages")
             .execute(&mut *conn)
             .await?;
-        let inserted = sqlx::query(&self.statements.insert_messages)
-            .bind(messages)
-            .execute(&mut *conn)
+        if self
+            .insert_messages(conn, devices, pending, &all, now)
             .await?
-            .rows_affected();
-        if inserted as usize == pending.len() {
+            == pending.len()
+        {
             sqlx::query("RELEASE SAVEPOINT device_messages")
                 .execute(&mut *conn)
                 .await?;
-            return Ok(vec![true; pending.len()]);
+            return Ok(all);
         }
         sqlx::query("ROLLBACK TO SAVEPOINT device_messages")
             .execute(&mut *conn)
             .await?;
-        let mut keys = String::from("[");
-        for (i, p) in pending.iter().enumerate() {
-            if i > 0 {
-                keys.push(',');
+        let mut seen: HashSet<(&str, String)> = HashSet::new();
+        for (device, ids) in message_ids(devices, pending, &all) {
+            let rows = sqlx::query(&self.statements.existing_messages)
+                .bind(device)
+                .bind(ids)
+                .fetch_all(&mut *conn)
+                .await?;
+            for row in rows {
+                seen.insert((device, row.try_get(0)?));
             }
-            push_row(
-                &mut keys,
-                &[Cell::Text(&devices[p.batch].id), Cell::Text(p.message_id())],
-            );
-        }
-        keys.push(']');
-        let rows = sqlx::query(&self.statements.existing_messages)
-            .bind(keys)
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut seen: HashSet<(String, String)> = HashSet::with_capacity(rows.len());
-        for row in rows {
-            seen.insert((row.try_get(0)?, row.try_get(1)?));
         }
         // First use wins: an id sent in two batches of one transaction is new for the first.
         let new: Vec<bool> = pending
             .iter()
-            .map(|p| seen.insert((devices[p.batch].id.clone(), p.message_id().to_owned())))
+            .map(|p| seen.insert((devices[p.batch].id.as_str(), p.message_id().to_owned())))
             .collect();
-        let mut rows = String::from("[");
-        let mut count = 0;
-        for (p, _) in pending.iter().zip(&new).filter(|(_, n)| **n) {
-            if count > 0 {
-                rows.push(',');
-            }
-            count += 1;
-            push_row(
-                &mut rows,
-                &[
-                    Cell::Text(&devices[p.batch].id),
-                    Cell::Text(p.message_id()),
-                    Cell::Int(now.0),
-                ],
-            );
-        }
-        rows.push(']');
-        if count > 0 {
-            let inserted = sqlx::query(&self.statements.insert_messages)
-                .bind(rows)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-            if inserted as usize != count {
-                // PostgreSQL: another transaction stored one of these ids meanwhile.
-                return Err(DevicesError::ConcurrentMessages);
-            }
+        let count = new.iter().filter(|n| **n).count();
+        if self
+            .insert_messages(conn, devices, pending, &new, now)
+            .await?
+            != count
+        {
+            // PostgreSQL: another transaction stored one of these ids meanwhile.
+            return Err(DevicesError::ConcurrentMessages);
         }
         sqlx::query("RELEASE SAVEPOINT device_messages")
             .execute(&mut *conn)
             .await?;
         Ok(new)
+    }
+
+    /// Inserts the message ids of `pending` marked in `take`, one statement a device; says
+    /// how many were not stored before.
+    async fn insert_messages(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        devices: &[BoundDevice],
+        pending: &[Pending],
+        take: &[bool],
+        now: UtcMillis,
+    ) -> Result<usize, DevicesError> {
+        let mut inserted = 0;
+        for (device, ids) in message_ids(devices, pending, take) {
+            inserted += sqlx::query(&self.statements.insert_messages)
+                .bind(device)
+                .bind(now.0)
+                .bind(ids)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected() as usize;
+        }
+        Ok(inserted)
     }
 
     pub(crate) async fn upsert_summaries(
@@ -852,6 +832,34 @@ pub(crate) fn push_row(out: &mut String, cells: &[Cell]) {
         }
     }
     out.push(']');
+}
+
+/// The message ids of `pending` marked in `take`, a JSON array of strings for each run of one
+/// batch (one device). A flat array, because SQLite reads its elements straight from
+/// `json_each`, where each `->>` into a row array would parse the row again (ADR 0010).
+fn message_ids<'a>(
+    devices: &'a [BoundDevice],
+    pending: &[Pending],
+    take: &[bool],
+) -> Vec<(&'a str, String)> {
+    let mut out: Vec<(&str, String)> = Vec::new();
+    let mut batch = None;
+    for (p, _) in pending.iter().zip(take).filter(|(_, t)| **t) {
+        if batch != Some(p.batch) {
+            batch = Some(p.batch);
+            out.push((&devices[p.batch].id, String::from("[")));
+        }
+        if let Some((_, ids)) = out.last_mut() {
+            if ids.len() > 1 {
+                ids.push(',');
+            }
+            push_json_string(ids, p.message_id());
+        }
+    }
+    for (_, ids) in &mut out {
+        ids.push(']');
+    }
+    out
 }
 
 fn push_json_string(out: &mut String, s: &str) {

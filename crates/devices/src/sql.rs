@@ -22,9 +22,11 @@ pub const READING_COLUMNS: [&str; 6] = [
 /// The statements of the ingest for one backend, and its commit queue: both are built once
 /// per service and shared by its clones.
 pub struct Statements {
-    /// Rows `[device_id, message_id, received_at]`, skipping ids already stored.
+    /// One device's message ids (`$1` the device, `$2` the time received, `$3` a JSON array
+    /// of ids), skipping ids already stored.
     pub insert_messages: String,
-    /// Rows `[device_id, message_id]`; returns the pairs already stored.
+    /// Of one device's message ids (`$1` the device, `$2` a JSON array of ids), those already
+    /// stored.
     pub existing_messages: String,
     /// Rows `[resident_id, series, taken_at, device_id, message_id, value]` (the review path).
     pub insert_readings: String,
@@ -86,19 +88,25 @@ impl Statements {
         };
         Statements {
             reading_shapes: InsertShapes::new("device_readings", &READING_COLUMNS, 1_024, backend),
-            insert_messages: format!(
-                "INSERT INTO device_messages (device_id, message_id, received_at) {} \
-                 ON CONFLICT DO NOTHING",
-                select_rows(backend, &[Text, Text, Int])
-            ),
+            insert_messages: match backend {
+                Backend::Sqlite => {
+                    "INSERT INTO device_messages (device_id, message_id, received_at) \
+                     SELECT $1, value, $2 FROM json_each($3) WHERE true ON CONFLICT DO NOTHING"
+                        .to_owned()
+                }
+                Backend::Postgres => {
+                    "INSERT INTO device_messages (device_id, message_id, received_at) \
+                     SELECT $1, e, $2 FROM jsonb_array_elements_text($3::jsonb) AS e \
+                     ON CONFLICT DO NOTHING"
+                        .to_owned()
+                }
+            },
             existing_messages: match backend {
-                Backend::Sqlite => "SELECT m.device_id, m.message_id FROM json_each($1) AS j \
-                     JOIN device_messages AS m \
-                     ON m.device_id = j.value ->> 0 AND m.message_id = j.value ->> 1"
+                Backend::Sqlite => "SELECT message_id FROM device_messages WHERE device_id = $1 \
+                     AND message_id IN (SELECT value FROM json_each($2))"
                     .to_owned(),
-                Backend::Postgres => "SELECT m.device_id, m.message_id \
-                     FROM jsonb_array_elements($1::jsonb) AS e JOIN device_messages AS m \
-                     ON m.device_id = e ->> 0 AND m.message_id = e ->> 1"
+                Backend::Postgres => "SELECT message_id FROM device_messages WHERE device_id = $1 \
+                     AND message_id IN (SELECT jsonb_array_elements_text($2::jsonb))"
                     .to_owned(),
             },
             insert_readings: format!(

@@ -236,6 +236,17 @@ async fn a_message_sent_twice_is_stored_once() {
         assert_eq!(statuses(&reports[0]), ["accepted"]);
         assert_eq!(statuses(&reports[1]), ["duplicate"]);
         assert_eq!(count(db, "device_readings").await, 5);
+
+        // Ids with quotes, backslashes and Chinese text are matched exactly, not as patterns
+        // or prefixes.
+        let odd = hr(r#"q\"\\中"#, 76.0, &t);
+        let body = format!("{odd}\n{}", hr("q", 77.0, &t));
+        let report = send(&devices, &watch, &body, Format::Ndjson).await;
+        assert_eq!(statuses(&report), ["accepted", "accepted"]);
+        let body = format!("{}\n{odd}", hr("q\\\"", 78.0, &t));
+        let report = send(&devices, &watch, &body, Format::Ndjson).await;
+        assert_eq!(statuses(&report), ["accepted", "duplicate"]);
+        assert_eq!(count(db, "device_readings").await, 8);
     }
 }
 
