@@ -532,8 +532,8 @@ impl Devices {
         } = request;
         let new = self.claim_messages(conn, devices, pending, *now).await?;
 
-        let mut readings: Vec<(&str, &str, i64, &str, &str, f64)> =
-            Vec::with_capacity(pending.len());
+        // Batch (so device), series, time, message id, value.
+        let mut readings: Vec<(usize, &str, i64, &str, f64)> = Vec::with_capacity(pending.len());
         let mut summaries = Aggregator::default();
         for (p, _) in pending.iter().zip(&new).filter(|(_, n)| **n) {
             let device = &devices[p.batch];
@@ -541,10 +541,9 @@ impl Devices {
                 Write::Accept(valid) => {
                     for v in &valid.values {
                         readings.push((
-                            &device.resident_id,
+                            p.batch,
                             &v.series.key,
                             valid.taken_at.0,
-                            &device.id,
                             &valid.message_id,
                             v.value,
                         ));
@@ -573,21 +572,26 @@ impl Devices {
                 }
             }
         }
-        let mut left = &readings[..];
-        while !left.is_empty() {
-            let (sql, n) = self.statements.reading_shapes.next(left.len());
-            let mut query = sqlx::query(sql);
-            for (resident, series, taken_at, device, message, value) in &left[..n] {
-                query = query
-                    .bind(*resident)
-                    .bind(*series)
-                    .bind(*taken_at)
-                    .bind(*device)
-                    .bind(*message)
-                    .bind(*value);
+        for run in readings.chunk_by(|a, b| a.0 == b.0) {
+            let device = &devices[run[0].0];
+            let mut left = run;
+            while !left.is_empty() {
+                let (sql, n) = self.statements.reading_shapes.next(left.len());
+                let mut query = sqlx::query(sql);
+                for (_, series, taken_at, message, value) in &left[..n] {
+                    query = query
+                        .bind(*series)
+                        .bind(*taken_at)
+                        .bind(*message)
+                        .bind(*value);
+                }
+                query
+                    .bind(device.resident_id.as_str())
+                    .bind(device.id.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                left = &left[n..];
             }
-            query.execute(&mut *conn).await?;
-            left = &left[n..];
         }
         self.upsert_summaries(conn, summaries).await?;
         Ok(new)
