@@ -10,14 +10,12 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::fmt::Display;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use support::server::{Backend, Server};
-use support::webdriver::{Browser, WdResult, require_browser};
-
-const PASSWORD: &str = "Demo-Lifehealth-2026";
+use support::walk::{DESKTOP, PASSWORD, PHONE, Walk, screenshot_dir};
+use support::webdriver::{Browser, require_browser};
 
 /// (username, role code, screenshot name)
 const ACCOUNTS: [(&str, &str, &str); 11] = [
@@ -38,10 +36,6 @@ const ACCOUNTS: [(&str, &str, &str); 11] = [
     ("reviewer", "expert_reviewer", "expert_reviewer"),
 ];
 
-const DESKTOP: (u32, u32) = (1280, 900);
-const PHONE: (u32, u32) = (375, 812);
-const WAIT: Duration = Duration::from_secs(20);
-
 #[test]
 fn demo_accounts_in_a_browser_on_sqlite() {
     run(Backend::Sqlite);
@@ -55,8 +49,13 @@ fn demo_accounts_in_a_browser_on_postgres() {
 fn run(backend: Backend) {
     require_browser();
     let started = Instant::now();
+    // The failure screenshot is docs/screenshots/<area>-FAILED.png.
+    let area = match backend {
+        Backend::Sqlite => "accounts-sqlite",
+        Backend::Postgres => "accounts-postgres",
+    };
     // A screenshot of an earlier failure would mislead.
-    let _ = std::fs::remove_file(screenshot_dir().join(format!("FAILED-{}.png", backend.name())));
+    let _ = std::fs::remove_file(screenshot_dir().join(format!("{area}-FAILED.png")));
     // The demo city is generated while Chromium starts.
     let mut server = Server::start(backend);
     let browser = Browser::start();
@@ -72,6 +71,8 @@ fn run(backend: Backend) {
         b: &browser,
         s: &server,
         step: std::cell::RefCell::new(String::new()),
+        area,
+        desktop_from_focus: false,
     };
     let full = backend == Backend::Sqlite;
     walk.login_page(full);
@@ -87,146 +88,23 @@ fn run(backend: Backend) {
     );
 }
 
-struct Walk<'a> {
-    b: &'a Browser,
-    s: &'a Server,
-    step: std::cell::RefCell<String>,
-}
-
 impl Walk<'_> {
-    fn step(&self, what: impl Display) {
-        *self.step.borrow_mut() = what.to_string();
+    /// A screenshot into `target/screenshots/` (the demo's pages are not documented here).
+    fn target_screenshot(&self, name: &str) {
+        self.screenshot_to(&target_screenshot_dir(), name);
     }
 
-    /// Fails with what the browser shows and what the server printed; keeps a screenshot.
-    fn fail(&self, what: impl Display) -> ! {
-        let step = self.step.borrow().clone();
-        let url = self
-            .b
-            .current_url()
-            .unwrap_or_else(|e| format!("(unknown: {e})"));
-        let text = self
-            .b
-            .execute(
-                "return document.body ? document.body.innerText : '(no body)';",
-                vec![],
-            )
-            .ok()
-            .and_then(|v| v.as_str().map(|s| s.chars().take(1500).collect::<String>()))
-            .unwrap_or_default();
-        let shot = screenshot_dir().join(format!("FAILED-{}.png", self.s.backend.name()));
-        let saved = self
-            .b
-            .screenshot_png()
-            .ok()
-            .and_then(|png| std::fs::write(&shot, png).ok())
-            .map(|()| format!("screenshot: {}", shot.display()))
-            .unwrap_or_else(|| "no screenshot".into());
-        panic!(
-            "[{}] {step}: {what}\n  at {url} ({saved})\n--- page text ---\n{text}\n--- server output (last lines) ---\n{}",
-            self.s.backend.name(),
-            self.s.log_tail(40)
-        );
-    }
-
-    fn ok<T>(&self, r: WdResult<T>) -> T {
-        r.unwrap_or_else(|e| self.fail(format!("WebDriver: {e}")))
-    }
-
-    fn path(&self) -> String {
-        let url = self.ok(self.b.current_url());
-        url.strip_prefix(&self.s.base).unwrap_or(&url).to_owned()
-    }
-
-    /// The path without its query string.
-    fn route(&self) -> String {
-        let path = self.path();
-        path.split(['?', '#']).next().unwrap_or("").to_owned()
-    }
-
-    fn goto(&self, path: &str) {
-        let url = format!("{}{path}", self.s.base);
-        self.ok(self.b.goto(&url));
-    }
-
-    fn html_lang(&self) -> String {
-        let v = self.ok(self.b.execute(
-            "return document.documentElement.getAttribute('lang');",
-            vec![],
-        ));
-        v.as_str().unwrap_or("").to_owned()
-    }
-
-    fn wait(&self, what: &str, check: impl FnMut(&Browser) -> WdResult<bool>) {
-        if !self.ok(self.b.wait_for(WAIT, check)) {
-            self.fail(format!("waited {} s for {what}", WAIT.as_secs()));
-        }
-    }
-
-    fn wait_for_route(&self, route: &str) {
-        let base = self.s.base.clone();
-        let want = route.to_owned();
-        self.wait(&format!("the page {route}"), move |b| {
-            let url = b.current_url()?;
-            let path = url.strip_prefix(&base).unwrap_or(&url);
-            let ready = b.execute("return document.readyState;", vec![])?;
-            Ok(path.split(['?', '#']).next() == Some(want.as_str()) && ready == "complete")
-        });
-    }
-
-    fn click(&self, css: &str) {
-        let el = self
-            .b
-            .find(css)
-            .unwrap_or_else(|e| self.fail(format!("no element {css}: {e}")));
-        self.ok(self.b.click(&el));
-    }
-
-    fn viewport(&self, (w, h): (u32, u32)) {
-        self.ok(self.b.set_viewport_size(w, h));
-    }
-
-    fn screenshot(&self, name: &str) {
-        let png = self.ok(self.b.screenshot_png());
-        assert!(
-            png.starts_with(b"\x89PNG"),
-            "the screenshot {name} is not a PNG"
-        );
-        let path = screenshot_dir().join(format!("{name}.png"));
-        std::fs::write(&path, png)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    }
-
-    /// The page may not scroll sideways on a phone-width window.
-    fn no_horizontal_scroll(&self, page: &str) {
-        let v = self.ok(self.b.execute(
-            "const w = window.innerWidth;
-             const wide = [];
-             for (const el of document.body.querySelectorAll('*')) {
-               const r = el.getBoundingClientRect();
-               const p = el.parentElement ? el.parentElement.getBoundingClientRect() : null;
-               const parentWide = p && p.right > w + 1;
-               if (r.width > 0 && r.right > w + 1 && !parentWide && wide.length < 6) {
-                 const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
-                 wide.push(el.tagName.toLowerCase() + cls + ' (right edge ' + Math.round(r.right) + 'px)');
-               }
-             }
-             return [document.documentElement.scrollWidth, w, wide];",
-            vec![],
-        ));
-        let scroll = v[0].as_i64().unwrap_or(i64::MAX);
-        let inner = v[1].as_i64().unwrap_or(0);
+    /// The window has shrunk to phone width and the page (`page`, for the message) does not
+    /// scroll sideways.
+    fn phone_fits(&self, page: &str) {
+        let inner = self.script("return window.innerWidth;");
+        let inner = inner.as_i64().unwrap_or(0);
         if inner > i64::from(PHONE.0) + 25 {
             self.fail(format!(
                 "the window did not shrink to phone width: innerWidth {inner}"
             ));
         }
-        if scroll > inner + 1 {
-            self.fail(format!(
-                "{page} scrolls sideways on a {}px-wide phone: scrollWidth {scroll} > innerWidth {inner}; too wide: {}",
-                PHONE.0, v[2]
-            ));
-        }
+        self.no_horizontal_scroll(page);
     }
 
     /// The login page: Chinese by default, the English switch, a wrong password.
@@ -251,30 +129,26 @@ impl Walk<'_> {
             }
         }
         if full {
-            self.screenshot("login-desktop");
+            self.target_screenshot("login-desktop");
             self.step("the login page on a phone");
             self.viewport(PHONE);
-            self.no_horizontal_scroll("/login");
-            self.screenshot("login-phone");
+            self.phone_fits("/login");
+            self.target_screenshot("login-phone");
             self.viewport(DESKTOP);
 
             self.step("the language switch on the login page");
             self.click("a[hreflang=en]");
-            self.wait("<html lang=\"en\"> after the language switch", |b| {
-                lang_is(b, "en")
-            });
+            self.wait_for_lang("en");
             if self.route() != "/login" {
                 self.fail("the language switch left the login page");
             }
-            self.screenshot("login-desktop-en");
+            self.target_screenshot("login-desktop-en");
             self.click("a[hreflang^=zh]");
-            self.wait("<html lang=\"zh-CN\"> after switching back", |b| {
-                lang_is(b, "zh-CN")
-            });
+            self.wait_for_lang("zh-CN");
         }
 
         self.step("a wrong password");
-        self.sign_in("admin", "not-the-password");
+        self.submit_login("admin", "not-the-password");
         self.wait("the login page to answer", |b| {
             Ok(b.exists(".error-summary")? || !b.current_url()?.contains("/login"))
         });
@@ -289,28 +163,22 @@ impl Walk<'_> {
         }
     }
 
-    fn sign_in(&self, username: &str, password: &str) {
+    /// Fills in the login form (opening it unless it is open) and submits it; the caller
+    /// waits for the answer.
+    fn submit_login(&self, username: &str, password: &str) {
         if self.route() != "/login" {
             self.goto("/login");
             self.wait_for_route("/login");
         }
-        for (css, value) in [
-            ("input[name=username]", username),
-            ("input[name=password]", password),
-        ] {
-            let el = self
-                .b
-                .find(css)
-                .unwrap_or_else(|e| self.fail(format!("no {css}: {e}")));
-            self.ok(self.b.type_into(&el, value));
-        }
+        self.type_into("input[name=username]", username);
+        self.type_into("input[name=password]", password);
         self.click("button[type=submit]");
     }
 
     /// One demo account, from signing in to signing out.
     fn account(&self, username: &str, role: &str, screenshots: Option<&str>) {
         self.step(format!("{username} signs in"));
-        self.sign_in(username, PASSWORD);
+        self.submit_login(username, PASSWORD);
         // The page after signing in, loaded: either the home page or the refusal. (Waiting
         // for the URL alone let a read reach an element of the page being replaced.)
         self.wait("the page after signing in", |b| {
@@ -349,10 +217,10 @@ impl Walk<'_> {
 
         if let Some(name) = screenshots {
             self.step(format!("{username}'s home page, screenshots"));
-            self.screenshot(&format!("{name}-desktop"));
+            self.target_screenshot(&format!("{name}-desktop"));
             self.viewport(PHONE);
-            self.no_horizontal_scroll(&format!("{username}'s home page /"));
-            self.screenshot(&format!("{name}-phone"));
+            self.phone_fits(&format!("{username}'s home page /"));
+            self.target_screenshot(&format!("{name}-phone"));
             self.viewport(DESKTOP);
         }
         if screenshots.is_some() && username == "resident" {
@@ -360,8 +228,7 @@ impl Walk<'_> {
         }
 
         self.step(format!("{username} signs out"));
-        self.click("form[action=\"/logout\"] [type=submit]");
-        self.wait_for_route("/login");
+        self.sign_out_to_login();
         if !self.ok(self.b.exists("input[name=username]")) {
             self.fail("signing out does not show the login form");
         }
@@ -436,14 +303,14 @@ impl Walk<'_> {
     fn registry(&self, full: bool) {
         self.step("community.doctor signs in for the registry");
         self.viewport(DESKTOP);
-        self.sign_in("community.doctor", PASSWORD);
+        self.submit_login("community.doctor", PASSWORD);
         self.wait_for_route("/");
 
         self.step("the work list");
         self.goto("/worklist");
         self.wait_for_route("/worklist");
         self.expect_page("table.worklist a.button");
-        self.shots(
+        self.page_shots(
             full,
             "worklist",
             Some(("worklist-phone", "#section-0")),
@@ -473,7 +340,7 @@ impl Walk<'_> {
         if missing.as_array().is_some_and(|m| !m.is_empty()) {
             self.fail(format!("no demo value for the required fields {missing}"));
         }
-        self.shots(
+        self.page_shots(
             full,
             "followup-form",
             Some(("followup-form-phone", "main h1")),
@@ -488,7 +355,7 @@ impl Walk<'_> {
             self.fail(format!("the follow-up was refused: {text}"));
         }
         if full {
-            self.screenshot("followup-result");
+            self.target_screenshot("followup-result");
         }
 
         self.step("the resident's timeline");
@@ -503,7 +370,7 @@ impl Walk<'_> {
         if !self.ok(self.b.exists("section.devices-timeline h2")) {
             self.fail("the timeline has no home-monitoring card");
         }
-        self.shots(
+        self.page_shots(
             full,
             "resident-timeline",
             Some(("resident-timeline-phone", "main h1")),
@@ -514,7 +381,7 @@ impl Walk<'_> {
         self.goto("/registry");
         self.wait_for_route("/registry");
         self.expect_page(".registry-cards .disease-card");
-        self.shots(
+        self.page_shots(
             full,
             "registry-overview",
             Some(("registry-overview-phone", "main h1")),
@@ -523,16 +390,16 @@ impl Walk<'_> {
         self.goto("/registry/hypertension");
         self.wait_for_route("/registry/hypertension");
         self.expect_page("table.register");
-        self.shots(
+        self.page_shots(
             full,
             "registry-list",
             Some(("registry-list-phone", "main h1")),
             "/registry/hypertension",
         );
-        self.sign_out();
+        self.sign_out_to_login();
 
         self.step("health.official's registry aggregates");
-        self.sign_in("health.official", PASSWORD);
+        self.submit_login("health.official", PASSWORD);
         self.wait_for_route("/");
         self.goto("/registry");
         self.wait_for_route("/registry");
@@ -540,7 +407,7 @@ impl Walk<'_> {
         if self.ok(self.b.exists("a[href^='/residents/']")) {
             self.fail("an official's overview links to residents");
         }
-        self.shots(
+        self.page_shots(
             full,
             "registry-overview-official",
             Some(("registry-overview-official-phone", "#compare")),
@@ -557,13 +424,13 @@ impl Walk<'_> {
         if self.ok(self.b.exists("a[href^='/residents/']")) {
             self.fail("an official's district page links to residents");
         }
-        self.shots(
+        self.page_shots(
             full,
             "registry-district",
             None,
             "/registry/hypertension/districts/gulou",
         );
-        self.sign_out();
+        self.sign_out_to_login();
 
         self.reviews(full);
     }
@@ -572,7 +439,7 @@ impl Walk<'_> {
     /// hospital (masked facts and the evidence), then decides one.
     fn reviews(&self, full: bool) {
         self.step("doctor's identity-match reviews");
-        self.sign_in("doctor", PASSWORD);
+        self.submit_login("doctor", PASSWORD);
         self.wait_for_route("/");
         self.goto("/registry/reviews");
         self.wait_for_route("/registry/reviews");
@@ -614,7 +481,7 @@ impl Walk<'_> {
         {
             self.fail("a review offers no \"same person\" decision");
         }
-        self.shots(
+        self.page_shots(
             full,
             "registry-reviews",
             Some(("registry-reviews-phone", "section.review")),
@@ -634,14 +501,14 @@ impl Walk<'_> {
         if self.route() != "/registry/reviews" {
             self.fail("deciding a match did not return to the reviews");
         }
-        self.sign_out();
+        self.sign_out_to_login();
     }
 
     /// The resident stops sharing with her care team and starts again, then finds both
     /// decisions among the accesses to her record, each with its ledger proof.
     fn sharing(&self, full: bool) {
         self.step("resident's own space");
-        self.sign_in("resident", PASSWORD);
+        self.submit_login("resident", PASSWORD);
         self.wait_for_route("/");
         self.goto("/me");
         self.wait_for_route("/me");
@@ -670,7 +537,7 @@ impl Walk<'_> {
                 self.fail(format!("/me does not show {expected:?}"));
             }
         }
-        self.shots(
+        self.page_shots(
             full,
             "me-portal",
             Some(("me-portal-phone", ".portal")),
@@ -688,7 +555,7 @@ impl Walk<'_> {
         if items.as_u64() != Some(4) {
             self.fail(format!("{items} purposes on the sharing page, not 4"));
         }
-        self.shots(
+        self.page_shots(
             full,
             "me-sharing",
             Some(("me-sharing-phone", "ul.sharing-list")),
@@ -726,13 +593,13 @@ impl Walk<'_> {
                 self.fail(format!("the access log does not show {expected:?}"));
             }
         }
-        self.shots(
+        self.page_shots(
             full,
             "me-access",
             Some(("me-access-phone", "table")),
             "/me/access",
         );
-        self.sign_out();
+        self.sign_out_to_login();
     }
 
     /// The page has an <h1>, no error summary, and `css`.
@@ -748,30 +615,28 @@ impl Walk<'_> {
     /// A desktop screenshot and, optionally, a phone one after checking sideways scrolling
     /// (checked on every backend; screenshots only on the full run).
     /// The phone screenshot shows the page from `focus` down (its top is the masthead).
-    fn shots(&self, full: bool, desktop: &str, phone: Option<(&str, &str)>, page: &str) {
+    fn page_shots(&self, full: bool, desktop: &str, phone: Option<(&str, &str)>, page: &str) {
         if full {
-            self.screenshot(desktop);
+            self.target_screenshot(desktop);
             // The whole page too, for reviewing what lies below the fold.
             self.viewport((DESKTOP.0, 3000));
-            self.screenshot(&format!("{desktop}-full"));
+            self.target_screenshot(&format!("{desktop}-full"));
             self.viewport(DESKTOP);
         }
         if let Some((phone, focus)) = phone {
             self.viewport(PHONE);
-            self.no_horizontal_scroll(page);
+            self.phone_fits(page);
             if full {
-                self.ok(self.b.execute(
-                    "const el = document.querySelector(arguments[0]); if (el) el.scrollIntoView();",
-                    vec![serde_json::Value::String(focus.to_owned())],
-                ));
-                self.screenshot(phone);
-                self.ok(self.b.execute("window.scrollTo(0, 0);", vec![]));
+                self.scroll_to(focus);
+                self.target_screenshot(phone);
+                self.script("window.scrollTo(0, 0);");
             }
             self.viewport(DESKTOP);
         }
     }
 
-    fn sign_out(&self) {
+    /// Signs out and waits for the login page.
+    fn sign_out_to_login(&self) {
         self.click("form[action=\"/logout\"] [type=submit]");
         self.wait_for_route("/login");
     }
@@ -779,9 +644,7 @@ impl Walk<'_> {
     fn language_switch_signed_in(&self, role: &str) {
         self.step("the language switch when signed in");
         self.click("a[hreflang=en]");
-        self.wait("<html lang=\"en\"> after the language switch", |b| {
-            lang_is(b, "en")
-        });
+        self.wait_for_lang("en");
         let main = self
             .b
             .find("main")
@@ -792,16 +655,10 @@ impl Walk<'_> {
         if !self.ok(self.b.exists("h1")) {
             self.fail("the English page has no <h1>");
         }
-        self.screenshot(&format!("{role}-desktop-en"));
+        self.target_screenshot(&format!("{role}-desktop-en"));
         self.click("a[hreflang^=zh]");
-        self.wait("<html lang=\"zh-CN\"> after switching back", |b| {
-            lang_is(b, "zh-CN")
-        });
+        self.wait_for_lang("zh-CN");
     }
-}
-
-fn lang_is(b: &Browser, lang: &str) -> WdResult<bool> {
-    Ok(b.execute("return document.documentElement.lang;", vec![])? == lang)
 }
 
 /// `S7` in a link text like "S7 药品追溯" or "S7Drug tracing": 7.
@@ -824,7 +681,7 @@ fn capability_number(text: &str) -> Option<u32> {
 }
 
 /// `target/screenshots/` (next to `target/tmp`), created if needed.
-fn screenshot_dir() -> PathBuf {
+fn target_screenshot_dir() -> PathBuf {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let dir = tmp
         .parent()

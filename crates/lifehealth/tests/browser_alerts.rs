@@ -268,15 +268,11 @@ impl Walk<'_> {
 
         self.step("the inbox in English");
         self.click("a[hreflang=en]");
-        self.wait("<html lang=en>", |b| {
-            Ok(b.execute("return document.documentElement.lang;", vec![])? == "en")
-        });
+        self.wait_for_lang("en");
         self.wait_for("table.alerts-table");
         self.screenshot("alerts-inbox-desktop-en");
         self.click("a[hreflang^=zh]");
-        self.wait("<html lang=zh-CN>", |b| {
-            Ok(b.execute("return document.documentElement.lang;", vec![])? == "zh-CN")
-        });
+        self.wait_for_lang("zh-CN");
         self.sign_out();
     }
 

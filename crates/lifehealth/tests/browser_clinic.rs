@@ -49,8 +49,6 @@ fn a_stable_patient_is_renewed_online_and_a_first_visit_is_turned_away() {
 trait ClinicWalk {
     fn choose(&self, select: &str, text_contains: &str);
     fn choose_value(&self, select: &str, value: &str);
-    fn type_in(&self, css: &str, text: &str);
-    fn path(&self) -> String;
     fn resident_books(&self) -> String;
     fn doctor_accepts(&self, visit: &str);
     fn resident_confirms(&self, visit: &str);
@@ -87,19 +85,6 @@ impl ClinicWalk for Walk<'_> {
         }
     }
 
-    fn type_in(&self, css: &str, text: &str) {
-        let el = self
-            .b
-            .find(css)
-            .unwrap_or_else(|e| self.fail(format!("no {css}: {e}")));
-        self.ok(self.b.type_into(&el, text));
-    }
-
-    fn path(&self) -> String {
-        let url = self.ok(self.b.current_url());
-        url.trim_start_matches(&self.s.base).to_owned()
-    }
-
     fn resident_books(&self) -> String {
         self.ok(self.b.set_viewport_size(DESKTOP.0, DESKTOP.1));
         self.sign_in("resident");
@@ -130,7 +115,7 @@ impl ClinicWalk for Walk<'_> {
             "const s = document.querySelector('#doctor'); const g = [...s.querySelectorAll('optgroup')].find(g => g.label.startsWith('南京鼓楼医院')); s.value = g.querySelector('option').value;",
             vec![],
         ));
-        self.type_in("#complaint", "近三个月血压平稳，申请续开氨氯地平");
+        self.type_into("#complaint", "近三个月血压平稳，申请续开氨氯地平");
         self.click("button[formaction=\"/clinic#book\"]");
         self.wait_for(".notice-ok .rule-checks");
         self.shots("clinic-book", "#book");
@@ -157,7 +142,7 @@ impl ClinicWalk for Walk<'_> {
         self.click("input[name=confirms_follow_up]");
         self.click("form[action$=\"/accept\"] button[type=submit]");
         self.wait_for("form[action$=\"/message\"]");
-        self.type_in(
+        self.type_into(
             "#body",
             "血压控制良好，可以续开原药。请在页面确认接受12周长期处方。",
         );
@@ -190,11 +175,11 @@ impl ClinicWalk for Walk<'_> {
         self.goto(&format!("/clinic/consultations/{visit}"));
         self.wait_for("#prescribe form");
         self.choose_value("#line0_drug", "amlodipine-5mg-tab");
-        self.type_in("input[name=line0_dose]", "5");
+        self.type_into("input[name=line0_dose]", "5");
         self.choose_value("select[name=line0_frequency]", "qd");
-        self.type_in("input[name=line0_days]", "84");
-        self.type_in("input[name=line0_packs]", "3");
-        self.type_in(
+        self.type_into("input[name=line0_days]", "84");
+        self.type_into("input[name=line0_packs]", "3");
+        self.type_into(
             "#long_evaluation",
             "诊断明确，血压控制达标，用药方案两年未调整",
         );
@@ -268,10 +253,10 @@ impl ClinicWalk for Walk<'_> {
         self.shots("clinic-pharmacy-dispensing", "#pickups");
         self.click("#pickups a[href^=\"/clinic/fulfilments/\"]");
         self.wait_for("input[name=code]");
-        self.type_in("input[name=code]", "000000");
+        self.type_into("input[name=code]", "000000");
         self.click("form[action$=\"/collect\"] button[type=submit]");
         self.wait_for(".error-summary");
-        self.type_in("input[name=code]", code);
+        self.type_into("input[name=code]", code);
         self.click("form[action$=\"/collect\"] button[type=submit]");
         self.wait_for(".tag-ok");
         self.sign_out();

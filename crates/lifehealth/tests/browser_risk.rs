@@ -203,14 +203,6 @@ async fn panel(
 }
 
 impl Walk<'_> {
-    fn type_field(&self, css: &str, value: &str) {
-        let el = self
-            .b
-            .find(css)
-            .unwrap_or_else(|e| self.fail(format!("no {css}: {e}")));
-        self.ok(self.b.type_into(&el, value));
-    }
-
     fn calculator(&self) {
         self.ok(self.b.set_viewport_size(DESKTOP.0, DESKTOP.1));
         self.sign_in("doctor");
@@ -225,7 +217,7 @@ impl Walk<'_> {
             ("#hdl_cholesterol", "1.0"),
             ("#waist_cm", "92"),
         ] {
-            self.type_field(css, value);
+            self.type_into(css, value);
         }
         self.click("#smoker");
         self.click("#diabetes");
@@ -242,7 +234,7 @@ impl Walk<'_> {
         self.shots("risk-calculator", "section.risk-result");
 
         self.step("an age outside 35–74 is refused beside the field");
-        self.type_field("#age", "80");
+        self.type_into("#age", "80");
         self.click("form.risk-form button[type=submit]");
         self.wait_for("#age-error");
         let message = self.text("#age-error");
@@ -324,15 +316,11 @@ impl Walk<'_> {
         self.step("the dashboard in English");
         self.goto("/risk");
         self.click("a[hreflang=en]");
-        self.wait("<html lang=en>", |b| {
-            Ok(b.execute("return document.documentElement.lang;", vec![])? == "en")
-        });
+        self.wait_for_lang("en");
         self.wait_for("figure.chart svg");
         self.screenshot("risk-dashboard-desktop-en");
         self.click("a[hreflang^=zh]");
-        self.wait("<html lang=zh-CN>", |b| {
-            Ok(b.execute("return document.documentElement.lang;", vec![])? == "zh-CN")
-        });
+        self.wait_for_lang("zh-CN");
         self.sign_out();
     }
 }
