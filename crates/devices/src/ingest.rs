@@ -574,23 +574,29 @@ impl Devices {
         }
         for run in readings.chunk_by(|a, b| a.0 == b.0) {
             let device = &devices[run[0].0];
-            let mut left = run;
-            while !left.is_empty() {
-                let (sql, n) = self.statements.reading_shapes.next(left.len());
+            let shapes = &self.statements.reading_shapes;
+            for chunk in run.chunks(shapes.most()) {
+                let (sql, rows) = shapes.fitting(chunk.len());
                 let mut query = sqlx::query(sql);
-                for (_, series, taken_at, message, value) in &left[..n] {
+                for (_, series, taken_at, message, value) in chunk {
                     query = query
                         .bind(*series)
                         .bind(*taken_at)
                         .bind(*message)
                         .bind(*value);
                 }
+                for _ in chunk.len()..rows {
+                    query = query
+                        .bind(None::<&str>)
+                        .bind(None::<i64>)
+                        .bind(None::<&str>)
+                        .bind(None::<f64>);
+                }
                 query
                     .bind(device.resident_id.as_str())
                     .bind(device.id.as_str())
                     .execute(&mut *conn)
                     .await?;
-                left = &left[n..];
             }
         }
         self.upsert_summaries(conn, summaries).await?;

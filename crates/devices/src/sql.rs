@@ -9,7 +9,6 @@
 use std::fmt::Write as _;
 
 use store::Backend;
-use store::bulk::InsertShapes;
 
 /// Readings a statement of the hot path carries at most: 4,096 bound values.
 const READINGS_PER_STATEMENT: usize = 1_024;
@@ -45,8 +44,46 @@ fn device_readings_insert(rows: usize, backend: Backend) -> String {
     param(&mut sql);
     sql.push_str(", ");
     param(&mut sql);
-    sql.push_str(") AS d");
+    sql.push_str(") AS d WHERE v.column1 IS NOT NULL");
     sql
+}
+
+/// Statements for one device's readings in 1, 4, 16, … [`READINGS_PER_STATEMENT`] rows; rows
+/// beyond the readings are bound as NULL and skipped. One statement (one round trip to the
+/// writer's thread) for any count up to the largest, at the cost of binding at most three
+/// NULL rows for each reading.
+pub struct ReadingShapes {
+    shapes: Vec<(usize, String)>,
+}
+
+impl ReadingShapes {
+    fn new(backend: Backend) -> ReadingShapes {
+        let mut shapes = Vec::new();
+        let mut rows = 1;
+        while rows <= READINGS_PER_STATEMENT {
+            shapes.push((rows, device_readings_insert(rows, backend)));
+            rows *= 4;
+        }
+        ReadingShapes { shapes }
+    }
+
+    /// The statement for `readings` readings, or for the most one statement takes if that is
+    /// fewer, and its number of rows (at least `readings.min(READINGS_PER_STATEMENT)`).
+    pub fn fitting(&self, readings: usize) -> (&str, usize) {
+        let (rows, sql) = self
+            .shapes
+            .iter()
+            .find(|(rows, _)| *rows >= readings)
+            .or(self.shapes.last())
+            .map(|(rows, sql)| (*rows, sql.as_str()))
+            .unwrap_or((0, ""));
+        (sql, rows)
+    }
+
+    /// The most readings one statement takes.
+    pub fn most(&self) -> usize {
+        self.shapes.last().map_or(1, |(rows, _)| *rows)
+    }
 }
 
 /// The statements of the ingest for one backend, and its commit queue: both are built once
@@ -63,7 +100,7 @@ pub struct Statements {
     /// Multi-row INSERTs of one device's readings with bound values (the hot path; see
     /// `device_readings_insert`): measured faster on SQLite than unpacking columns per row
     /// from JSON, where each `->>` parses the row again (ADR 0010).
-    pub reading_shapes: InsertShapes,
+    pub reading_shapes: ReadingShapes,
     /// Rows `[resident_id, series, period, period_start, count, min, max, sum]`, added to the
     /// figures already kept.
     pub upsert_summaries: String,
@@ -117,9 +154,7 @@ impl Statements {
             Backend::Postgres => ("LEAST", "GREATEST"),
         };
         Statements {
-            reading_shapes: InsertShapes::from_fn(READINGS_PER_STATEMENT, |rows| {
-                device_readings_insert(rows, backend)
-            }),
+            reading_shapes: ReadingShapes::new(backend),
             insert_messages: match backend {
                 Backend::Sqlite => {
                     "INSERT INTO device_messages (device_id, message_id, received_at) \
@@ -176,17 +211,21 @@ mod tests {
         assert_eq!(
             device_readings_insert(2, Backend::Sqlite),
             "INSERT INTO device_readings (series, taken_at, message_id, value, resident_id, \
-             device_id) SELECT v.*, d.* FROM (VALUES (?,?,?,?),(?,?,?,?)) AS v, (SELECT ?, ?) AS d"
+             device_id) SELECT v.*, d.* FROM (VALUES (?,?,?,?),(?,?,?,?)) AS v, (SELECT ?, ?) AS d \
+             WHERE v.column1 IS NOT NULL"
         );
         let postgres = device_readings_insert(2, Backend::Postgres);
         assert!(
-            postgres.ends_with("($1,$2,$3,$4),($5,$6,$7,$8)) AS v, (SELECT $9, $10) AS d"),
+            postgres.contains("($1,$2,$3,$4),($5,$6,$7,$8)) AS v, (SELECT $9, $10) AS d"),
             "{postgres}"
         );
         let shapes = Statements::for_backend(Backend::Sqlite).reading_shapes;
-        let (sql, rows) = shapes.next(usize::MAX);
-        assert_eq!(rows, READINGS_PER_STATEMENT);
-        assert_eq!(sql.matches('?').count(), 4 * rows + 2);
+        assert_eq!(shapes.most(), READINGS_PER_STATEMENT);
+        for (readings, rows) in [(1, 1), (2, 4), (5, 16), (1_000, 1_024), (5_000, 1_024)] {
+            let (sql, shape) = shapes.fitting(readings);
+            assert_eq!(shape, rows, "{readings} readings");
+            assert_eq!(sql.matches('?').count(), 4 * rows + 2);
+        }
     }
 
     #[test]

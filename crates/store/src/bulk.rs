@@ -57,19 +57,13 @@ impl InsertShapes {
     /// Shapes of up to `max_rows` rows (at least 1), fewer if the backend's parameter limit
     /// says so.
     pub fn new(table: &str, columns: &[&str], max_rows: usize, backend: Backend) -> Self {
-        let max_rows = max_rows.min(max_parameters(backend) / columns.len().max(1));
-        Self::from_fn(max_rows, |rows| {
-            multi_row_insert(table, columns, rows, backend)
-        })
-    }
-
-    /// Shapes of up to `max_rows` rows (at least 1) written by `shape(rows)`, for statements
-    /// of another form; the caller keeps them within the backend's parameter limit.
-    pub fn from_fn(max_rows: usize, shape: impl Fn(usize) -> String) -> Self {
+        let max_rows = max_rows
+            .min(max_parameters(backend) / columns.len().max(1))
+            .max(1);
         let mut shapes = Vec::new();
         let mut rows = 1;
-        while rows <= max_rows.max(1) {
-            shapes.push(shape(rows));
+        while rows <= max_rows {
+            shapes.push(multi_row_insert(table, columns, rows, backend));
             rows *= 2;
         }
         InsertShapes { shapes }
