@@ -614,18 +614,28 @@ impl Devices {
         now: UtcMillis,
     ) -> Result<Vec<bool>, DevicesError> {
         let all = vec![true; pending.len()];
+        let statements = &self.statements;
         sqlx::query("SAVEPOINT device_messages")
             .execute(&mut *conn)
             .await?;
-        if self
-            .insert_messages(conn, devices, pending, &all, now)
-            .await?
-            == pending.len()
+        match insert_messages(
+            conn,
+            &statements.insert_new_messages,
+            devices,
+            pending,
+            &all,
+            now,
+        )
+        .await
         {
-            sqlx::query("RELEASE SAVEPOINT device_messages")
-                .execute(&mut *conn)
-                .await?;
-            return Ok(all);
+            Ok(_) => {
+                sqlx::query("RELEASE SAVEPOINT device_messages")
+                    .execute(&mut *conn)
+                    .await?;
+                return Ok(all);
+            }
+            Err(e) if store::is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
         }
         sqlx::query("ROLLBACK TO SAVEPOINT device_messages")
             .execute(&mut *conn)
@@ -647,9 +657,15 @@ impl Devices {
             .map(|p| seen.insert((devices[p.batch].id.as_str(), p.message_id().to_owned())))
             .collect();
         let count = new.iter().filter(|n| **n).count();
-        if self
-            .insert_messages(conn, devices, pending, &new, now)
-            .await?
+        if insert_messages(
+            conn,
+            &statements.insert_messages,
+            devices,
+            pending,
+            &new,
+            now,
+        )
+        .await?
             != count
         {
             // PostgreSQL: another transaction stored one of these ids meanwhile.
@@ -659,29 +675,6 @@ impl Devices {
             .execute(&mut *conn)
             .await?;
         Ok(new)
-    }
-
-    /// Inserts the message ids of `pending` marked in `take`, one statement a device; says
-    /// how many were not stored before.
-    async fn insert_messages(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        devices: &[BoundDevice],
-        pending: &[Pending],
-        take: &[bool],
-        now: UtcMillis,
-    ) -> Result<usize, DevicesError> {
-        let mut inserted = 0;
-        for (device, ids) in message_ids(devices, pending, take) {
-            inserted += sqlx::query(&self.statements.insert_messages)
-                .bind(device)
-                .bind(now.0)
-                .bind(ids)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected() as usize;
-        }
-        Ok(inserted)
     }
 
     pub(crate) async fn upsert_summaries(
@@ -842,6 +835,29 @@ pub(crate) fn push_row(out: &mut String, cells: &[Cell]) {
         }
     }
     out.push(']');
+}
+
+/// Inserts the message ids of `pending` marked in `take` with `sql` (one of the
+/// `Statements::insert_*messages`), one statement a device; says how many were stored.
+async fn insert_messages(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    devices: &[BoundDevice],
+    pending: &[Pending],
+    take: &[bool],
+    now: UtcMillis,
+) -> Result<usize, sqlx::Error> {
+    let mut inserted = 0;
+    for (device, ids) in message_ids(devices, pending, take) {
+        inserted += sqlx::query(sql)
+            .bind(device)
+            .bind(now.0)
+            .bind(ids)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected() as usize;
+    }
+    Ok(inserted)
 }
 
 /// The message ids of `pending` marked in `take`, a JSON array of strings for each run of one

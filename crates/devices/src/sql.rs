@@ -48,10 +48,10 @@ fn device_readings_insert(rows: usize, backend: Backend) -> String {
     sql
 }
 
-/// Statements for one device's readings in 1, 4, 16, … [`READINGS_PER_STATEMENT`] rows; rows
+/// Statements for one device's readings in 1, 2, 4, … [`READINGS_PER_STATEMENT`] rows; rows
 /// beyond the readings are bound as NULL and skipped. One statement (one round trip to the
-/// writer's thread) for any count up to the largest, at the cost of binding at most three
-/// NULL rows for each reading.
+/// writer's thread) for any count up to the largest, at the cost of binding at most one
+/// NULL row for each reading.
 pub struct ReadingShapes {
     shapes: Vec<(usize, String)>,
 }
@@ -62,7 +62,7 @@ impl ReadingShapes {
         let mut rows = 1;
         while rows <= READINGS_PER_STATEMENT {
             shapes.push((rows, device_readings_insert(rows, backend)));
-            rows *= 4;
+            rows *= 2;
         }
         ReadingShapes { shapes }
     }
@@ -90,7 +90,10 @@ impl ReadingShapes {
 /// per service and shared by its clones.
 pub struct Statements {
     /// One device's message ids (`$1` the device, `$2` the time received, `$3` a JSON array
-    /// of ids), skipping ids already stored.
+    /// of ids), failing if one was stored before: the common case, for which PostgreSQL does
+    /// less work than for `ON CONFLICT` (no speculative insertion).
+    pub insert_new_messages: String,
+    /// The same, skipping ids already stored.
     pub insert_messages: String,
     /// Of one device's message ids (`$1` the device, `$2` a JSON array of ids), those already
     /// stored.
@@ -145,6 +148,14 @@ fn select_rows(backend: Backend, cols: &[Col]) -> String {
     }
 }
 
+/// `SELECT $1, id, $2` for each id in the JSON array of strings `$3`.
+fn select_ids(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SELECT $1, value, $2 FROM json_each($3) WHERE true",
+        Backend::Postgres => "SELECT $1, e, $2 FROM jsonb_array_elements_text($3::jsonb) AS e",
+    }
+}
+
 impl Statements {
     /// The statements for `backend`.
     pub fn for_backend(backend: Backend) -> Statements {
@@ -155,19 +166,15 @@ impl Statements {
         };
         Statements {
             reading_shapes: ReadingShapes::new(backend),
-            insert_messages: match backend {
-                Backend::Sqlite => {
-                    "INSERT INTO device_messages (device_id, message_id, received_at) \
-                     SELECT $1, value, $2 FROM json_each($3) WHERE true ON CONFLICT DO NOTHING"
-                        .to_owned()
-                }
-                Backend::Postgres => {
-                    "INSERT INTO device_messages (device_id, message_id, received_at) \
-                     SELECT $1, e, $2 FROM jsonb_array_elements_text($3::jsonb) AS e \
-                     ON CONFLICT DO NOTHING"
-                        .to_owned()
-                }
-            },
+            insert_new_messages: format!(
+                "INSERT INTO device_messages (device_id, message_id, received_at) {}",
+                select_ids(backend)
+            ),
+            insert_messages: format!(
+                "INSERT INTO device_messages (device_id, message_id, received_at) {} \
+                 ON CONFLICT DO NOTHING",
+                select_ids(backend)
+            ),
             existing_messages: match backend {
                 Backend::Sqlite => "SELECT message_id FROM device_messages WHERE device_id = $1 \
                      AND message_id IN (SELECT value FROM json_each($2))"
@@ -221,7 +228,14 @@ mod tests {
         );
         let shapes = Statements::for_backend(Backend::Sqlite).reading_shapes;
         assert_eq!(shapes.most(), READINGS_PER_STATEMENT);
-        for (readings, rows) in [(1, 1), (2, 4), (5, 16), (1_000, 1_024), (5_000, 1_024)] {
+        for (readings, rows) in [
+            (1, 1),
+            (3, 4),
+            (5, 8),
+            (100, 128),
+            (1_000, 1_024),
+            (5_000, 1_024),
+        ] {
             let (sql, shape) = shapes.fitting(readings);
             assert_eq!(shape, rows, "{readings} readings");
             assert_eq!(sql.matches('?').count(), 4 * rows + 2);

@@ -7,6 +7,7 @@ use jiff::civil::Date;
 use kernel::UtcMillis;
 use ledger::{AuditEvent, Ledger, PurposeOfUse};
 use store::Db;
+pub(crate) use store::is_unique_violation;
 
 use crate::error::{GreenChannelError, Result};
 use crate::rules::Rules;
@@ -219,10 +220,4 @@ pub(crate) fn bureau_zh(b: Bureau) -> &'static str {
 pub(crate) fn parse_date(text: &str) -> Result<Date> {
     text.parse()
         .map_err(|_| GreenChannelError::Corrupt(format!("`{text}` is not a date")))
-}
-
-/// Whether a database error is a unique-constraint violation (someone else got there first).
-pub(crate) fn is_unique_violation(e: &store::sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation())
 }

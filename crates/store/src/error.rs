@@ -31,3 +31,10 @@ pub enum StoreError {
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }
+
+/// Whether the database refused a row because another has its key (a primary key or UNIQUE
+/// constraint), on either backend.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}

@@ -14,7 +14,7 @@ mod migrate;
 
 pub use backup::{BackupError, backup_sqlite, restore_sqlite};
 pub use db::{Backend, Db, DbOptions};
-pub use error::StoreError;
+pub use error::{StoreError, is_unique_violation};
 pub use migrate::{AppliedMigration, Migration, MigrationSet};
 
 /// Re-exported so that domain crates name one sqlx, the one this crate was built with.

@@ -13,6 +13,7 @@ use jiff::civil::Date;
 use kernel::UtcMillis;
 use ledger::{AuditEvent, Ledger, PurposeOfUse};
 use store::Db;
+pub(crate) use store::is_unique_violation;
 
 pub use companies::CompanyFilter;
 
@@ -80,9 +81,4 @@ pub(crate) fn event(
 /// Today in the city: the bound for "not in the future".
 pub(crate) fn today() -> Date {
     UtcMillis::now().city_date()
-}
-
-pub(crate) fn is_unique_violation(e: &store::sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation())
 }
