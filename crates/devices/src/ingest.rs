@@ -585,12 +585,15 @@ impl Devices {
                         .bind(*message)
                         .bind(*value);
                 }
+                // Rows to skip: the series NULL. The numbers are bound as numbers, not NULL:
+                // sqlx's `Any` sends a NULL f64 to PostgreSQL as a float4, and the statement
+                // prepared with that type would refuse a real value in that place later.
                 for _ in chunk.len()..rows {
                     query = query
                         .bind(None::<&str>)
-                        .bind(None::<i64>)
+                        .bind(0_i64)
                         .bind(None::<&str>)
-                        .bind(None::<f64>);
+                        .bind(0.0_f64);
                 }
                 query
                     .bind(device.resident_id.as_str())

@@ -49,7 +49,7 @@ fn device_readings_insert(rows: usize, backend: Backend) -> String {
 }
 
 /// Statements for one device's readings in 1, 2, 4, … [`READINGS_PER_STATEMENT`] rows; rows
-/// beyond the readings are bound as NULL and skipped. One statement (one round trip to the
+/// beyond the readings are bound with a NULL series and skipped. One statement (one round trip to the
 /// writer's thread) for any count up to the largest, at the cost of binding at most one
 /// NULL row for each reading.
 pub struct ReadingShapes {

@@ -634,6 +634,44 @@ fn heart_rates(tag: &str, n: usize) -> String {
         .collect()
 }
 
+#[tokio::test]
+async fn batches_of_any_size_are_stored_whole_through_the_shared_statements() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let devices = service(db).await;
+        let (watch, _) = device(&devices, "smart_watch", "r-sizes").await;
+        // One statement holds up to 1,024 readings in the smallest of 1, 2, 4, … rows that
+        // fits, the rest skipped: 130 and then 200 share the 256-row statement, so the places
+        // the first left empty carry readings the second time; 1,100 takes two statements.
+        let mut stored = 0;
+        for (i, size) in [130, 200, 1, 3, 256, 1_000, 1_100, 130]
+            .into_iter()
+            .enumerate()
+        {
+            let body = heart_rates(&format!("s{i}"), size);
+            let report = send(&devices, &watch, &body, Format::Ndjson).await;
+            assert_eq!(report.counts(), (size, 0, 0, 0), "a batch of {size}");
+            stored += size as i64;
+            assert_eq!(count(db, "device_readings").await, stored, "after {size}");
+        }
+        let values: Vec<f64> = store::sqlx::query_scalar(
+            "SELECT value FROM device_readings WHERE message_id IN ('s1-0', 's1-199')",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            values.len(),
+            2,
+            "the first and the last reading of the batch of 200"
+        );
+        assert!(
+            values.iter().all(|v| *v >= 40.0),
+            "real values, not padding: {values:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_batches_share_commits_and_each_id_is_accepted_once() {
     let dbs = TestDatabases::new().await;
