@@ -1,10 +1,12 @@
 //! The SQL of the hot write path, and the one place where its dialects differ.
 //!
-//! Many rows go in as one statement with one parameter, a JSON array of row arrays, which the
-//! database unpacks itself: sqlx's cost per bound argument is far larger than SQLite's cost of
-//! reading a JSON array (ADR 0010). SQLite reads it with `json_each` and `->>`; PostgreSQL with
-//! `jsonb_array_elements` and casts. The scalar minimum of two values is `MIN(a, b)` on SQLite
-//! and `LEAST(a, b)` on PostgreSQL.
+//! Message ids go in as one statement a device with one parameter, a flat JSON array of
+//! strings, which the database unpacks itself (`json_each`, `jsonb_array_elements_text`).
+//! Readings, many columns a row, go in as multi-row INSERTs with bound values, the resident and
+//! the device bound once. The few rows of summaries and changed days go in as a JSON array of
+//! row arrays, read with `json_each` and `->>` on SQLite and `jsonb_array_elements` and casts on
+//! PostgreSQL. Why each, measured: ADR 0010. The scalar minimum of two values is `MIN(a, b)` on
+//! SQLite and `LEAST(a, b)` on PostgreSQL.
 
 use std::fmt::Write as _;
 
@@ -49,9 +51,9 @@ fn device_readings_insert(rows: usize, backend: Backend) -> String {
 }
 
 /// Statements for one device's readings in 1, 2, 4, … [`READINGS_PER_STATEMENT`] rows; rows
-/// beyond the readings are bound with a NULL series and skipped. One statement (one round trip to the
-/// writer's thread) for any count up to the largest, at the cost of binding at most one
-/// NULL row for each reading.
+/// beyond the readings are bound with a NULL series and skipped. One statement (one round trip
+/// to the writer's thread) for any count up to the largest, at the cost of binding at most one
+/// empty row for each reading.
 pub struct ReadingShapes {
     shapes: Vec<(usize, String)>,
 }
