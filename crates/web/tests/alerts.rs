@@ -15,7 +15,7 @@ use axum::http::{Request, StatusCode, header};
 use clinical::Actor;
 use registry::SharingPurpose;
 use store::testing::TestDatabases;
-use support::{App, Client, Reply, app};
+use support::{App, Client, Reply, app, token};
 
 async fn signed_in<'a>(app: &'a App, username: &str) -> Client<'a> {
     let mut client = Client::new(app);
@@ -78,20 +78,6 @@ async fn other_centre_doctor(app: &App, centre: &str) -> String {
         })
         .unwrap()
         .username
-}
-
-async fn token(app: &App, username: &str) -> String {
-    let id = app
-        .accounts
-        .user_id_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
-    app.accounts
-        .create_token(&id, "alerts test", 1)
-        .await
-        .unwrap()
-        .0
 }
 
 async fn api(app: &App, method: &str, uri: &str, token: &str, body: &str) -> Reply {

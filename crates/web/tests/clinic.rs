@@ -8,47 +8,11 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use support::{App, Client, DEMO_RESIDENTS, Reply, add_demo_records, app, demo_resident};
-
-/// A bearer token of a demo account.
-async fn token(app: &App, username: &str) -> String {
-    let id = app
-        .accounts
-        .user_id_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
-    app.accounts
-        .create_token(&id, "clinic test", 1)
-        .await
-        .unwrap()
-        .0
-}
-
-async fn call(
-    app: &App,
-    token: &str,
-    method: &str,
-    uri: &str,
-    body: Option<Value>,
-    extra: &[(&str, &str)],
-) -> Reply {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(format!("/api/v1{uri}"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json");
-    for (k, v) in extra {
-        request = request.header(*k, *v);
-    }
-    let body = body
-        .map(|b| Body::from(b.to_string()))
-        .unwrap_or_else(Body::empty);
-    Client::new(app).send(request.body(body).unwrap()).await
-}
+use support::{
+    App, DEMO_RESIDENTS, add_demo_records, app, call_with as call, demo_resident, token,
+};
 
 struct Demo {
     resident: String,

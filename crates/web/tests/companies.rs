@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use base64::Engine as _;
 use serde_json::{Value, json};
-use support::{App, Client, Reply, app};
+use support::{App, Client, Reply, app, call, token};
 
 const GOOD_CSV: &[u8] = include_bytes!("../../industry/samples/companies-good.csv");
 const GOOD_XLSX: &[u8] = include_bytes!("../../industry/samples/companies-good.xlsx");
@@ -25,35 +25,6 @@ async fn both(check: impl AsyncFn(&App)) {
         let app = app(db).await;
         check(&app).await;
     }
-}
-
-/// A bearer token of a demo account.
-async fn token(app: &App, username: &str) -> String {
-    let id = app
-        .accounts
-        .user_id_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
-    app.accounts
-        .create_token(&id, "companies test", 1)
-        .await
-        .unwrap()
-        .0
-}
-
-async fn call(app: &App, token: &str, method: &str, uri: &str, body: Option<Value>) -> Reply {
-    let request = Request::builder()
-        .method(method)
-        .uri(format!("/api/v1{uri}"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(
-            body.map(|b| Body::from(b.to_string()))
-                .unwrap_or_else(Body::empty),
-        )
-        .unwrap();
-    Client::new(app).send(request).await
 }
 
 async fn upload(app: &App, token: &str, query: &str, bytes: &[u8]) -> Reply {

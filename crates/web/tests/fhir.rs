@@ -9,21 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use store::testing::TestDatabases;
-use support::{App, Client, Reply, app};
-
-async fn token(app: &App, username: &str) -> String {
-    let id = app
-        .accounts
-        .user_id_by_username(username)
-        .await
-        .expect("lookup")
-        .expect("demo user");
-    app.accounts
-        .create_token(&id, "fhir test", 1)
-        .await
-        .expect("token")
-        .0
-}
+use support::{App, Client, Reply, app, token};
 
 async fn call(
     app: &App,

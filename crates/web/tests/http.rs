@@ -264,6 +264,114 @@ async fn the_administrator_creates_users_with_clear_errors() {
     }
 }
 
+/// A form's fields after its `_csrf` token.
+fn with_csrf<'a>(csrf: &'a str, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = vec![("_csrf", csrf)];
+    all.extend_from_slice(fields);
+    all
+}
+
+#[tokio::test]
+async fn the_administrator_changes_an_account_and_each_change_is_audited_or_explained() {
+    let dbs = TestDatabases::new().await;
+    for db in dbs.all() {
+        let app = app(db).await;
+        let user_id = |name: &'static str| {
+            let accounts = app.accounts.clone();
+            async move {
+                accounts
+                    .user_id_by_username(name)
+                    .await
+                    .expect("db")
+                    .expect("a demo user")
+            }
+        };
+        let (admin_id, doctor_id) = (user_id("admin").await, user_id("doctor").await);
+        let mut admin = Client::new(&app);
+        admin.login("admin", demo::DEMO_PASSWORD).await;
+        let page = format!("/admin/users/{doctor_id}");
+        let csrf = admin.get(&page).await.csrf();
+
+        // Input refused: the page again, 422, with the field named.
+        let unknown_role = admin
+            .post_form(
+                &format!("{page}/grants"),
+                &with_csrf(&csrf, &[("role", "wizard")]),
+            )
+            .await;
+        assert_eq!(unknown_role.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            unknown_role.body.contains("请选择角色"),
+            "{}",
+            unknown_role.body
+        );
+        let short = admin
+            .post_form(
+                &format!("{page}/password"),
+                &with_csrf(&csrf, &[("password", "short")]),
+            )
+            .await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(short.body.contains("href=\"#password\""), "{}", short.body);
+        let own = format!("/admin/users/{admin_id}/active");
+        let myself = admin
+            .post_form(&own, &with_csrf(&csrf, &[("active", "false")]))
+            .await;
+        assert_eq!(myself.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(myself.body.contains("不能停用自己的账户"));
+
+        // Changes made: the page says so and the ledger has each, by the administrator.
+        let granted = admin
+            .post_form(
+                &format!("{page}/grants"),
+                &with_csrf(&csrf, &[("role", "researcher")]),
+            )
+            .await;
+        assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+        assert!(granted.body.contains("已保存"));
+        let reset = admin
+            .post_form(
+                &format!("{page}/password"),
+                &with_csrf(&csrf, &[("password", "Reset-By-Admin-2026")]),
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+        let before = Client::new(&app)
+            .login("doctor", "Reset-By-Admin-2026")
+            .await;
+        assert!(before.status.is_redirection(), "the new password signs in");
+        let deactivated = admin
+            .post_form(
+                &format!("{page}/active"),
+                &with_csrf(&csrf, &[("active", "false")]),
+            )
+            .await;
+        assert_eq!(deactivated.status, StatusCode::OK, "{}", deactivated.body);
+        let after = Client::new(&app)
+            .login("doctor", "Reset-By-Admin-2026")
+            .await;
+        assert_eq!(
+            after.status,
+            StatusCode::UNAUTHORIZED,
+            "a deactivated account cannot sign in"
+        );
+
+        let entries = app.ledger.recent(50).await.expect("ledger");
+        for action in ["user.grant", "user.password_reset", "user.deactivate"] {
+            assert!(
+                entries.iter().any(|e| e.event.action == action
+                    && e.event.actor == admin_id
+                    && e.event.subject_id == doctor_id),
+                "{action} is on the ledger"
+            );
+        }
+        assert!(
+            !entries.iter().any(|e| e.event.action == "user.activate"),
+            "a refused change is not audited"
+        );
+    }
+}
+
 #[tokio::test]
 async fn ledger_proofs_verify_and_bad_parameters_are_explained() {
     let dbs = TestDatabases::new().await;

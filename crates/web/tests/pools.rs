@@ -10,48 +10,20 @@
 mod support;
 
 use access::{OrganisationKind, Principal};
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use industry::{
     DrugClass, NewCompany, NewProduct, NewQualification, NewStageEvent, ProductKind,
     QualificationKind, Segment, Stage, Uscc, YearFigures,
 };
 use jiff::civil::date;
 use serde_json::{Value, json};
-use support::{App, Client, Reply, app};
+use support::{App, Client, Reply, app, call, token};
 
 const SCHEME: &str = "nanjing-2022-tiers";
-
-/// A bearer token of a demo account.
-async fn token(app: &App, username: &str) -> String {
-    let id = app
-        .accounts
-        .user_id_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
-    app.accounts
-        .create_token(&id, "pools test", 1)
-        .await
-        .unwrap()
-        .0
-}
 
 async fn principal(app: &App, username: &str) -> Principal {
     let t = token(app, username).await;
     app.accounts.token_principal(&t).await.unwrap().unwrap()
-}
-
-async fn call(app: &App, token: &str, method: &str, uri: &str, body: Option<Value>) -> Reply {
-    let request = Request::builder()
-        .method(method)
-        .uri(format!("/api/v1{uri}"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json");
-    let body = body
-        .map(|b| Body::from(b.to_string()))
-        .unwrap_or_else(Body::empty);
-    Client::new(app).send(request.body(body).unwrap()).await
 }
 
 /// A signed-in browser.

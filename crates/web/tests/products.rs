@@ -9,31 +9,16 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use greenchannel::AlertFilter;
 use industry::{DrugClass, NewCompany, NewProduct, NewStageEvent, ProductKind, Segment, Stage};
 use jiff::civil::{Date, date};
 use serde_json::{Value, json};
-use support::{App, Client, Reply, app};
+use support::{App, Client, Reply, app, token};
 
 const MI_LIST: &str = "nanjing-2022-mi-innovation";
 const PRODUCT: &str = "宁示单抗注射液（合成数据）";
 const APPROVAL: &str = "国药准字S20260001";
-
-async fn token(app: &App, username: &str) -> String {
-    let id = app
-        .accounts
-        .user_id_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
-    app.accounts
-        .create_token(&id, "products test", 1)
-        .await
-        .unwrap()
-        .0
-}
 
 async fn principal(app: &App, username: &str) -> access::Principal {
     app.accounts
@@ -43,17 +28,17 @@ async fn principal(app: &App, username: &str) -> access::Principal {
         .unwrap()
 }
 
+/// A JSON call that asks for answers in Chinese.
 async fn call(app: &App, token: &str, method: &str, uri: &str, body: Option<Value>) -> Reply {
-    let request = Request::builder()
-        .method(method)
-        .uri(format!("/api/v1{uri}"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT_LANGUAGE, "zh-CN");
-    let body = body
-        .map(|b| Body::from(b.to_string()))
-        .unwrap_or_else(Body::empty);
-    Client::new(app).send(request.body(body).unwrap()).await
+    support::call_with(
+        app,
+        token,
+        method,
+        uri,
+        body,
+        &[("accept-language", "zh-CN")],
+    )
+    .await
 }
 
 fn days_ago(n: i64) -> Date {

@@ -23,7 +23,7 @@ use axum::http::{Request, StatusCode, header};
 use registry::{Consents, Reach, RegisterFilter, SharingDecision, SharingPurpose};
 use serde_json::{Value, json};
 use store::testing::TestDatabases;
-use support::{App, Client, Reply, app};
+use support::{App, Client, Reply, app, token};
 
 const DISEASE: &str = "hypertension";
 
@@ -37,20 +37,6 @@ async fn signed_in<'a>(app: &'a App, username: &str) -> Client<'a> {
         reply.body
     );
     client
-}
-
-async fn token(app: &App, username: &str) -> String {
-    let id = app
-        .accounts
-        .user_id_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
-    app.accounts
-        .create_token(&id, "research", 1)
-        .await
-        .unwrap()
-        .0
 }
 
 /// A bearer-token request to the API.

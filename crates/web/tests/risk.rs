@@ -21,7 +21,7 @@ use registry::{Reach, RegisterFilter, RegisterRow, SharingPurpose};
 use serde_json::{Value, json};
 use store::sqlx::{self, Row};
 use store::testing::TestDatabases;
-use support::{App, Client, app};
+use support::{App, Client, app, token};
 
 async fn signed_in<'a>(app: &'a App, username: &str) -> Client<'a> {
     let mut client = Client::new(app);
@@ -36,11 +36,6 @@ async fn user_id(app: &App, username: &str) -> String {
         .await
         .unwrap()
         .unwrap()
-}
-
-async fn token(app: &App, username: &str) -> String {
-    let id = user_id(app, username).await;
-    app.accounts.create_token(&id, "test", 1).await.unwrap().0
 }
 
 async fn post_json(app: &App, token: Option<&str>, body: &str) -> support::Reply {

@@ -8,40 +8,11 @@
 mod support;
 
 use access::OrganisationKind;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use industry::{DrugClass, NewCompany, NewProduct, NewStageEvent, ProductKind, Segment, Stage};
 use jiff::ToSpan;
 use serde_json::{Value, json};
-use support::{App, Client, Reply, app};
-
-async fn token(app: &App, username: &str) -> String {
-    let id = app
-        .accounts
-        .user_id_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
-    app.accounts
-        .create_token(&id, "subsidies test", 1)
-        .await
-        .unwrap()
-        .0
-}
-
-async fn call(app: &App, token: &str, method: &str, uri: &str, body: Option<Value>) -> Reply {
-    let request = Request::builder()
-        .method(method)
-        .uri(format!("/api/v1{uri}"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(
-            body.map(|b| Body::from(b.to_string()))
-                .unwrap_or_else(Body::empty),
-        )
-        .unwrap();
-    Client::new(app).send(request).await
-}
+use support::{App, Client, app, call, token};
 
 /// The demo company in the register with a drug in phase II, and an open S&T programme.
 async fn setup(app: &App) -> (String, String) {

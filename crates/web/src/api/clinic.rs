@@ -5,21 +5,20 @@
 //! one error per failed rule (its reason and what to do instead). A signed prescription is
 //! never edited: PUT, PATCH and DELETE on one are refused with 403 and logged.
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use base64::Engine;
 use clinic::{Image, NewConsultation, PrescriptionRequest, Review, State as VisitState};
-use kernel::Lang;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use access::FieldError;
 
+use super::json::{answer, body, json_of};
 use super::openapi::{json_body, object_ok as ok, problem};
 use crate::ctx::Signed;
 use crate::error::AppError;
@@ -85,34 +84,6 @@ pub fn router() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::ctx::MAX_FORM_BYTES,
         ))
-}
-
-/// A JSON body as `T`, or a 422 naming what is wrong with it.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let text = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
-    };
-    serde_json::from_slice(text).map_err(|e| {
-        let message = e.to_string();
-        AppError::Invalid(vec![FieldError::new(
-            "body",
-            format!("请求体不是所需的 JSON：{message}"),
-            format!("the body is not the JSON this endpoint takes: {message}"),
-        )])
-    })
-}
-
-fn answer(result: Result<Value, AppError>, lang: Lang) -> Response {
-    match result {
-        Ok(v) => Json(v).into_response(),
-        Err(error) => crate::error::ApiError { error, lang }.into_response(),
-    }
-}
-
-fn json_of<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 #[derive(Deserialize)]

@@ -17,11 +17,11 @@ use industry::{
 };
 use kernel::Lang;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use access::FieldError;
 
+use super::json::{answer, body, json_of};
 use super::openapi::{json_body, object_ok as ok, problem};
 use crate::ctx::Signed;
 use crate::error::{ApiError, AppError};
@@ -59,29 +59,6 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[5], post(product))
         .route(ROUTES[6], post(stage))
         .route(ROUTES[7], get(funnel))
-}
-
-/// A JSON body as `T`, or a 422 naming what is wrong with it.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let message = e.to_string();
-        AppError::Invalid(vec![FieldError::new(
-            "body",
-            format!("请求体不是所需的 JSON：{message}"),
-            format!("the body is not the JSON this endpoint takes: {message}"),
-        )])
-    })
-}
-
-fn answer(result: Result<Value, AppError>, lang: Lang) -> Response {
-    match result {
-        Ok(v) => Json(v).into_response(),
-        Err(error) => ApiError { error, lang }.into_response(),
-    }
-}
-
-fn json_of<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 fn invalid(field: &'static str, zh: impl Into<String>, en: impl Into<String>) -> AppError {

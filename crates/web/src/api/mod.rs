@@ -18,6 +18,7 @@ pub mod alerts;
 pub mod clinic;
 pub mod companies;
 pub mod devices;
+mod json;
 pub mod openapi;
 pub mod pools;
 pub mod products;

@@ -7,21 +7,21 @@
 //! their own list 403; each refusal names the pool, its capacity and its citation.
 
 use access::{Bureau, FieldError};
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use cultivation::{Change, NewAction, Proposal, Scheme};
 use jiff::civil::Date;
 use kernel::Lang;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use super::json::{answer, body, json_of};
 use super::openapi::{json_body, object_ok as ok, problem};
 use crate::ctx::Signed;
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
 use crate::pages::pools::candidates::from_register;
 use crate::pages::pools::{current_lists, parse_year, pools_error};
 use crate::state::AppState;
@@ -58,34 +58,6 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[10], post(add_follow_up))
         .route(ROUTES[11], post(close_action))
         .route(ROUTES[12], get(overdue))
-}
-
-/// A JSON body as `T` (an empty body reads as `{}`), or a 422 naming what is wrong with it.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let text = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
-    };
-    serde_json::from_slice(text).map_err(|e| {
-        let message = e.to_string();
-        AppError::Invalid(vec![FieldError::new(
-            "body",
-            format!("请求体不是所需的 JSON：{message}"),
-            format!("the body is not the JSON this endpoint takes: {message}"),
-        )])
-    })
-}
-
-fn answer(result: Result<Value, AppError>, lang: Lang) -> Response {
-    match result {
-        Ok(v) => Json(v).into_response(),
-        Err(error) => ApiError { error, lang }.into_response(),
-    }
-}
-
-fn json_of<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 fn year_of(text: &str) -> Result<i32, AppError> {

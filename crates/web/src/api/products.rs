@@ -5,17 +5,16 @@
 //! saying who may, bad input 422 naming the field, a state that does not allow the action 409.
 
 use access::Role;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use greenchannel::{AlertFilter, AlertKind, NewNomination, Quarter};
-use kernel::Lang;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use super::json::{answer, body, json_of};
 use super::openapi::{json_body, object_ok as ok, problem};
 use crate::ctx::Signed;
 use crate::error::AppError;
@@ -63,28 +62,6 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[14], get(bulletin).post(issue_bulletin))
         .route(ROUTES[15], post(scan))
         .route(ROUTES[16], post(remove))
-}
-
-/// A JSON body as `T`, or a 422 naming what is wrong with it.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let text = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
-    };
-    serde_json::from_slice(text)
-        .map_err(|e| invalid("body", "products.err.body", &[("why", &e.to_string())]))
-}
-
-fn answer(result: Result<Value, AppError>, lang: Lang) -> Response {
-    match result {
-        Ok(v) => Json(v).into_response(),
-        Err(error) => crate::error::ApiError { error, lang }.into_response(),
-    }
-}
-
-fn json_of<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 fn quarter(text: &str) -> Result<Quarter, AppError> {

@@ -433,6 +433,54 @@ pub struct GrantForm {
     scope: String,
 }
 
+/// The user's page again, with the fields the administrator must correct.
+async fn user_refused(
+    app: &AppState,
+    signed: &Signed,
+    id: &str,
+    errors: Vec<FieldError>,
+) -> Response {
+    user_detail_page(
+        app,
+        signed,
+        id,
+        errors,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// The answer to a change of one user's account: a change made is audited under `action`
+/// and the user's page says it was saved; refused input shows the page with its errors.
+async fn after_user_change(
+    app: &AppState,
+    signed: &Signed,
+    id: &str,
+    outcome: Result<(), access::AccessError>,
+    action: &str,
+    detail: &[u8],
+) -> Response {
+    match outcome {
+        Ok(()) => {
+            crate::audit::record(
+                app,
+                &signed.user,
+                action,
+                "user",
+                id,
+                PurposeOfUse::SystemAdministration,
+                detail,
+            )
+            .await;
+            let saved = Some(t(signed.ctx.lang, "admin.saved"));
+            user_detail_page(app, signed, id, Vec::new(), saved, StatusCode::OK).await
+        }
+        Err(access::AccessError::Invalid(errors)) => user_refused(app, signed, id, errors).await,
+        Err(e) => signed.ctx.page_error(e).into_response(),
+    }
+}
+
 pub async fn add_grant(
     State(app): State<AppState>,
     signed: Signed,
@@ -443,15 +491,8 @@ pub async fn add_grant(
         return refusal;
     }
     let Ok(role) = form.role.parse::<Role>() else {
-        return user_detail_page(
-            &app,
-            &signed,
-            &id,
-            vec![FieldError::new("role", "请选择角色", "Choose a role")],
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let errors = vec![FieldError::new("role", "请选择角色", "Choose a role")];
+        return user_refused(&app, &signed, &id, errors).await;
     };
     let org = match app.accounts.user(&id).await {
         Ok(Some(u)) => app
@@ -470,41 +511,9 @@ pub async fn add_grant(
         role,
         scope: access::default_scope(role, &org),
     };
-    match app.accounts.grant(&id, grant.clone()).await {
-        Ok(()) => {
-            crate::audit::record(
-                &app,
-                &signed.user,
-                "user.grant",
-                "user",
-                &id,
-                PurposeOfUse::SystemAdministration,
-                format!("{}:{}", grant.role, grant.scope).as_bytes(),
-            )
-            .await;
-            user_detail_page(
-                &app,
-                &signed,
-                &id,
-                Vec::new(),
-                Some(t(signed.ctx.lang, "admin.saved")),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(access::AccessError::Invalid(errors)) => {
-            user_detail_page(
-                &app,
-                &signed,
-                &id,
-                errors,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => signed.ctx.page_error(e).into_response(),
-    }
+    let detail = format!("{}:{}", grant.role, grant.scope);
+    let outcome = app.accounts.grant(&id, grant).await;
+    after_user_change(&app, &signed, &id, outcome, "user.grant", detail.as_bytes()).await
 }
 
 pub async fn revoke_grant(
@@ -531,15 +540,7 @@ pub async fn revoke_grant(
             "不能移除自己的管理员角色",
             "You cannot remove your own administrator role",
         )];
-        return user_detail_page(
-            &app,
-            &signed,
-            &id,
-            errors,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return user_refused(&app, &signed, &id, errors).await;
     }
     let grant = Grant { role, scope };
     match app.accounts.revoke_grant(&id, &grant).await {
@@ -582,45 +583,15 @@ pub async fn set_active(
             "不能停用自己的账户",
             "You cannot deactivate your own account",
         )];
-        return user_detail_page(
-            &app,
-            &signed,
-            &id,
-            errors,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return user_refused(&app, &signed, &id, errors).await;
     }
-    match app.accounts.set_active(&id, active).await {
-        Ok(()) => {
-            let action = if active {
-                "user.activate"
-            } else {
-                "user.deactivate"
-            };
-            crate::audit::record(
-                &app,
-                &signed.user,
-                action,
-                "user",
-                &id,
-                PurposeOfUse::SystemAdministration,
-                b"",
-            )
-            .await;
-            user_detail_page(
-                &app,
-                &signed,
-                &id,
-                Vec::new(),
-                Some(t(signed.ctx.lang, "admin.saved")),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(e) => signed.ctx.page_error(e).into_response(),
-    }
+    let outcome = app.accounts.set_active(&id, active).await;
+    let action = if active {
+        "user.activate"
+    } else {
+        "user.deactivate"
+    };
+    after_user_change(&app, &signed, &id, outcome, action, b"").await
 }
 
 #[derive(Deserialize)]
@@ -638,41 +609,8 @@ pub async fn reset_password(
     if let Some(refusal) = refuse_unless_admin(&signed) {
         return refusal;
     }
-    match app.accounts.reset_password(&id, &form.password).await {
-        Ok(()) => {
-            crate::audit::record(
-                &app,
-                &signed.user,
-                "user.password_reset",
-                "user",
-                &id,
-                PurposeOfUse::SystemAdministration,
-                b"",
-            )
-            .await;
-            user_detail_page(
-                &app,
-                &signed,
-                &id,
-                Vec::new(),
-                Some(t(signed.ctx.lang, "admin.saved")),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(access::AccessError::Invalid(errors)) => {
-            user_detail_page(
-                &app,
-                &signed,
-                &id,
-                errors,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => signed.ctx.page_error(e).into_response(),
-    }
+    let outcome = app.accounts.reset_password(&id, &form.password).await;
+    after_user_change(&app, &signed, &id, outcome, "user.password_reset", b"").await
 }
 
 pub async fn organisations(State(app): State<AppState>, signed: Signed) -> Response {

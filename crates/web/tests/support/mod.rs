@@ -274,3 +274,54 @@ pub async fn api(app: &App, uri: &str, token: Option<&str>) -> Reply {
         .send(request.body(Body::empty()).expect("request"))
         .await
 }
+
+/// A bearer token for a demo user, as a machine client would hold one.
+pub async fn token(app: &App, username: &str) -> String {
+    let id = app
+        .accounts
+        .user_id_by_username(username)
+        .await
+        .expect("user lookup")
+        .expect("a demo user");
+    app.accounts
+        .create_token(&id, "test", 1)
+        .await
+        .expect("token")
+        .0
+}
+
+/// A JSON call to `/api/v1{uri}` with a bearer token.
+pub async fn call(
+    app: &App,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: Option<serde_json::Value>,
+) -> Reply {
+    call_with(app, token, method, uri, body, &[]).await
+}
+
+/// [`call`] with extra request headers.
+pub async fn call_with(
+    app: &App,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: Option<serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("/api/v1{uri}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let body = body
+        .map(|b| Body::from(b.to_string()))
+        .unwrap_or_else(Body::empty);
+    Client::new(app)
+        .send(request.body(body).expect("request"))
+        .await
+}
