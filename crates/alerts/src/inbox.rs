@@ -283,7 +283,7 @@ impl Alerts {
     pub async fn alerts_of_resident(&self, resident_id: &str) -> Result<Vec<ResidentAlert>> {
         let rows = sqlx::query(&format!(
             "SELECT {ALERT_COLUMNS} FROM alerts a WHERE a.resident_id = $1 \
-             ORDER BY a.raised_at DESC, a.id"
+             ORDER BY a.raised_at DESC, a.id DESC"
         ))
         .bind(resident_id)
         .fetch_all(self.db.pool())

@@ -172,7 +172,7 @@ impl Clinic {
         };
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM clinic_notifications WHERE user_id = $1{unread} \
-             ORDER BY created_at DESC, id LIMIT 200"
+             ORDER BY created_at DESC, id DESC LIMIT 200"
         ))
         .bind(&user.user_id)
         .fetch_all(self.db.pool())

@@ -532,7 +532,7 @@ impl Clinic {
         consultation_id: &str,
     ) -> Result<Vec<Prescription>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM clinic_prescriptions WHERE consultation_id = $1 ORDER BY written_at DESC, id"
+            "SELECT {COLUMNS} FROM clinic_prescriptions WHERE consultation_id = $1 ORDER BY written_at DESC, id DESC"
         ))
         .bind(consultation_id)
         .fetch_all(self.db.pool())

@@ -124,24 +124,23 @@ impl Devices {
         resident_id: &str,
         status: Option<QuarantineStatus>,
     ) -> Result<Vec<Quarantined>, DevicesError> {
-        let rows =
-            match status {
-                Some(s) => sqlx::query(&format!(
-                    "{SELECT} WHERE resident_id = $1 AND status = $2 ORDER BY received_at DESC, id"
+        let rows = match status {
+            Some(s) => sqlx::query(&format!(
+                "{SELECT} WHERE resident_id = $1 AND status = $2 ORDER BY received_at DESC, id DESC"
+            ))
+            .bind(resident_id)
+            .bind(s.code())
+            .fetch_all(self.db.pool())
+            .await?,
+            None => {
+                sqlx::query(&format!(
+                    "{SELECT} WHERE resident_id = $1 ORDER BY received_at DESC, id DESC"
                 ))
                 .bind(resident_id)
-                .bind(s.code())
                 .fetch_all(self.db.pool())
-                .await?,
-                None => {
-                    sqlx::query(&format!(
-                        "{SELECT} WHERE resident_id = $1 ORDER BY received_at DESC, id"
-                    ))
-                    .bind(resident_id)
-                    .fetch_all(self.db.pool())
-                    .await?
-                }
-            };
+                .await?
+            }
+        };
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
     }
 

@@ -499,9 +499,10 @@ async fn a_transaction_bundle_is_all_or_nothing() {
     }
 }
 
-/// Polls an export's status URL until the manifest is ready.
+/// Polls an export's status URL until the manifest is ready. A minute is far more than an
+/// export of the test city takes; the margin is for a loaded CI machine.
 async fn manifest(app: &App, status_url: &str, token: &str) -> Value {
-    for _ in 0..200 {
+    for _ in 0..2_400 {
         let status = call(app, "GET", status_url, Some(token), None).await;
         match status.status {
             StatusCode::ACCEPTED => {

@@ -533,7 +533,7 @@ impl Clinic {
         let placeholders: Vec<String> = (1..=residents.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT {COLUMNS} FROM clinic_consultations WHERE resident_id IN ({}) \
-             ORDER BY requested_at DESC, id LIMIT 200",
+             ORDER BY requested_at DESC, id DESC LIMIT 200",
             placeholders.join(", ")
         );
         let mut query = sqlx::query(&sql);

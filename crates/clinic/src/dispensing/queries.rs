@@ -124,7 +124,7 @@ impl Clinic {
         let rx = self.prescription(actor, prescription_id).await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM clinic_fulfilments WHERE prescription_id = $1 \
-             ORDER BY created_at DESC, id LIMIT 1"
+             ORDER BY created_at DESC, id DESC LIMIT 1"
         ))
         .bind(&rx.id)
         .fetch_optional(self.db.pool())
