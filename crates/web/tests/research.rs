@@ -22,7 +22,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use registry::{Consents, Reach, RegisterFilter, SharingDecision, SharingPurpose};
 use serde_json::{Value, json};
-use store::testing::TestDatabases;
 use support::{App, Client, Reply, app, token};
 
 const DISEASE: &str = "hypertension";
@@ -185,17 +184,25 @@ async fn act(client: &mut Client<'_>, id: &str, action: &str, reasons: &str) -> 
     .await
 }
 
+// One test per backend, so that the two run in parallel.
 #[tokio::test]
-async fn research_access_over_http() {
-    let dbs = TestDatabases::new().await;
-    for db in dbs.all() {
-        let app = app(db).await;
-        support::add_demo_records(&app, RESIDENTS).await;
-        let consenting = consents(&app, db).await;
-        let released = full_flow(&app, &consenting).await;
-        refusals(&app, &released).await;
-        aggregates(&app, db, &consenting).await;
-    }
+async fn research_access_over_http_on_sqlite() {
+    let (db, _dir) = store::testing::sqlite().await;
+    research_access_over_http(&db).await;
+}
+
+#[tokio::test]
+async fn research_access_over_http_on_postgres() {
+    research_access_over_http(&store::testing::postgres().await).await;
+}
+
+async fn research_access_over_http(db: &store::Db) {
+    let app = app(db).await;
+    support::add_demo_records(&app, RESIDENTS).await;
+    let consenting = consents(&app, db).await;
+    let released = full_flow(&app, &consenting).await;
+    refusals(&app, &released).await;
+    aggregates(&app, db, &consenting).await;
 }
 
 /// Submit, approve, release, download; the extract holds consenting residents only and no
